@@ -1,0 +1,20 @@
+"""cityrisk: an agent-based simulator of city social-risk dynamics.
+
+Quick use::
+
+    import sim
+    model = sim.CityModel("town", rng=1)
+    model.run(30)
+    model.levers.mediators_per_street = 20   # a lever, changed mid-run
+    model.run(30)
+    print(model.kpis()["escalated_share"])
+"""
+
+from .model import CityModel
+from .params import LEVELS, LEVERS, UNCERTAINTIES, Field, ScenarioError, field_for
+from .runner import flatten_kpis, run
+from .scenario import Scenario, load_scenario, scenario_names
+
+__all__ = ["CityModel", "Field", "LEVELS", "LEVERS", "Scenario", "ScenarioError", "UNCERTAINTIES",
+           "field_for", "flatten_kpis", "load_scenario", "run", "scenario_names"]
+__version__ = "0.1.0"

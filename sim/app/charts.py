@@ -1,0 +1,175 @@
+"""Live charts: ECharts options (drawn in the browser) and a PNG of all of them (matplotlib).
+
+Each chart is described once in :data:`CHARTS` (title key, series with the timeseries columns
+they read, a scale and a unit) and rendered two ways: as an ECharts option for the page (cheap to
+update every simulated day; hover tooltips and a "save as picture" button come with it) and as a
+matplotlib figure for the "Download charts (PNG)" button.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .i18n import LEVEL_TEXT, SEVERITY_TEXT, t
+
+MAX_POINTS = 400  # per series sent to the browser; longer runs are thinned evenly
+
+SEV_COLOURS = ("#9ecae1", "#fdae6b", "#e6550d", "#a50f15")
+LEVEL_COLOURS = ("#31a354", "#74c476", "#3182bd", "#6baed6", "#9e9ac8", "#636363")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a chart: the timeseries columns that may hold it (first found is used)."""
+
+    columns: tuple[str, ...]
+    label: tuple[str, str] | str  # (en, zh), or a STRINGS key
+    colour: str | None = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart: title (STRINGS key), its series, a value scale, stacked or not."""
+
+    key: str
+    title: str
+    series: tuple[Series, ...]
+    scale: float = 1.0
+    stacked: bool = False
+    y_min: float | None = None
+    y_max: float | None = None
+
+
+def _sev(i: int) -> Series:
+    return Series((f"open_severity_{i}", f"open_sev{i}", f"open_{i}"),
+                  (SEVERITY_TEXT["en"][i], SEVERITY_TEXT["zh"][i]), SEV_COLOURS[i])
+
+
+def _lvl(i: int) -> Series:
+    return Series((f"resolved_level_{i}", f"resolved_at_{i}"),
+                  (LEVEL_TEXT["en"][i], LEVEL_TEXT["zh"][i]), LEVEL_COLOURS[i])
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("open", "chart_open", tuple(_sev(i) for i in range(4)), stacked=True),
+    Chart("level", "chart_level", tuple(_lvl(i) for i in range(6)), stacked=True),
+    Chart("time", "chart_time", (
+        Series(("median_hours_to_resolution",), "median", "#3182bd"),
+        Series(("p90_hours_to_resolution",), "p90", "#e6550d"))),
+    Chart("trust", "chart_trust", (Series(("mean_trust",), "chart_trust", "#31a354"),),
+          scale=100.0, y_min=0, y_max=100),
+    Chart("safety", "chart_safety", (Series(("safety_index",), "chart_safety", "#756bb1"),),
+          y_min=0, y_max=100),
+    Chart("cost", "chart_cost", (Series(("staff_cost", "cost"), "chart_cost", "#636363"),),
+          scale=1e-6),
+)
+
+
+def _label(s: Series, lang: str) -> str:
+    if isinstance(s.label, tuple):
+        return s.label[0] if lang == "en" else s.label[1]
+    return t(s.label, lang)
+
+
+def _column(df: pd.DataFrame, s: Series) -> str | None:
+    return next((c for c in s.columns if c in df.columns), None)
+
+
+def _days(df: pd.DataFrame) -> np.ndarray:
+    if "day" in df.columns:
+        return df["day"].to_numpy()
+    return np.arange(1, len(df) + 1)
+
+
+def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Row indices that keep at most ``max_points`` rows, evenly, always the last one."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.linspace(0, n - 1, max_points).round().astype(int)
+    return np.unique(idx)
+
+
+def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """ECharts option of one chart from the model's daily timeseries."""
+    rows = thin(len(df))
+    days = _days(df)[rows]
+    series = []
+    for s in chart.series:
+        col = _column(df, s)
+        if col is None:
+            continue
+        vals = df[col].to_numpy(dtype=float)[rows] * chart.scale
+        data = [[int(d), None if not np.isfinite(v) else round(float(v), 3)]
+                for d, v in zip(days, vals, strict=True)]
+        item: dict[str, Any] = {"name": _label(s, lang), "type": "line", "data": data,
+                                "showSymbol": False, "lineStyle": {"width": 2}}
+        if s.colour:
+            item["color"] = s.colour
+        if chart.stacked:
+            item.update(stack="total", areaStyle={"opacity": 0.85}, lineStyle={"width": 0})
+        series.append(item)
+    title = t(chart.title, lang)
+    y_axis: dict[str, Any] = {"type": "value", "scale": chart.y_min is None}
+    if chart.y_min is not None:
+        y_axis["min"] = chart.y_min
+    if chart.y_max is not None:
+        y_axis["max"] = chart.y_max
+    return {
+        "animation": False,
+        "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 24, "left": 0, "itemWidth": 14, "textStyle": {"fontSize": 11}}
+        if len(series) > 1 else {"show": False},
+        "grid": {"left": 50, "right": 16, "top": 70 if len(series) > 1 else 40, "bottom": 30},
+        "xAxis": {"type": "value", "name": t("axis_day", lang), "nameLocation": "end",
+                  "min": 0, "max": max(7, int(days[-1])) if len(days) else 7, "minInterval": 1},
+        "yAxis": y_axis,
+        "toolbox": {"right": 0, "feature": {"saveAsImage": {
+            "title": t("save_png", lang), "name": f"cityrisk-{chart.key}", "pixelRatio": 2}}},
+        "series": series,
+    }
+
+
+def all_options(df: pd.DataFrame, lang: str) -> dict[str, dict[str, Any]]:
+    """ECharts options of every live chart, by chart key."""
+    return {c.key: echarts_option(c, df, lang) for c in CHARTS}
+
+
+def charts_png(df: pd.DataFrame, lang: str, caption: str = "") -> bytes:
+    """All live charts in one PNG (for the export button), titles in ``lang``."""
+    from matplotlib.figure import Figure
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    fig = Figure(figsize=(13, 10), dpi=110, layout="constrained")
+    axes = fig.subplots(3, 2).ravel()
+    days = _days(df)
+    for ax, chart in zip(axes, CHARTS, strict=True):
+        cols = [(s, _column(df, s)) for s in chart.series]
+        cols = [(s, c) for s, c in cols if c is not None]
+        if chart.stacked and cols and len(df):
+            ys = [df[c].to_numpy(dtype=float) * chart.scale for _, c in cols]
+            ax.stackplot(days, ys, labels=[_label(s, lang) for s, _ in cols],
+                         colors=[s.colour for s, _ in cols], alpha=0.85)
+        else:
+            for s, c in cols:
+                ax.plot(days, df[c].to_numpy(dtype=float) * chart.scale, label=_label(s, lang),
+                        color=s.colour, lw=2)
+        ax.set_title(t(chart.title, lang), loc="left", fontsize=12)
+        ax.set_xlabel(t("axis_day", lang))
+        if chart.y_min is not None:
+            ax.set_ylim(chart.y_min, chart.y_max)
+        if len(cols) > 1:
+            ax.legend(fontsize=8, loc="upper left")
+        ax.grid(alpha=0.3)
+    if caption:
+        fig.suptitle(caption, fontsize=13)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

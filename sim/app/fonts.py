@@ -1,0 +1,33 @@
+"""A CJK-capable font for matplotlib, so exported PNGs show Chinese titles (not empty boxes)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+CANDIDATES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
+              "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC")
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+
+
+@functools.cache
+def use_cjk_font() -> str | None:
+    """Add the first CJK font found as a fallback after DejaVu Sans; returns its name or None."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((n for n in CANDIDATES if n in names), None)
+    if found is None:  # font installed after matplotlib built its cache
+        for d in FONT_DIRS:
+            for path in sorted(Path(d).glob("**/*CJK*")) if Path(d).exists() else []:
+                try:
+                    font_manager.fontManager.addfont(str(path))
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        found = next((n for n in CANDIDATES if n in names), None)
+    if found:
+        matplotlib.rcParams["font.family"] = ["sans-serif"]
+        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", found]
+    return found

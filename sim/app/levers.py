@@ -1,0 +1,130 @@
+"""Lever panel: one slider (plus an exact-value box) per lever, grouped by the four capacities.
+
+A moved lever is written to the running model at once (``AppSession.set_lever``) and applies from
+the next simulated day; it does not need a restart. Values are checked on the server.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import ipyvuetify as v
+import solara
+
+from sim.params import ScenarioError
+
+from .i18n import CAPACITIES, capacity_label, lever_label, lever_tip, t
+from .session import AppSession, lever_field
+
+UNITS: dict[str, dict[str, str]] = {
+    "levers.latency_hours_per_hop": {"en": "h", "zh": "小时"},
+    "levers.silo_penalty_hours": {"en": "h", "zh": "小时"},
+}
+
+
+def _nice_ceiling(x: float) -> float:
+    """Smallest of 1, 2, 2.5, 5 × 10^k that is >= x."""
+    if x <= 0:
+        return 1.0
+    k = 10 ** math.floor(math.log10(x))
+    for m in (1, 2, 2.5, 5, 10):
+        if m * k >= x - 1e-9:
+            return m * k
+    return 10 * k
+
+
+def slider_range(key: str, default: float, value: float) -> tuple[float, float, float]:
+    """(min, max, step) of a lever's slider: the whole range for shares, else a range around the
+    scenario's own value (exact values up to the schema bound go in the box beside it)."""
+    f = lever_field(key)
+    lo, hi = float(f.lo or 0.0), float(f.hi if f.hi is not None else 1.0)
+    if hi <= 1.0:
+        return lo, hi, 0.05
+    top = _nice_ceiling(max(4.0 * max(default, value), 10.0 if f.kind == "int" else 2.0))
+    top = min(hi, top)
+    if f.kind == "int":
+        step = max(1.0, _nice_ceiling(top / 200.0)) if top > 200 else 1.0
+    else:
+        step = _nice_ceiling(top / 100.0) if top > 10 else 0.1
+        if key == "levers.screening_per_week":
+            step = 0.5
+    return lo, top, step
+
+
+def fmt_lever(key: str, value: float, lang: str) -> str:
+    """A lever value for display (shares in per cent)."""
+    f = lever_field(key)
+    if f.kind == "int":
+        return f"{int(value):,}"
+    if (f.hi or 0) <= 1.0:
+        return f"{value * 100:.0f}%"
+    if key == "levers.budget_million_yuan" and value == 0:
+        return "∞"
+    unit = UNITS.get(key, {}).get(lang, "")
+    return f"{value:g}" + (f" {unit}" if unit else "")
+
+
+@solara.component
+def LeverRow(session: AppSession, key: str, lang: str, version: int,
+             on_change: Callable[[], None]) -> None:
+    """One lever: label with tooltip, changed marker, slider and exact-value box."""
+    error, set_error = solara.use_state("")
+    f = lever_field(key)
+    value = session.levers[key]
+    default = session.defaults[key]
+    lo, hi, step = slider_range(key, default, value)
+
+    def apply(new: Any) -> None:
+        try:
+            session.set_lever(key, new)
+            set_error("")
+        except ScenarioError as exc:
+            set_error(t("lever_error", lang, msg=str(exc)))
+        on_change()
+
+    slug = key.split(".", 1)[1]
+    with solara.Column(gap="0px", classes=["cr-lever", f"cr-lever-{slug}"]):
+        with solara.Row(gap="4px", style={"align-items": "center"}):
+            with solara.Tooltip(lever_tip(key, lang)):
+                solara.Text(lever_label(key, lang) + " ⓘ",
+                            style={"font-size": "13px", "font-weight": "500", "cursor": "help"})
+            if value != default:
+                v.Chip(x_small=True, color="amber lighten-3", children=[t("changed", lang)],
+                       class_="cr-changed")
+        with solara.Row(gap="6px", style={"align-items": "center"}):
+            with solara.Column(style={"flex": "1 1 auto", "min-width": "120px"}):
+                v.Slider(v_model=min(value, hi), min=lo, max=hi, step=step, dense=True,
+                         hide_details=True, thumb_label=False, class_="cr-slider",
+                         on_v_model=apply)
+            exact = solara.InputInt if f.kind == "int" else solara.InputFloat
+            exact("", value=value, on_value=apply, continuous_update=False, dense=True,
+                  classes=["cr-exact"], style={"max-width": "84px"})
+        solara.Text(t("scenario_value", lang, v=fmt_lever(key, default, lang))
+                    + f" · {fmt_lever(key, value, lang)}",
+                    style={"font-size": "11px", "color": "#666"})
+        if error:
+            solara.Text(error, classes=["cr-lever-error"],
+                        style={"font-size": "11px", "color": "#c62828"})
+
+
+@solara.component
+def LeverPanel(session: AppSession, lang: str, version: int,
+               on_change: Callable[[], None]) -> None:
+    """All levers, in four expandable groups (the article's four capacities)."""
+    with solara.Column(gap="4px", classes=["cr-levers"]):
+        with solara.Tooltip(t("levers_tip", lang)):
+            solara.Text(t("levers", lang), style={"font-size": "16px", "font-weight": "600"})
+        with v.ExpansionPanels(multiple=True, v_model=[0], accordion=False, flat=True):
+            for cap, keys in CAPACITIES.items():
+                title, desc = capacity_label(cap, lang)
+                n_changed = sum(session.levers[k] != session.defaults[k] for k in keys)
+                badge = f"  ({n_changed} {t('changed', lang)})" if n_changed else ""
+                with v.ExpansionPanel(class_=f"cr-cap cr-cap-{cap}"):
+                    with v.ExpansionPanelHeader(class_="cr-cap-header"):
+                        solara.Text(title + badge, style={"font-weight": "600"})
+                    with v.ExpansionPanelContent():
+                        solara.Text(desc, style={"font-size": "12px", "color": "#555"})
+                        for key in keys:
+                            LeverRow(session, key, lang, version, on_change)

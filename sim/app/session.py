@@ -1,0 +1,132 @@
+"""One browser session's simulation: its own model, lever values, and a lock.
+
+Nothing here is shared between sessions: the page builds one :class:`AppSession` per browser
+session (``solara.use_memo`` inside the page component), so two officials moving levers at the
+same time never see each other's city. Every lever value goes through :meth:`AppSession.set_lever`,
+which checks it against the parameter schema on the server, whatever the browser sent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sim.params import LEVERS, Field, ScenarioError
+
+
+def backend() -> SimpleNamespace:
+    """The simulation core: ``CityModel``, ``load_scenario``, ``run``, ``scenario_names``."""
+    import sim
+
+    if hasattr(sim, "CityModel"):
+        from sim.scenario import scenario_names
+
+        return SimpleNamespace(CityModel=sim.CityModel, load_scenario=sim.load_scenario,
+                               run=sim.run, scenario_names=scenario_names)
+    from sim.app import fakemodel  # until the core lands
+
+    return SimpleNamespace(CityModel=fakemodel.FakeCityModel, load_scenario=fakemodel.load_scenario,
+                           run=fakemodel.run, scenario_names=fakemodel.scenario_names)
+
+
+def lever_field(key: str) -> Field:
+    """Schema field of a lever (dotted key); ScenarioError for unknown keys."""
+    if key not in LEVERS:
+        raise ScenarioError(f"{key}: not a lever (levers: {', '.join(sorted(LEVERS))})")
+    return LEVERS[key]
+
+
+def check_lever(key: str, value: Any) -> int | float:
+    """``value`` converted to the lever's type, or ScenarioError naming the allowed range."""
+    f = lever_field(key)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", ""))
+        except ValueError:
+            raise ScenarioError(f"{key} = {value!r}: must be {f.allowed()}") from None
+    if f.kind == "int" and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f.check(key, value)
+
+
+@dataclass
+class AppSession:
+    """The model of one browser session and the lever values it runs with."""
+
+    scenario_name: str
+    seed: int = 0
+    bk: SimpleNamespace = field(default_factory=backend)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.last_step_seconds = 0.0
+        self._load(self.scenario_name)
+
+    # -- scenario and model ------------------------------------------------------------------
+    def _load(self, name: str) -> None:
+        self.scenario = self.bk.load_scenario(name)
+        self.scenario_name = name
+        self.defaults: dict[str, Any] = {k: self.scenario.get(k) for k in LEVERS}
+        self.levers: dict[str, Any] = dict(self.defaults)
+        self.model = self.bk.CityModel(self.scenario, rng=self.seed)
+
+    def set_scenario(self, name: str) -> None:
+        """Switch to another scenario: lever values become that scenario's own."""
+        with self.lock:
+            self._load(name)
+
+    def reset(self) -> None:
+        """Restart the current scenario at day 0 with the current lever values."""
+        with self.lock:
+            changed = self.changed_levers()
+            scen = self.scenario.with_overrides(changed) if changed else self.scenario
+            self.model = self.bk.CityModel(scen, rng=self.seed)
+
+    def restore_defaults(self) -> None:
+        """Put every lever back to the scenario's own value (applies from the next step)."""
+        with self.lock:
+            for key, value in self.defaults.items():
+                self._apply(key, value)
+
+    # -- levers --------------------------------------------------------------------------------
+    def set_lever(self, key: str, value: Any) -> int | float:
+        """Validate ``value`` on the server and write it to the running model.
+
+        Raises ScenarioError (message names key, value and allowed range) and leaves the
+        lever unchanged when the value is out of bounds or not a number.
+        """
+        checked = check_lever(key, value)
+        with self.lock:
+            self._apply(key, checked)
+        return checked
+
+    def _apply(self, key: str, value: Any) -> None:
+        setattr(self.model.levers, key.split(".", 1)[1], value)
+        self.levers[key] = value
+
+    def changed_levers(self) -> dict[str, Any]:
+        """Levers whose value differs from the scenario's own (dotted key -> value)."""
+        return {k: v for k, v in self.levers.items() if v != self.defaults[k]}
+
+    # -- running -------------------------------------------------------------------------------
+    def step(self, days: int = 1) -> float:
+        """Advance ``days`` simulated days; returns the wall time in seconds."""
+        t0 = time.perf_counter()
+        with self.lock:
+            for _ in range(days):
+                self.model.step()
+        self.last_step_seconds = time.perf_counter() - t0
+        return self.last_step_seconds
+
+    @property
+    def day(self) -> int:
+        """Days simulated so far."""
+        return int(self.model.day)
+
+    @property
+    def residents(self) -> int:
+        """Residents of the scenario's city."""
+        return int(self.scenario.get("city.residents"))

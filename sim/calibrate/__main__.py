@@ -1,0 +1,5 @@
+"""``python -m sim.calibrate calibrate SPEC --out DIR``."""
+
+from .cli import main
+
+raise SystemExit(main())

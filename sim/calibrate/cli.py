@@ -1,0 +1,100 @@
+"""``cityrisk calibrate SPEC --out DIR``: fit a scenario to targets (see docs/calibration.md).
+
+The core CLI calls :func:`register`; ``python -m sim.calibrate.cli`` runs it stand-alone.
+Bad specs and bad scenario values exit with code 2 and a one-line message naming the key,
+the value and what is allowed (no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .spec import EXECUTORS, METHODS, SpecError, load_spec
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``calibrate`` subcommand to an argparse subparsers object."""
+    p = subparsers.add_parser(
+        "calibrate", help="fit a scenario's parameters to data or stylised facts",
+        description="Fit the free parameters named in SPEC (a TOML file) to its targets with "
+                    "Optuna; write fit.json, trials.csv, fitted_scenario.toml and figures to --out.")
+    p.add_argument("spec", help="calibration spec (TOML), e.g. calibration/boston.toml")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--trials", type=int, help="override calibrate.trials")
+    p.add_argument("--replications", type=int, help="override calibrate.replications")
+    p.add_argument("--refine-replications", type=int, dest="refine_replications",
+                   help="override calibrate.refine_replications")
+    p.add_argument("--method", choices=METHODS, help="override calibrate.method")
+    p.add_argument("--executor", choices=EXECUTORS, help="override calibrate.executor")
+    p.add_argument("--workers", type=int, help="override calibrate.workers")
+    p.add_argument("--dask-address", dest="dask_address", help="Dask scheduler (tcp://host:8786)")
+    p.add_argument("--seed", type=int, help="override calibrate.seed")
+    p.add_argument("--days", type=int, help="override calibrate.days")
+    p.add_argument("--check", action="store_true", help="validate the spec and exit")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=handle)
+    return p
+
+
+_FLAGS = ("trials", "replications", "refine_replications", "method", "executor", "workers",
+          "dask_address", "seed", "days")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run ``calibrate``; 0 on success, 2 on bad input."""
+    from .fit import fit
+    from .report import write
+
+    try:
+        from sim.params import ScenarioError
+    except ImportError:  # core not importable: only SpecError can occur
+        ScenarioError = SpecError  # noqa: N806
+    try:
+        spec = load_spec(args.spec, {k: getattr(args, k, None) for k in _FLAGS})
+        if args.check:
+            print(f"{args.spec}: ok ({len(spec.parameters)} parameters, "
+                  f"{len(spec.fitted_targets)} fitted targets, {spec.trials} trials x "
+                  f"{spec.replications} replications)")
+            return 0
+        result = fit(spec, progress=not args.no_progress)
+        rep = write(result, args.out, figures=not args.no_figures)
+    except (SpecError, ScenarioError) as exc:
+        print(f"cityrisk calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    print(summary(rep))
+    print(f"wrote {args.out}/fit.json, trials.csv, fitted_scenario.toml"
+          + ("" if args.no_figures else " and figures"))
+    return 0
+
+
+def summary(rep: dict[str, Any]) -> str:
+    """A short text summary of a report: parameters, loss, errors."""
+    lines = [f"{rep['name']}: loss {rep['loss_before']:.4g} -> {rep['loss_after']:.4g} "
+             f"({rep['trials']} trials)"]
+    for key, p in rep["parameters"].items():
+        lines.append(f"  {key} = {p['value']:.4g}  [{p['lo']:.4g}, {p['hi']:.4g}]")
+    e = rep["fit_errors"]
+    lines.append(f"  fit: mean abs error {e['mae_before']:.4g} -> {e['mae_after']:.4g}, "
+                 f"rms z {e['rms_z_before']:.3g} -> {e['rms_z_after']:.3g}")
+    if "holdout" in rep:
+        h = rep["holdout"]["errors"]
+        lines.append(f"  hold-out: mean abs error {h['mae_before']:.4g} -> {h['mae_after']:.4g}, "
+                     f"rms z {h['rms_z_before']:.3g} -> {h['rms_z_after']:.3g}")
+    lines += [f"  note: {n}" for n in rep.get("notes", [])]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: ``python -m sim.calibrate.cli calibrate SPEC --out DIR``."""
+    parser = argparse.ArgumentParser(prog="cityrisk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""Fit a scenario's free parameters to targets with Optuna, then estimate their uncertainty.
+
+Steps (``fit``):
+
+1. **Search.** Optuna (TPE by default) proposes parameter values in batches of ``batch``
+   trials; each trial runs ``replications`` seeds through ``simulator(scenario, params, seed,
+   days)`` — ``sim.run`` — in parallel on the chosen executor. Replication ``r`` uses the same
+   seed in every trial (common random numbers), so trials differ by their parameters, not by
+   their luck. The loss of a trial is ``sum_i w_i ((mean_i - target_i) / sd_i)^2``.
+2. **Refine.** The ``refine_top`` best trials are run again with ``refine_replications`` fresh
+   seeds; the lowest refined loss wins (this removes most of the winner's curse of noisy
+   losses). The defaults of the scenario ("before") are run with the same seeds.
+3. **Uncertainty.** Central differences of the simulated targets around the best point, with
+   common random numbers, give the Jacobian ``J`` (in unit-box coordinates, log scale for
+   ``log`` parameters). ``cov = s (J' W J)^-1`` with ``W = diag(w / (sd^2 + sim_var / R))`` and
+   ``s = max(1, chi2_min / (n - k))`` (misfit inflation). Intervals: best +- z * sqrt(cov_ii),
+   clipped to the bounds; an unidentified parameter gets its full bounds.
+4. **Hold-out.** If the spec has a hold-out, the fitted and the default parameters are run
+   on it and the errors reported — it never enters the loss.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from scipy import stats as sps
+
+from .parallel import SerialExecutor, call_simulator, make_executor, resolve
+from .spec import CalibrationSpec, Parameter, SpecError, Target
+
+NAN_PENALTY_Z = 10.0  # residual (in sd) charged for a target the simulator returned as NaN
+
+
+@dataclass
+class FitResult:
+    """Everything a fit produced (``report.write`` turns it into files)."""
+
+    spec: CalibrationSpec
+    best: dict[str, float]
+    loss: float
+    loss_before: float
+    intervals: dict[str, tuple[float, float]]
+    stderr_unit: dict[str, float]
+    interval_method: str
+    scale: float
+    before: dict[str, float]
+    after: dict[str, float]
+    after_sd: dict[str, float]
+    trials: pd.DataFrame
+    holdout_before: dict[str, float] | None = None
+    holdout_after: dict[str, float] | None = None
+    elapsed_s: float = 0.0
+    n_runs: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def seed_for(root: int, stream: int, rep: int) -> int:
+    """Seed of replication ``rep`` in stream ``stream`` (0 = search, 1 = refine/check)."""
+    ss = np.random.SeedSequence(root, spawn_key=(stream, rep))
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def to_unit(p: Parameter, x: float) -> float:
+    """Parameter value -> [0, 1] (log scale for ``log`` parameters)."""
+    if p.log:
+        return (math.log(x) - math.log(p.lo)) / (math.log(p.hi) - math.log(p.lo))
+    return (x - p.lo) / (p.hi - p.lo)
+
+
+def from_unit(p: Parameter, u: float) -> float:
+    """[0, 1] -> parameter value (rounded for integer parameters)."""
+    u = min(1.0, max(0.0, u))
+    x = math.exp(math.log(p.lo) + u * (math.log(p.hi) - math.log(p.lo))) if p.log \
+        else p.lo + u * (p.hi - p.lo)
+    return float(round(x)) if p.integer else x
+
+
+def distributions(spec: CalibrationSpec) -> dict[str, optuna.distributions.BaseDistribution]:
+    """Optuna search space of the spec's parameters."""
+    out: dict[str, optuna.distributions.BaseDistribution] = {}
+    for p in spec.parameters:
+        if p.integer:
+            out[p.key] = optuna.distributions.IntDistribution(
+                math.ceil(p.lo), math.floor(p.hi), log=p.log)
+        else:
+            out[p.key] = optuna.distributions.FloatDistribution(p.lo, p.hi, log=p.log)
+    return out
+
+
+def make_sampler(spec: CalibrationSpec) -> optuna.samplers.BaseSampler:
+    """TPE (multivariate, constant liar for parallel batches), random, or scrambled Sobol QMC."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if spec.method == "random":
+            return optuna.samplers.RandomSampler(seed=spec.seed % 2**32)
+        if spec.method == "qmc":
+            return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True,
+                                              seed=spec.seed % 2**32)
+        startup = max(5, min(20, spec.trials // 5, 4 * len(spec.parameters)))
+        return optuna.samplers.TPESampler(seed=spec.seed % 2**32, multivariate=True,
+                                          constant_liar=True, n_startup_trials=startup)
+
+
+def summarise(runs: Sequence[Mapping[str, float]], keys: Sequence[str]
+              ) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and standard deviation (ddof=1, 0 for one run) over replications, per key."""
+    mean, sd = {}, {}
+    for k in keys:
+        vals = np.array([float(r.get(k, math.nan)) for r in runs], dtype=float)
+        ok = vals[np.isfinite(vals)]
+        mean[k] = float(ok.mean()) if ok.size else math.nan
+        sd[k] = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
+    return mean, sd
+
+
+def check_keys(targets: Sequence[Target], outputs: Mapping[str, float], where: str) -> None:
+    """Raise SpecError for a target the simulator does not output (with close matches)."""
+    for t in targets:
+        if t.key not in outputs:
+            close = difflib.get_close_matches(t.key, list(outputs), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else \
+                f"; outputs include {', '.join(sorted(outputs)[:8])} ..."
+            raise SpecError(f"{where}.{t.key}: not an output of the simulator{hint}")
+
+
+def residuals(mean: Mapping[str, float], targets: Sequence[Target]) -> dict[str, float]:
+    """z-residuals (simulated - target) / sd; NaN outputs count as ``NAN_PENALTY_Z``."""
+    out = {}
+    for t in targets:
+        m = mean.get(t.key, math.nan)
+        out[t.key] = (m - t.value) / t.sd if math.isfinite(m) else NAN_PENALTY_Z
+    return out
+
+
+def loss(mean: Mapping[str, float], targets: Sequence[Target]) -> float:
+    """Weighted sum of squared z-residuals over fitted targets."""
+    z = residuals(mean, targets)
+    return float(sum(t.weight * z[t.key] ** 2 for t in targets))
+
+
+class _Runner:
+    """Runs parameter sets x seeds on an executor; counts runs; drives the progress bar."""
+
+    def __init__(self, spec: CalibrationSpec, executor: SerialExecutor,
+                 simulator: str | Callable[..., Any]) -> None:
+        self.spec, self.executor, self.simulator = spec, executor, simulator
+        self.n_runs = 0
+
+    def run(self, param_sets: Sequence[Mapping[str, Any]], seeds: Sequence[int],
+            days: int | None = None, extra: Mapping[str, Any] | None = None,
+            on_set_done: Callable[[int], None] | None = None) -> list[list[dict[str, float]]]:
+        """For each parameter set, the list of KPI dicts over ``seeds``."""
+        days = self.spec.days if days is None else days
+        base = {**self.spec.overrides, **(extra or {})}
+        tasks = [(call_simulator, (self.simulator, self.spec.scenario, {**base, **ps}, s, days))
+                 for ps in param_sets for s in seeds]
+        left = [len(seeds)] * len(param_sets)
+
+        def done(i: int, _res: Any) -> None:
+            j = i // len(seeds)
+            left[j] -= 1
+            if left[j] == 0 and on_set_done:
+                on_set_done(j)
+
+        flat = self.executor.run(tasks, done)
+        self.n_runs += len(tasks)
+        n = len(seeds)
+        return [flat[j * n:(j + 1) * n] for j in range(len(param_sets))]
+
+
+def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True) -> pd.DataFrame:
+    """Optuna ask/tell loop in parallel batches; one row per trial (params, loss, outputs)."""
+    from tqdm.auto import tqdm
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=make_sampler(spec))
+    dists = distributions(spec)
+    seeds = [seed_for(spec.seed, 0, r) for r in range(spec.replications)]
+    batch = spec.batch or max(1, runner.executor.workers)
+    keys = [t.key for t in spec.targets]
+    fitted = spec.fitted_targets
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(total=spec.trials, desc=f"calibrate {spec.name}", disable=not progress,
+               unit="trial")
+    best = math.inf
+    try:
+        while len(rows) < spec.trials:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                trials = [study.ask(dists) for _ in range(min(batch, spec.trials - len(rows)))]
+            results = runner.run([t.params for t in trials], seeds, on_set_done=lambda _j: bar.update())
+            if not rows:
+                check_keys(spec.targets, results[0][0], "targets")
+            for trial, runs in zip(trials, results, strict=True):
+                mean, _ = summarise(runs, keys)
+                value = loss(mean, fitted)
+                study.tell(trial, value)
+                best = min(best, value)
+                rows.append({"trial": trial.number, **{f"param.{k}": v for k, v in trial.params.items()},
+                             "loss": value, **{f"out.{k}": mean[k] for k in keys}})
+            bar.set_postfix(best_loss=f"{best:.4g}")
+    finally:
+        bar.close()
+    return pd.DataFrame(rows)
+
+
+def _unit_cov(spec: CalibrationSpec, runner: _Runner, best: dict[str, float], seeds: list[int],
+              mean: dict[str, float], sd: dict[str, float], h: float = 0.05) -> tuple[np.ndarray, float, str]:
+    """Covariance of the fitted parameters in unit coordinates (Gauss-Newton/delta method)."""
+    fitted = spec.fitted_targets
+    k, n = len(spec.parameters), len(fitted)
+    u0 = np.array([to_unit(p, best[p.key]) for p in spec.parameters])
+    sets, steps = [], []
+    for j, p in enumerate(spec.parameters):
+        hj = max(h, 1.0 / (p.hi - p.lo)) if p.integer else h  # at least one integer step
+        up, um = min(1.0, u0[j] + hj), max(0.0, u0[j] - hj)
+        for u in (up, um):
+            x = dict(best)
+            x[p.key] = from_unit(p, u)
+            sets.append(x)
+        steps.append(to_unit(p, sets[-2][p.key]) - to_unit(p, sets[-1][p.key]))
+    runs = runner.run(sets, seeds)
+    keys = [t.key for t in fitted]
+    J = np.zeros((n, k))
+    for j in range(k):
+        mp, _ = summarise(runs[2 * j], keys)
+        mm, _ = summarise(runs[2 * j + 1], keys)
+        if steps[j] > 0:
+            J[:, j] = [(mp[key] - mm[key]) / steps[j] for key in keys]
+    J = np.nan_to_num(J)
+    R = len(seeds)
+    w = np.array([t.weight / (t.sd**2 + sd[t.key] ** 2 / R) for t in fitted])
+    r = np.array([mean[t.key] - t.value for t in fitted])
+    chi2 = float(np.nansum(w * r**2))  # misfit with the simulator's own noise allowed for
+    scale = max(1.0, chi2 / (n - k)) if n > k else 1.0
+    info = J.T @ (w[:, None] * J)
+    cov = scale * np.linalg.pinv(info, rcond=1e-10)
+    # a direction the targets do not see (zero information) is unidentified
+    unident = np.diag(info) <= 1e-12 * max(1.0, float(np.max(np.diag(info), initial=0.0)))
+    cov[unident, :] = 0.0
+    cov[:, unident] = 0.0
+    cov[unident, unident] = np.inf
+    return cov, scale, "delta"
+
+
+def fit(spec: CalibrationSpec, progress: bool = True,
+        simulator: str | Callable[..., Any] | None = None,
+        executor: SerialExecutor | None = None) -> FitResult:
+    """Search, refine, estimate uncertainty and check the hold-out. See the module docstring."""
+    t0 = time.perf_counter()
+    try:
+        resolve(simulator or spec.simulator)
+    except ImportError as exc:
+        raise SpecError(str(exc)) from None
+    own = executor is None
+    executor = executor or make_executor(spec.executor, spec.workers, spec.dask_address)
+    runner = _Runner(spec, executor, simulator or spec.simulator)
+    notes: list[str] = []
+    try:
+        trials = search(spec, runner, progress)
+        keys = [t.key for t in spec.targets]
+        seeds = [seed_for(spec.seed, 1, r) for r in range(spec.refine_replications)]
+        top = trials.sort_values("loss").head(max(1, spec.refine_top))
+        cands = [{p.key: float(row[f"param.{p.key}"]) for p in spec.parameters}
+                 for _, row in top.iterrows()]
+        runs = runner.run([*cands, {}], seeds)
+        refined = [summarise(r, keys) for r in runs]
+        losses = [loss(m, spec.fitted_targets) for m, _ in refined[:-1]]
+        ib = int(np.argmin(losses))
+        best, (after, after_sd) = cands[ib], refined[ib]
+        before = refined[-1][0]
+        trials["refined_loss"] = np.nan
+        for i, idx in enumerate(top.index):
+            trials.loc[idx, "refined_loss"] = losses[i]
+        cov, scale, how = _unit_cov(spec, runner, best, seeds, after, after_sd)
+        z = float(sps.norm.ppf(0.5 + spec.level / 2))
+        intervals, se_u = {}, {}
+        for j, p in enumerate(spec.parameters):
+            s = float(math.sqrt(cov[j, j])) if np.isfinite(cov[j, j]) else math.inf
+            se_u[p.key] = s
+            u = to_unit(p, best[p.key])
+            intervals[p.key] = (from_unit(p, u - z * s), from_unit(p, u + z * s)) \
+                if math.isfinite(s) else (p.lo, p.hi)
+            if not math.isfinite(s):
+                notes.append(f"{p.key}: not identified by the targets (interval = bounds)")
+        if scale > 1:
+            notes.append(f"misfit: chi2/(n-k) = {scale:.3g}; intervals widened by sqrt of it")
+        hb = ha = None
+        if spec.holdout is not None:
+            hkeys = [t.key for t in spec.holdout.targets]
+            hruns = runner.run([best, {}], seeds, days=spec.holdout.days,
+                               extra=spec.holdout.overrides)
+            check_keys(spec.holdout.targets, hruns[0][0], "holdout")
+            ha, hb = summarise(hruns[0], hkeys)[0], summarise(hruns[1], hkeys)[0]
+        return FitResult(
+            spec=spec, best=best, loss=losses[ib], loss_before=loss(before, spec.fitted_targets),
+            intervals=intervals, stderr_unit=se_u, interval_method=how, scale=scale,
+            before=before, after=after, after_sd=after_sd, trials=trials,
+            holdout_before=hb, holdout_after=ha, elapsed_s=time.perf_counter() - t0,
+            n_runs=runner.n_runs, notes=notes)
+    finally:
+        if own:
+            executor.close()

@@ -1,0 +1,366 @@
+"""The calibration spec: a TOML file naming free parameters, targets, method and budget.
+
+Example (see docs/calibration.md for every key)::
+
+    [calibrate]
+    scenario = "boston"          # scenario name or TOML path (relative to the spec file)
+    days = 181                   # simulated days per run
+    method = "tpe"               # tpe | random | qmc
+    trials = 200                 # Optuna trials
+    replications = 3             # seeds per trial (common random numbers across trials)
+    seed = 2015
+    executor = "processes"       # serial | processes | dask
+    workers = 2
+
+    [parameters."world.overdispersion"]
+    lo = 0.0
+    hi = 2.0
+
+    [targets]
+    file = "targets/boston_2015_jan_jun.toml"   # entries [targets."<kpi key>"] with value/sd/weight
+
+    [holdout]                    # optional out-of-sample check, never used in the fit
+    file = "targets/boston_2015_jul_aug.toml"
+    days = 62
+    overrides = { "world.start_day_of_year" = 181 }
+
+Every error is a :class:`SpecError` whose message names the key path, the value and what is
+allowed; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+METHODS = ("tpe", "random", "qmc")
+EXECUTORS = ("serial", "processes", "dask")
+_CAL_KEYS = {
+    "scenario", "simulator", "days", "method", "trials", "replications", "seed", "executor",
+    "workers", "batch", "dask_address", "level", "refine_top", "refine_replications",
+    "overrides", "name", "description",
+}
+_PARAM_KEYS = {"lo", "hi", "log", "int", "doc"}
+_TARGET_KEYS = {"value", "sd", "weight", "source", "doc", "check"}
+_TOP_KEYS = {"calibrate", "parameters", "targets", "holdout"}
+
+
+class SpecError(ValueError):
+    """Bad calibration spec: the message names the key path, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A free parameter: dotted scenario key, bounds, log scale, integer."""
+
+    key: str
+    lo: float
+    hi: float
+    log: bool = False
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target: output key, observed value, scale ``sd`` (data SE + model discrepancy), weight.
+
+    ``check`` targets are reported but not fitted (weight 0), e.g. inputs taken from sources.
+    """
+
+    key: str
+    value: float
+    sd: float
+    weight: float = 1.0
+    source: str = ""
+    check: bool = False
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Out-of-sample check: its own targets, run length and scenario overrides."""
+
+    targets: tuple[Target, ...]
+    days: int | None
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """A validated calibration spec."""
+
+    scenario: str
+    parameters: tuple[Parameter, ...]
+    targets: tuple[Target, ...]
+    days: int | None = None
+    simulator: str = "sim:run"
+    method: str = "tpe"
+    trials: int = 100
+    replications: int = 2
+    seed: int = 0
+    executor: str = "serial"
+    workers: int = 1
+    batch: int = 0
+    dask_address: str = ""
+    level: float = 0.95
+    refine_top: int = 5
+    refine_replications: int = 8
+    overrides: dict[str, Any] = field(default_factory=dict)
+    holdout: Holdout | None = None
+    name: str = "calibration"
+    description: str = ""
+    path: str = ""
+
+    @property
+    def fitted_targets(self) -> tuple[Target, ...]:
+        """Targets that enter the loss (weight > 0, not checks)."""
+        return tuple(t for t in self.targets if t.weight > 0 and not t.check)
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the spec's canonical JSON (provenance of a fit)."""
+        return hashlib.sha256(json.dumps(to_dict(self), sort_keys=True,
+                                         default=str).encode()).hexdigest()
+
+
+def to_dict(spec: CalibrationSpec) -> dict[str, Any]:
+    """Plain-dict form of a spec (for the JSON report)."""
+    from dataclasses import asdict
+
+    d = asdict(spec)
+    d.pop("path", None)
+    return d
+
+
+def _num(path: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
+    what = "an integer" if integer else "a number"
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and integer and isinstance(value, float) and not value.is_integer():
+        ok = False
+    if not ok or not math.isfinite(value) or not lo <= value <= hi:
+        raise SpecError(f"{path} = {value!r}: must be {what} in [{lo:g}, {hi:g}]")
+    return int(value) if integer else float(value)
+
+
+def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SpecError(f"{path} = {value!r}: must be one of {list(choices)}")
+    return value
+
+
+def _table(path: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{path} = {value!r}: must be a table ([{path}])")
+    return value
+
+
+def _unknown(path: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
+    extra = sorted(set(raw) - allowed)
+    if extra:
+        where = f"{path}." if path else ""
+        raise SpecError(f"{where}{extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    if not path.exists():
+        raise SpecError(f"{what} = {str(path)!r}: file does not exist")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+
+
+_CHECK_SCHEMA = [True]  # False while parsing a spec whose simulator is not sim.run
+
+
+def _schema_field(key: str, where: str = "parameters") -> Any:
+    """The core's Field for a scenario key; None when the core is not importable or the
+    spec's simulator is not the core's (its keys are then the simulator's business)."""
+    if not _CHECK_SCHEMA[0]:
+        return None
+    try:
+        from sim.params import ScenarioError, field_for
+    except ImportError:
+        return None
+    try:
+        return field_for(key)
+    except ScenarioError as exc:
+        raise SpecError(f"{where}.{exc}") from None
+
+
+def parse_parameter(key: str, raw: Any) -> Parameter:
+    """Validate one ``[parameters."<key>"]`` table."""
+    path = f"parameters.{key}"
+    raw = _table(path, raw)
+    _unknown(path, raw, _PARAM_KEYS)
+    for need in ("lo", "hi"):
+        if need not in raw:
+            raise SpecError(f"{path}.{need}: missing (give lo and hi bounds)")
+    fld = _schema_field(key)
+    flo, fhi = -1e300, 1e300
+    integer = bool(raw.get("int", False))
+    if fld is not None:
+        if fld.kind not in ("int", "float"):
+            raise SpecError(f"{path}: a {fld.kind} parameter cannot be fitted (numbers only)")
+        flo = fld.lo if fld.lo is not None else flo
+        fhi = fld.hi if fld.hi is not None else fhi
+        integer = integer or fld.kind == "int"
+    lo = _num(f"{path}.lo", raw["lo"], flo, fhi)
+    hi = _num(f"{path}.hi", raw["hi"], flo, fhi)
+    if not lo < hi:
+        raise SpecError(f"{path}.hi = {hi:g}: must be greater than lo = {lo:g}")
+    log = raw.get("log", False)
+    if not isinstance(log, bool):
+        raise SpecError(f"{path}.log = {log!r}: must be true or false")
+    if log and lo <= 0:
+        raise SpecError(f"{path}.lo = {lo:g}: must be > 0 when log = true")
+    if integer and math.ceil(lo) > math.floor(hi):
+        raise SpecError(f"{path}: no integer in [{lo:g}, {hi:g}]")
+    return Parameter(key, lo, hi, log, integer)
+
+
+def parse_target(key: str, raw: Any, where: str = "targets") -> Target:
+    """Validate one target table: ``value`` (required), ``sd`` (> 0), ``weight`` (>= 0)."""
+    path = f"{where}.{key}"
+    raw = _table(path, raw)
+    _unknown(path, raw, _TARGET_KEYS)
+    if "value" not in raw:
+        raise SpecError(f"{path}.value: missing (the observed value)")
+    value = _num(f"{path}.value", raw["value"], -1e300, 1e300)
+    default_sd = max(abs(value) * 0.05, 1e-3)
+    sd = _num(f"{path}.sd", raw.get("sd", default_sd), 1e-12, 1e300)
+    weight = _num(f"{path}.weight", raw.get("weight", 1.0), 0.0, 1e6)
+    check = raw.get("check", False)
+    if not isinstance(check, bool):
+        raise SpecError(f"{path}.check = {check!r}: must be true or false")
+    return Target(key, value, sd, weight, str(raw.get("source", "")), check)
+
+
+def load_targets(path: Path, where: str) -> list[Target]:
+    """Targets from a target file: ``[targets."<key>"]`` tables (other top tables ignored)."""
+    raw = _read(path, f"{where}.file")
+    tab = _table(f"{path}: targets", raw.get("targets", {}))
+    return [parse_target(k, v, f"{path.name}: targets") for k, v in tab.items()]
+
+
+def _targets(raw: Any, base: Path, where: str) -> list[Target]:
+    raw = _table(where, raw)
+    out: dict[str, Target] = {}
+    file = raw.get("file")
+    if file is not None:
+        if not isinstance(file, str):
+            raise SpecError(f"{where}.file = {file!r}: must be a path string")
+        out.update({t.key: t for t in load_targets(base / file, where)})
+    include = raw.get("include")
+    for key, val in raw.items():
+        if key in ("file", "include"):
+            continue
+        t = parse_target(key, val, where)
+        out[key] = t
+    if include is not None:
+        if not isinstance(include, list) or not all(isinstance(s, str) for s in include):
+            raise SpecError(f"{where}.include = {include!r}: must be a list of key prefixes")
+        out = {k: t for k, t in out.items() if any(k.startswith(p) for p in include)}
+    return list(out.values())
+
+
+def _overrides(path: str, raw: Any) -> dict[str, Any]:
+    """Fixed scenario overrides (dotted key -> value), checked against the core's schema."""
+    raw = dict(_table(path, raw))
+    for key, val in raw.items():
+        fld = _schema_field(key, path)
+        if fld is None:
+            continue
+        from sim.params import ScenarioError
+
+        try:
+            raw[key] = fld.check(f"{path}.{key}", val)
+        except ScenarioError as exc:
+            raise SpecError(str(exc)) from None
+    return raw
+
+
+def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CalibrationSpec:
+    """Read and validate a spec file. ``overrides`` replace ``[calibrate]`` keys (CLI flags)."""
+    path = Path(path)
+    raw = _read(path, "spec")
+    return parse_spec(raw, base=path.parent, overrides=overrides, path=str(path))
+
+
+def parse_spec(raw: Mapping[str, Any], base: Path = Path("."),
+               overrides: Mapping[str, Any] | None = None, path: str = "") -> CalibrationSpec:
+    """Validate a spec given as a dict (what ``load_spec`` reads)."""
+    _unknown("", raw, _TOP_KEYS)
+    cal = dict(_table("calibrate", raw.get("calibrate", {})))
+    cal.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    _unknown("calibrate", cal, _CAL_KEYS)
+    if "scenario" not in cal or not isinstance(cal["scenario"], str) or not cal["scenario"]:
+        raise SpecError(f"calibrate.scenario = {cal.get('scenario')!r}: must name a scenario "
+                        "(file stem in scenarios/ or a path to a TOML file)")
+    scenario = cal["scenario"]
+    if scenario.endswith(".toml") and not Path(scenario).is_absolute():
+        cand = base / scenario
+        scenario = str(cand) if cand.exists() else scenario
+    simulator = cal.get("simulator", "sim:run")
+    if not isinstance(simulator, str) or ":" not in simulator:
+        raise SpecError(f"calibrate.simulator = {simulator!r}: must be 'module:function'")
+    _CHECK_SCHEMA[0] = simulator == "sim:run"
+    try:
+        return _parse(raw, cal, scenario, simulator, base, path)
+    finally:
+        _CHECK_SCHEMA[0] = True
+
+
+def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator: str,
+           base: Path, path: str) -> CalibrationSpec:
+
+    def opt_int(key: str, lo: int, hi: int, default: int) -> int:
+        return int(_num(f"calibrate.{key}", cal.get(key, default), lo, hi, integer=True))
+
+    days = cal.get("days")
+    days = None if days is None else opt_int("days", 1, 3650, 1)
+    params_raw = _table("parameters", raw.get("parameters", {}))
+    if not params_raw:
+        raise SpecError("parameters: empty (name at least one free parameter with lo and hi)")
+    params = tuple(parse_parameter(k, v) for k, v in params_raw.items())
+    if "targets" not in raw:
+        raise SpecError("targets: missing (give [targets] file = ... or [targets.\"<key>\"] tables)")
+    targets = tuple(_targets(raw["targets"], base, "targets"))
+    if not any(t.weight > 0 and not t.check for t in targets):
+        raise SpecError("targets: no target with weight > 0 (nothing to fit)")
+    fixed = _overrides("calibrate.overrides", cal.get("overrides", {}))
+    clash = sorted(set(fixed) & {p.key for p in params})
+    if clash:
+        raise SpecError(f"calibrate.overrides.{clash[0]}: also a free parameter (remove one)")
+    holdout = None
+    if "holdout" in raw:
+        hraw = dict(_table("holdout", raw["holdout"]))
+        hdays = hraw.pop("days", None)
+        hdays = None if hdays is None else int(_num("holdout.days", hdays, 1, 3650, integer=True))
+        hover = _overrides("holdout.overrides", hraw.pop("overrides", {}))
+        htargets = tuple(_targets(hraw, base, "holdout"))
+        if not htargets:
+            raise SpecError("holdout: no targets (give file = ... or target tables)")
+        holdout = Holdout(htargets, hdays, hover)
+    level = _num("calibrate.level", cal.get("level", 0.95), 0.5, 0.999)
+    name = cal.get("name", Path(path).stem if path else "calibration")
+    return CalibrationSpec(
+        scenario=scenario, parameters=params, targets=targets, days=days, simulator=simulator,
+        method=_choice("calibrate.method", cal.get("method", "tpe"), METHODS),
+        trials=opt_int("trials", 1, 1_000_000, 100),
+        replications=opt_int("replications", 1, 10_000, 2),
+        seed=opt_int("seed", 0, 2**63 - 1, 0),
+        executor=_choice("calibrate.executor", cal.get("executor", "serial"), EXECUTORS),
+        workers=opt_int("workers", 1, 4096, 1), batch=opt_int("batch", 0, 100_000, 0),
+        dask_address=str(cal.get("dask_address", "")), level=level,
+        refine_top=opt_int("refine_top", 0, 1000, 5),
+        refine_replications=opt_int("refine_replications", 1, 10_000, 8),
+        overrides=fixed, holdout=holdout, name=str(name),
+        description=str(cal.get("description", "")), path=path,
+    )

@@ -1,0 +1,277 @@
+"""The parameter schema: every key a scenario may set, its type, allowed range and default.
+
+One place for each parameter. Three kinds are kept apart, as in exploratory modelling (XLRM):
+
+* ``levers``   — policy choices a city can make; plain model attributes, changeable mid-run;
+* ``world``    — uncertainties about the world (rates, hazards, sensitivities); swept and calibrated;
+* ``city`` / ``handling`` / ``costs`` — structure and institutional constants of the city.
+
+``categories`` (the case types) and ``shocks`` are tables validated by their own row schemas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LEVELS: tuple[str, ...] = ("grid", "community", "street", "district", "city", "court")
+"""Handling levels, bottom up: on-the-spot by grid workers, community (people's) mediation,
+street comprehensive-governance centre, district functional department, city department, court."""
+GRASSROOTS_LEVELS = 3  # grid, community and street count as "resolved locally" (矛盾不上交)
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input: the message names the key path, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter: type (``int``, ``float``, ``bool``, ``str``, ``floats``), range, default, doc."""
+
+    kind: str
+    default: Any
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    length: int | None = None  # for "floats": required list length (None = any length >= 1)
+    choices: tuple[str, ...] | None = None
+
+    def allowed(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return f"one of {list(self.choices)}" if self.choices else "a string"
+        rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
+        if self.kind == "floats":
+            n = f"{self.length} numbers" if self.length else "a list of numbers"
+            return f"{n}, each {rng}"
+        return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}"
+
+    def check(self, path: str, value: Any) -> Any:
+        """Return ``value`` converted to this field's type, or raise ScenarioError."""
+        def bad(reason: str = "") -> ScenarioError:
+            extra = f" ({reason})" if reason else ""
+            return ScenarioError(f"{path} = {value!r}: must be {self.allowed()}{extra}")
+
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise bad()
+            return value
+        if self.kind == "str":
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise bad()
+            return value
+        if self.kind == "floats":
+            if not isinstance(value, list | tuple) or not value:
+                raise bad()
+            if self.length is not None and len(value) != self.length:
+                raise bad(f"got {len(value)} numbers")
+            return [Field("float", 0.0, "", self.lo, self.hi).check(f"{path}[{i}]", v)
+                    for i, v in enumerate(value)]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        if self.kind == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise bad("not a whole number")
+            value = int(value)
+        else:
+            value = float(value)
+            if value != value:  # NaN
+                raise bad()
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise bad()
+        return value
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return f"{x:g}"
+
+
+def F(default: float, lo: float, hi: float, doc: str) -> Field:  # noqa: N802 - schema shorthand
+    """A float field."""
+    return Field("float", float(default), doc, lo, hi)
+
+
+def I(default: int, lo: int, hi: int, doc: str) -> Field:  # noqa: N802,E743 - schema shorthand
+    """An int field."""
+    return Field("int", int(default), doc, lo, hi)
+
+
+def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field:  # noqa: N802
+    """A string field."""
+    return Field("str", default, doc, choices=choices)
+
+
+def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None) -> Field:  # noqa: N802
+    """A list-of-floats field."""
+    return Field("floats", list(default), doc, lo, hi, length)
+
+
+N_LEVELS = len(LEVELS)
+
+SCHEMA: dict[str, Any] = {
+    "meta": {
+        "name": S("unnamed", "Scenario name."),
+        "description": S("", "What the scenario shows."),
+        "extends": S("", "Name of a scenario whose values this one starts from ('' = defaults)."),
+    },
+    "city": {
+        "residents": I(1_000_000, 1_000, 30_000_000, "Residents of the city."),
+        "residents_per_grid": I(1_000, 50, 20_000, "Residents per governance grid (网格)."),
+        "grids_per_community": I(4, 1, 100, "Grids per community."),
+        "communities_per_street": I(5, 1, 100, "Communities per street/town (镇街)."),
+        "streets_per_district": I(10, 1, 200, "Streets per district/county (区县)."),
+    },
+    "levers": {
+        "grid_workers_per_grid": I(5, 0, 20, "Grid workers (网格员) per grid: patrol, detect, fix on the spot."),
+        "mediators_per_street": I(10, 0, 500, "People's mediators (人民调解员) per street."),
+        "centre_staff_per_street": I(4, 0, 200, "Handlers at each street governance centre (综治中心)."),
+        "department_staff": I(6, 0, 2000, "Handlers per district functional department (职能部门)."),
+        "city_staff": I(10, 0, 5000, "Handlers per city-level department."),
+        "legal_capacity": I(40, 0, 5000, "Court staff handling dispute cases (法治化 legal channel)."),
+        "resource_integration": F(0.3, 0, 1, "多网合一 / shared data: 1 = one all-purpose grid and platform."),
+        "latency_hours_per_hop": F(12, 0, 720, "Information latency per reporting hop, hours."),
+        "silo_penalty_hours": F(24, 0, 720, "Extra delay across platform barriers (平台壁垒), hours, at zero integration."),
+        "mediator_training": F(0.3, 0, 1, "Mediator professionalisation: 1 = fully trained (raises success)."),
+        "screening_per_week": F(1, 0, 14, "Proactive dispute screening visits per grid per week (排查)."),
+        "video_coverage": F(0.3, 0, 1, "Share of grids under video surveillance (雪亮工程)."),
+        "volunteer_participation": F(0.2, 0, 1, "Volunteer patrol participation (群防群治)."),
+        "responsibility_clarity": F(0.7, 0, 1, "Clear department responsibility (责任对口); low = misrouting."),
+        "information_disclosure": F(0.5, 0, 1, "Openness about cases and outcomes; raises trust."),
+        "budget_million_yuan": F(0, 0, 1e6, "Annual staff budget cap, million yuan (0 = no cap)."),
+    },
+    "world": {
+        "emergence_multiplier": F(1, 0, 100, "Scales every category's emergence rate."),
+        "seasonality_amplitude": F(0.15, 0, 1, "Amplitude of the annual cycle in emergence."),
+        "seasonality_peak_day": I(30, 0, 365, "Day of year when emergence peaks (Spring Festival ~ day 30)."),
+        "start_day_of_year": I(0, 0, 365, "Calendar day of year at simulation day 0."),
+        "weekday_multipliers": FL([1, 1, 1, 1, 1, 1, 1], 0, 10, "Emergence by weekday, Monday first.", 7),
+        "overdispersion": F(0, 0, 50, "Variance of a weekly gamma multiplier on emergence (0 = Poisson)."),
+        "escalation_hazard_per_hour": F(0.002, 0, 1, "Base hazard of one severity step while unhandled, per hour."),
+        "escalation_growth_per_day": F(0.05, 0, 10, "Hazard grows by this fraction per day already waited."),
+        "escalation_tension_weight": F(1.0, 0, 10, "Hazard multiplier per unit of resident tension."),
+        "escalation_distrust_weight": F(1.0, 0, 10, "Hazard multiplier per unit of distrust (1 - trust)."),
+        "escalation_neighbour_weight": F(0.5, 0, 10, "Hazard multiplier per open case per 1,000 neighbours."),
+        "trust_initial": F(0.6, 0, 1, "Mean initial trust in government."),
+        "trust_sensitivity": F(0.1, 0, 1, "How far one experience moves a resident's trust."),
+        "trust_neighbour_weight": F(0.02, 0, 1, "How far a neighbour's experience moves a grid's trust."),
+        "trust_fair_hours": F(72, 1, 10000, "Resolution within this many hours counts as fast."),
+        "tension_relaxation_days": F(30, 1, 3650, "Time scale on which a resident's tension fades."),
+        "tension_per_case": F(0.3, 0, 1, "Tension added to residents involved in a new case."),
+        "self_resolution_per_day": F(0.02, 0, 1, "Rate at which undetected disputes fade on their own."),
+        "report_delay_hours": F(48, 0, 10000, "Mean delay of a resident report at full trust (0 = instant)."),
+        "report_propensity": F(0.6, 0, 1, "Mean propensity of residents to report (12345 / 热线)."),
+        "patrol_detection_per_visit": F(0.15, 0, 1, "Chance one patrol visit finds a given open case."),
+        "patrol_visits_per_worker_day": F(1.0, 0, 20, "Patrol visits a grid worker makes per day."),
+        "video_detection_per_day": F(0.5, 0, 50, "Detection rate by video in a covered grid, per day."),
+        "volunteer_detection_per_day": F(0.3, 0, 50, "Detection rate by volunteers at full participation."),
+        "screening_detection": F(0.3, 0, 1, "Chance one screening visit finds a given open dispute."),
+    },
+    "handling": {
+        "mean_hours": FL([1.5, 8, 12, 24, 40, 400], 0.001, 100000,
+                         "Mean work-hours per case at each level (grid..court).", N_LEVELS),
+        "hours_per_day": FL([8, 8, 8, 8, 8, 8], 0.1, 24,
+                            "Working hours per handler per day at each level.", N_LEVELS),
+        "success": FL([0.75, 0.9, 0.85, 0.85, 0.9, 1.0], 0, 1,
+                      "Base chance a handling attempt resolves the case, per level.", N_LEVELS),
+        "handler_skill_spread": F(0.2, 0, 1, "Spread (CV) of handler speed across staff."),
+        "entry_level_by_severity": FL([1, 2, 3, 4], 0, 5,
+                                      "Level where a reported case of severity 0..3 enters.", 4),
+        "on_the_spot_share": F(0.6, 0, 1, "Share of minor cases found on patrol that are fixed on the spot."),
+        "training_success_gain": F(0.08, 0, 1, "Mediation success gained at full training."),
+        "integration_success_gain": F(0.05, 0, 1, "Department success gained at full integration."),
+        "severity_service_factor": F(0.5, 0, 10, "Extra work per severity level (fraction of mean)."),
+        "severity_success_penalty": F(0.05, 0, 1, "Success lost per severity level."),
+        "misroute_base": F(0.4, 0, 1, "Chance of misrouting at zero clarity and zero integration."),
+        "bounce_hours": F(48, 0, 2000, "Delay of one bounce between departments, hours."),
+        "court_share_on_failure": F(0.3, 0, 1, "Share of failures at district level that go to court."),
+        "hops_to_platform": I(1, 0, 10, "Reporting hops from detection to the platform."),
+        "hops_per_escalation": I(1, 0, 10, "Reporting hops when a case goes one level up."),
+    },
+    "costs": {
+        "grid_worker": F(60_000, 0, 1e7, "Yuan per grid worker per year."),
+        "mediator": F(40_000, 0, 1e7, "Yuan per mediator per year."),
+        "centre_staff": F(90_000, 0, 1e7, "Yuan per street centre handler per year."),
+        "department_staff": F(120_000, 0, 1e7, "Yuan per department handler per year."),
+        "city_staff": F(150_000, 0, 1e7, "Yuan per city handler per year."),
+        "court_staff": F(250_000, 0, 1e7, "Yuan per court staff per year."),
+        "video_per_grid": F(30_000, 0, 1e7, "Yuan per covered grid per year (雪亮工程)."),
+        "integration_per_grid": F(20_000, 0, 1e7, "Yuan per grid per year at full integration."),
+    },
+    "run": {
+        "days": I(365, 1, 3650, "Simulated days."),
+    },
+}
+
+CATEGORY_SCHEMA: dict[str, Field] = {
+    "rate_per_1000_per_year": F(10, 0, 100000, "New cases per 1,000 residents per year."),
+    "severity_probs": FL([0.8, 0.17, 0.03, 0.0], 0, 1, "Initial severity 0..3 probabilities.", 4),
+    "pair_share": F(0.4, 0, 1, "Share of cases between two residents."),
+    "collective_share": F(0.05, 0, 1, "Share of cases involving many residents."),
+    "service_multiplier": F(1, 0.01, 100, "Work multiplier for this category."),
+    "department": S("general", "Functional department responsible for this category."),
+    "patrol_visible": F(1, 0, 1, "How visible this category is to patrols (0 = never seen)."),
+    "proactive_only": F(0, 0, 1, "Share of cases only a proactive channel can detect."),
+}
+
+DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
+    # The five major risks (五大风险), rates per 1,000 residents per year.
+    "political_security": {"rate_per_1000_per_year": 1.0, "severity_probs": [0.6, 0.3, 0.08, 0.02],
+                           "pair_share": 0.1, "collective_share": 0.2, "department": "public_security",
+                           "service_multiplier": 1.5, "patrol_visible": 0.5},
+    "public_order": {"rate_per_1000_per_year": 18.0, "severity_probs": [0.85, 0.13, 0.02, 0.0],
+                     "pair_share": 0.3, "collective_share": 0.03, "department": "urban_management"},
+    "major_disputes": {"rate_per_1000_per_year": 12.0, "severity_probs": [0.7, 0.25, 0.05, 0.0],
+                       "pair_share": 0.7, "collective_share": 0.1, "department": "justice",
+                       "service_multiplier": 1.3},
+    "public_safety": {"rate_per_1000_per_year": 8.0, "severity_probs": [0.8, 0.17, 0.03, 0.0],
+                      "pair_share": 0.1, "collective_share": 0.05, "department": "emergency_management"},
+    "cyber": {"rate_per_1000_per_year": 3.0, "severity_probs": [0.85, 0.13, 0.02, 0.0],
+              "pair_share": 0.2, "collective_share": 0.05, "department": "cyberspace",
+              "patrol_visible": 0.1},
+}
+
+SHOCK_SCHEMA: dict[str, Field] = {
+    "name": S("shock", "Name of the shock."),
+    "start_day": I(0, 0, 3650, "First simulated day of the shock."),
+    "days": I(30, 1, 3650, "Duration in days."),
+    "category": S("", "Category it raises ('' = all)."),
+    "multiplier": F(2, 0, 1000, "Emergence multiplier during the shock."),
+    "share_of_grids": F(1, 0, 1, "Share of grids affected (chosen by the shock's own stream)."),
+    "collective_boost": F(0, 0, 1, "Extra share of collective cases during the shock."),
+}
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Field]:
+    out: dict[str, Field] = {}
+    for key, val in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(val, Field):
+            out[path] = val
+        else:
+            out.update(_flatten(val, path + "."))
+    return out
+
+
+FIELDS: dict[str, Field] = _flatten(SCHEMA)
+LEVERS: dict[str, Field] = {k: v for k, v in FIELDS.items() if k.startswith("levers.")}
+UNCERTAINTIES: dict[str, Field] = {k: v for k, v in FIELDS.items() if k.startswith("world.")}
+
+
+def field_for(key: str) -> Field:
+    """The Field of a dotted key, including category rows (``world.categories.<name>.<field>``).
+
+    Raises ScenarioError naming the key when it is unknown.
+    """
+    if key in FIELDS:
+        return FIELDS[key]
+    parts = key.split(".")
+    if len(parts) == 4 and parts[:2] == ["world", "categories"] and parts[3] in CATEGORY_SCHEMA:
+        return CATEGORY_SCHEMA[parts[3]]
+    section = parts[0]
+    known = sorted(k for k in FIELDS if k.startswith(section + ".")) or sorted(SCHEMA)
+    hint = ", ".join(known[:6]) + (" ..." if len(known) > 6 else "")
+    raise ScenarioError(f"{key}: unknown key (known keys here: {hint})")

@@ -1,0 +1,104 @@
+"""Residents held column-wise, with lazy tension.
+
+A city of millions cannot afford a Python object, or even a random draw, per resident per day.
+Each resident is one row of a few float32 columns; residents are sorted by grid, so grid ``g``
+owns rows ``start[g]:start[g+1]`` and no per-resident grid column is needed. Tension fades
+exponentially; it is stored with the time it last changed and relaxed in closed form when read.
+Trust is ``own + grid shift``: a resident's own experience plus what the grid has heard from
+neighbours (the shift relaxes back to zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .city import CityLayout
+
+
+def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0) -> np.ndarray:
+    mean = min(max(mean, 1e-3), 1 - 1e-3)
+    return rng.beta(mean * concentration, (1 - mean) * concentration, n).astype(np.float32)
+
+
+class ResidentTable:
+    """Column store of residents: trust, reporting propensity, tension (lazy)."""
+
+    def __init__(self, layout: CityLayout, world: dict, rng: np.random.Generator) -> None:
+        n = layout.n_residents
+        self.layout = layout
+        self.start = layout.resident_start
+        self.trust = _beta_around(rng, world["trust_initial"], n)
+        self.propensity = _beta_around(rng, world["report_propensity"], n)
+        self.tension = np.zeros(n, dtype=np.float32)
+        self.tension_t = np.zeros(n, dtype=np.float32)  # hours when tension was last written
+        self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
+        # Σ own trust per grid (every grid has residents, so reduceat's segments are non-empty)
+        self.trust_sum = np.add.reduceat(self.trust, self.start[:-1], dtype=np.float64)
+        self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+
+    def __len__(self) -> int:
+        return int(self.start[-1])
+
+    def grid_of(self, idx: np.ndarray) -> np.ndarray:
+        """Grid of each resident index."""
+        return np.searchsorted(self.start, idx, side="right") - 1
+
+    def tension_at(self, idx: np.ndarray, now: float) -> np.ndarray:
+        """Tension of residents ``idx`` at time ``now`` (hours), relaxed in closed form."""
+        dt = np.maximum(now - self.tension_t[idx], 0.0)
+        return self.tension[idx] * np.exp(-dt / self.relax_hours)
+
+    def add_tension(self, idx: np.ndarray, amount: float, now: float) -> None:
+        """Raise tension of residents ``idx`` (repeats allowed: last write wins)."""
+        if idx.size == 0 or amount == 0:
+            return
+        val = np.minimum(self.tension_at(idx, now) + amount, 1.0)
+        self.tension[idx] = val
+        self.tension_t[idx] = now
+
+    def trust_of(self, idx: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
+        """Effective trust (own + grid shift, clipped to [0, 1])."""
+        grid = self.grid_of(idx) if grid is None else grid
+        return np.clip(self.trust[idx] + self.trust_shift[grid], 0.0, 1.0)
+
+    def move_trust(self, idx: np.ndarray, target: np.ndarray, rate: float) -> None:
+        """Move own trust of ``idx`` toward ``target`` by fraction ``rate``; keep grid sums exact."""
+        if idx.size == 0:
+            return
+        idx, first = np.unique(idx, return_index=True)
+        target = np.asarray(target, dtype=np.float32)[first] if np.ndim(target) else target
+        old = self.trust[idx]
+        new = np.clip(old + rate * (target - old), 0.0, 1.0).astype(np.float32)
+        self.trust[idx] = new
+        np.add.at(self.trust_sum, self.grid_of(idx), (new - old).astype(np.float64))
+
+    def grid_mean_trust(self) -> np.ndarray:
+        """Mean effective trust per grid (the shift is applied before clipping is ignored)."""
+        return np.clip(self.trust_sum / np.maximum(self.layout.residents_per_grid, 1) + self.trust_shift, 0, 1)
+
+    def mean_trust(self) -> float:
+        """City mean trust, from per-grid sums (O(grids), not O(residents))."""
+        w = self.layout.residents_per_grid
+        return float(np.sum(self.grid_mean_trust() * w) / max(w.sum(), 1))
+
+    def view(self, index: int, now: float) -> Resident:
+        """A read-only snapshot of one resident."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"resident {index} out of range [0, {len(self)})")
+        i = np.array([index])
+        g = int(self.grid_of(i)[0])
+        return Resident(index, g, float(self.trust_of(i, np.array([g]))[0]),
+                        float(self.propensity[index]), float(self.tension_at(i, now)[0]))
+
+
+@dataclass(frozen=True)
+class Resident:
+    """One resident's state: the row ``index`` of the resident table, read at one moment."""
+
+    index: int
+    grid: int
+    trust: float
+    report_propensity: float
+    tension: float

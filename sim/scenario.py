@@ -1,0 +1,261 @@
+"""Scenario files: load TOML, inherit (``meta.extends``), override (``--set``), validate, hash.
+
+A scenario is a nested dict that is complete (every default filled in) and valid. Every error is a
+:class:`ScenarioError` whose message names the key path, the offending value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .params import (
+    CATEGORY_SCHEMA,
+    DEFAULT_CATEGORIES,
+    SCHEMA,
+    SHOCK_SCHEMA,
+    Field,
+    ScenarioError,
+    field_for,
+)
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def scenario_names() -> list[str]:
+    """Names of the scenario files shipped in ``scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """Resolve a scenario name (file stem in scenarios/) or a path to a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        if not p.exists():
+            raise ScenarioError(f"scenario file {str(p)!r} does not exist")
+        return p
+    cand = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not cand.exists():
+        raise ScenarioError(
+            f"scenario {str(name_or_path)!r}: no such file or name (names: {', '.join(scenario_names())})")
+    return cand
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+
+
+def defaults() -> dict[str, Any]:
+    """The complete default scenario."""
+    def build(tree: dict[str, Any]) -> dict[str, Any]:
+        return {k: (copy.deepcopy(v.default) if isinstance(v, Field) else build(v)) for k, v in tree.items()}
+
+    data = build(SCHEMA)
+    data["world"]["categories"] = {n: _category(f"world.categories.{n}", c)
+                                   for n, c in DEFAULT_CATEGORIES.items()}
+    data["world"]["shocks"] = []
+    return data
+
+
+def _category(path: str, row: Any, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    if not isinstance(row, Mapping):
+        raise ScenarioError(f"{path} = {row!r}: must be a table of category fields")
+    out = dict(base) if base else {k: copy.deepcopy(f.default) for k, f in CATEGORY_SCHEMA.items()}
+    for key, val in row.items():
+        if key not in CATEGORY_SCHEMA:
+            raise ScenarioError(f"{path}.{key}: unknown key (allowed: {', '.join(CATEGORY_SCHEMA)})")
+        out[key] = CATEGORY_SCHEMA[key].check(f"{path}.{key}", val)
+    if abs(sum(out["severity_probs"]) - 1.0) > 1e-6:
+        raise ScenarioError(f"{path}.severity_probs = {out['severity_probs']!r}: must sum to 1")
+    if out["pair_share"] + out["collective_share"] > 1.0:
+        raise ScenarioError(f"{path}: pair_share + collective_share = "
+                            f"{out['pair_share'] + out['collective_share']:g}: must be in [0, 1]")
+    return out
+
+
+def _shock(path: str, row: Any) -> dict[str, Any]:
+    if not isinstance(row, Mapping):
+        raise ScenarioError(f"{path} = {row!r}: must be a table of shock fields")
+    out = {k: copy.deepcopy(f.default) for k, f in SHOCK_SCHEMA.items()}
+    for key, val in row.items():
+        if key not in SHOCK_SCHEMA:
+            raise ScenarioError(f"{path}.{key}: unknown key (allowed: {', '.join(SHOCK_SCHEMA)})")
+        out[key] = SHOCK_SCHEMA[key].check(f"{path}.{key}", val)
+    return out
+
+
+def _merge(data: dict[str, Any], raw: Mapping[str, Any], schema: dict[str, Any], prefix: str,
+           inherit_tables: bool) -> None:
+    """Validate ``raw`` against ``schema`` and write it into ``data`` (in place)."""
+    for key, val in raw.items():
+        path = f"{prefix}{key}"
+        if prefix == "world." and key == "categories":
+            if not isinstance(val, Mapping) or not val:
+                raise ScenarioError(f"{path}: must be a non-empty table of categories")
+            cats = dict(data["world"]["categories"]) if inherit_tables else {}
+            for name, row in val.items():
+                cats[name] = _category(f"{path}.{name}", row, cats.get(name))
+            data["world"]["categories"] = cats
+            continue
+        if prefix == "world." and key == "shocks":
+            if not isinstance(val, list):
+                raise ScenarioError(f"{path}: must be an array of tables ([[world.shocks]])")
+            data["world"]["shocks"] = [_shock(f"{path}[{i}]", r) for i, r in enumerate(val)]
+            continue
+        if key not in schema:
+            allowed = ", ".join(list(schema)[:8]) + (" ..." if len(schema) > 8 else "")
+            raise ScenarioError(f"{path}: unknown key (allowed here: {allowed})")
+        sub = schema[key]
+        if isinstance(sub, Field):
+            data[key] = sub.check(path, val)
+        else:
+            if not isinstance(val, Mapping):
+                raise ScenarioError(f"{path} = {val!r}: must be a table ([{path}])")
+            _merge(data[key], val, sub, path + ".", inherit_tables)
+
+
+def _check_consistency(data: dict[str, Any]) -> None:
+    for i, shock in enumerate(data["world"]["shocks"]):
+        if shock["category"] and shock["category"] not in data["world"]["categories"]:
+            raise ScenarioError(f"world.shocks[{i}].category = {shock['category']!r}: must be '' or one "
+                                f"of {sorted(data['world']['categories'])}")
+    levels = data["handling"]["entry_level_by_severity"]
+    if any(not float(x).is_integer() for x in levels):
+        raise ScenarioError(f"handling.entry_level_by_severity = {levels!r}: must be whole numbers in [0, 5]")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key.path=value`` (value in TOML syntax; bare words are strings)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. levers.grid_workers_per_grid=6")
+    key, rhs = (s.strip() for s in text.split("=", 1))
+    try:
+        value = tomllib.loads(f"v = {rhs}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = rhs
+    return key, value
+
+
+def _apply_override(data: dict[str, Any], key: str, value: Any) -> None:
+    field = field_for(key)  # raises on unknown keys
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        if p not in node:
+            raise ScenarioError(f"{key}: unknown category {p!r} (categories: {sorted(node)})")
+        node = node[p]
+    node[parts[-1]] = field.check(key, value)
+
+
+class Scenario:
+    """A complete, validated scenario: ``.name``, ``.data`` (nested dict), ``.hash``."""
+
+    def __init__(self, data: dict[str, Any], name: str | None = None) -> None:
+        self.data = data
+        self.name = name or data["meta"]["name"]
+
+    @property
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of the data (meta excluded): equal hash = equal model."""
+        body = {k: v for k, v in self.data.items() if k != "meta"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    def get(self, key: str) -> Any:
+        """Value at a dotted key."""
+        node: Any = self.data
+        for p in key.split("."):
+            if not isinstance(node, Mapping) or p not in node:
+                field_for(key)
+                raise ScenarioError(f"{key}: not present in scenario {self.name!r}")
+            node = node[p]
+        return node
+
+    def with_overrides(self, overrides: Mapping[str, Any] | Sequence[str] | None) -> Scenario:
+        """A new scenario with dotted-key overrides applied and validated."""
+        data = copy.deepcopy(self.data)
+        for key, value in _normalise_overrides(overrides):
+            _apply_override(data, key, value)
+        _check_consistency(data)
+        return Scenario(data, self.name)
+
+    def to_toml(self) -> str:
+        """The full scenario as TOML (loadable by :func:`load_scenario`)."""
+        return to_toml(self.data)
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name!r}, hash={self.hash[:12]})"
+
+
+def _normalise_overrides(overrides: Mapping[str, Any] | Sequence[str] | None) -> list[tuple[str, Any]]:
+    if not overrides:
+        return []
+    if isinstance(overrides, Mapping):
+        return list(overrides.items())
+    return [parse_override(s) for s in overrides]
+
+
+def load_scenario(name_or_path: str | Path | Scenario,
+                  overrides: Mapping[str, Any] | Sequence[str] | None = None,
+                  _seen: tuple[str, ...] = ()) -> Scenario:
+    """Load, inherit, validate and override a scenario by name or path."""
+    if isinstance(name_or_path, Scenario):
+        return name_or_path.with_overrides(overrides)
+    path = scenario_path(name_or_path)
+    raw = _read_toml(path)
+    meta = raw.get("meta", {})
+    parent = meta.get("extends", "") if isinstance(meta, Mapping) else ""
+    if parent:
+        if not isinstance(parent, str):
+            raise ScenarioError(f"meta.extends = {parent!r}: must be a scenario name")
+        if parent in _seen:
+            raise ScenarioError(f"meta.extends = {parent!r}: circular inheritance {_seen + (parent,)}")
+        data = copy.deepcopy(load_scenario(parent, None, _seen + (path.stem,)).data)
+    else:
+        data = defaults()
+    _merge(data, raw, SCHEMA, "", inherit_tables=bool(parent))
+    if "name" not in meta:
+        data["meta"]["name"] = path.stem
+    _check_consistency(data)
+    return Scenario(data, data["meta"]["name"]).with_overrides(overrides)
+
+
+def to_toml(data: Mapping[str, Any]) -> str:
+    """Serialise a scenario dict to TOML (tables, arrays of tables, scalars, lists)."""
+    lines: list[str] = []
+
+    def scalar(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, list):
+            return "[" + ", ".join(scalar(x) for x in v) + "]"
+        return repr(v)
+
+    def table(prefix: str, node: Mapping[str, Any]) -> None:
+        plain = {k: v for k, v in node.items() if not isinstance(v, Mapping | list)
+                 or (isinstance(v, list) and not (v and isinstance(v[0], Mapping)))}
+        if plain or not prefix:
+            if prefix:
+                lines.append(f"\n[{prefix}]")
+            lines.extend(f"{k} = {scalar(v)}" for k, v in plain.items())
+        for k, v in node.items():
+            sub = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, Mapping):
+                table(sub, v)
+            elif isinstance(v, list) and v and isinstance(v[0], Mapping):
+                for row in v:
+                    lines.append(f"\n[[{sub}]]")
+                    lines.extend(f"{rk} = {scalar(rv)}" for rk, rv in row.items())
+
+    table("", data)
+    return "\n".join(lines).lstrip() + "\n"

@@ -1,0 +1,236 @@
+"""Run a sweep: plan runs, skip finished ones, execute, stream rows into the store.
+
+Each run gets ``SeedSequence(root_seed, spawn_key=(point_id, replication))``, so its random
+streams depend on nothing but its coordinates: results are bit-identical whatever the executor,
+the number of workers, the order of execution, sharding or resuming.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .designs import Design, build_design
+from .executors import DaskExecutor, Executor, SerialExecutor
+from .spec import SpecError, SweepSpec
+from .store import Store, git_commit, package_version
+
+__all__ = ["RunTask", "SweepReport", "execute_run", "plan_runs", "run_seed", "run_sweep"]
+
+ID_COLUMNS = ("run_id", "point_id", "replication", "seed")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run (small and picklable)."""
+
+    run_id: int
+    point_id: int
+    replication: int
+    root_seed: int
+    params: dict[str, int | float]
+    fixed: dict[str, Any]
+    scenario: str
+    days: int
+    run_function: str = "sim.run"
+    outputs: tuple[str, ...] = ()
+
+
+@dataclass
+class SweepReport:
+    """What a call to :func:`run_sweep` did."""
+
+    total: int
+    skipped: int
+    done: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """True if every planned run of this shard has a row."""
+        return self.skipped + self.done == self.total
+
+
+def run_seed(root_seed: int, point_id: int, replication: int) -> np.random.SeedSequence:
+    """The seed of one run: ``SeedSequence(root, spawn_key=(point_id, replication))``."""
+    return np.random.SeedSequence(root_seed, spawn_key=(point_id, replication))
+
+
+def seed_fingerprint(ss: np.random.SeedSequence) -> int:
+    """A 63-bit integer drawn from the run's seed sequence (stored in the ``seed`` column)."""
+    a, b = (int(x) for x in ss.generate_state(2, np.uint32))
+    return ((a << 32) | b) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@lru_cache(maxsize=16)
+def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
+    """Import ``"package.module.func"`` (or ``"package.func"``)."""
+    mod_name, _, attr = path.rpartition(".")
+    obj: Any = importlib.import_module(mod_name)
+    for part in attr.split(":"):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, str)
+
+
+def execute_run(task: RunTask) -> dict[str, Any]:
+    """Run one simulation (on a worker) and return its row: ids, seed, params, KPIs."""
+    fn = resolve_function(task.run_function)
+    ss = run_seed(task.root_seed, task.point_id, task.replication)
+    t0 = time.perf_counter()
+    kpis = fn(task.scenario, {**task.fixed, **task.params}, seed=ss, days=task.days)
+    wall = time.perf_counter() - t0
+    row: dict[str, Any] = {
+        "run_id": task.run_id, "point_id": task.point_id, "replication": task.replication,
+        "seed": seed_fingerprint(ss),
+    }
+    row.update(task.params)
+    keys = task.outputs or tuple(k for k, v in kpis.items() if _is_number(v))
+    for k in keys:
+        if k in row:
+            raise ValueError(f"KPI {k!r} clashes with a sweep column")
+        v = kpis.get(k, math.nan)
+        row[k] = float(v) if _is_number(v) else math.nan
+    row["wall_seconds"] = wall
+    return row
+
+
+def plan_runs(spec: SweepSpec, design: Design | None = None) -> list[RunTask]:
+    """Every run of the sweep, ordered by run_id = point_id * replications + replication."""
+    design = design or build_design(spec.design)
+    scen = spec.scenario_ref
+    return [
+        RunTask(p * spec.replications + r, p, r, spec.seed, design.point(p), dict(spec.fixed),
+                scen, spec.days, spec.run_function, spec.outputs)
+        for p in range(design.n_points) for r in range(spec.replications)
+    ]
+
+
+def _scenario_hash(spec: SweepSpec) -> str | None:
+    if spec.run_function != "sim.run":
+        return None
+    try:
+        import sim
+
+        return str(sim.load_scenario(spec.scenario_ref, dict(spec.fixed)).hash)
+    except Exception:
+        return None
+
+
+def build_manifest(spec: SweepSpec, design: Design) -> dict[str, Any]:
+    """The manifest written when a store begins."""
+    text = spec.source.read_text(encoding="utf-8") if spec.source else None
+    return {
+        "format": 1, "name": spec.name, "description": spec.description,
+        "spec_hash": spec.hash, "spec": spec.raw, "spec_text": text,
+        "spec_path": str(spec.source) if spec.source else None,
+        "scenario": spec.scenario, "scenario_hash": _scenario_hash(spec),
+        "design_kind": design.kind, "parameters": list(design.names),
+        "n_points": design.n_points, "replications": spec.replications,
+        "total_runs": design.n_points * spec.replications, "root_seed": spec.seed,
+        "seeding": "numpy.random.SeedSequence(root_seed, spawn_key=(point_id, replication))",
+        "version": package_version(), "git_commit": git_commit(),
+        "python": sys.version.split()[0], "numpy": np.__version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def make_executor(spec: SweepSpec, kind: str, workers: int | None, scheduler: str | None,
+                  out: Path) -> Executor:
+    """Build the executor named on the command line."""
+    ex = spec.execution
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "local":
+        return DaskExecutor.local(workers, ex.allowed_failures, ex.max_in_flight)
+    if kind == "dask":
+        if scheduler:
+            return DaskExecutor.remote(scheduler, ex.allowed_failures, ex.max_in_flight)
+        if spec.cluster is None:
+            raise SpecError("--executor dask needs --scheduler ADDRESS or a [cluster] section "
+                            "(kind = \"slurm\" | \"pbs\") in the spec")
+        return DaskExecutor.jobqueue(spec.cluster, out, ex.allowed_failures, ex.max_in_flight)
+    raise SpecError(f"--executor {kind!r}: must be one of local, dask, serial")
+
+
+def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "local",
+              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
+              shard: tuple[int, int] | None = None, progress: bool = True,
+              chunk_size: int | None = None) -> SweepReport:
+    """Run (or continue) a sweep into the store at ``out``.
+
+    ``shard=(i, n)`` (0-based) runs only runs with ``run_id % n == i``; shards may share a store.
+    Failed runs are reported (not written) and retried by the next ``resume``.
+    """
+    t0 = time.perf_counter()
+    design = build_design(spec.design)
+    store = Store(out)
+    store.open(build_manifest(spec, design), design.frame(), resume=resume,
+               join=shard is not None)
+    store.clean_temp(older_than_s=60)
+    tasks = plan_runs(spec, design)
+    if shard is not None:
+        tasks = [t for t in tasks if t.run_id % shard[1] == shard[0]]
+    done_ids = store.done_run_ids()
+    todo = [t for t in tasks if t.run_id not in done_ids]
+    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo))
+    if not todo:
+        report.seconds = time.perf_counter() - t0
+        return report
+    tag = f"s{shard[0] + 1}of{shard[1]}" if shard else "all"
+    size = chunk_size or spec.execution.chunk_size
+    ex = make_executor(spec, executor, workers, scheduler, Path(out)) if isinstance(
+        executor, str) else executor
+    bar = _progress(report, spec.name, progress)
+    buf: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+    token = spec.hash[:10]
+    try:
+        for task, res in ex.map_unordered(execute_run, todo,
+                                          key=lambda t: f"cityrisk-{token}-run-{t.run_id}"):
+            if isinstance(res, BaseException):
+                report.failed.append((task.run_id, f"{type(res).__name__}: {res}"))
+                if bar is not None:
+                    bar.set_postfix(failed=len(report.failed))
+                continue
+            buf.append(res)
+            report.done += 1
+            if bar is not None:
+                bar.update(1)
+            if len(buf) >= size or time.monotonic() - last_flush >= spec.execution.flush_seconds:
+                store.write_chunk(buf, tag)
+                buf, last_flush = [], time.monotonic()
+        store.write_chunk(buf, tag)
+        buf = []
+    finally:
+        if buf:  # interrupted (Ctrl-C, lost scheduler): keep what finished
+            store.write_chunk(buf, tag)
+        if bar is not None:
+            bar.close()
+        if isinstance(executor, str):
+            ex.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _progress(report: SweepReport, name: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=report.total, initial=report.skipped, desc=name, unit="run",
+                dynamic_ncols=True, smoothing=0.1, file=sys.stderr)

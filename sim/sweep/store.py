@@ -1,0 +1,221 @@
+"""The result store: a directory holding a Parquet dataset of runs plus a manifest.
+
+Layout of ``DIR``::
+
+    manifest.json        spec (text and parsed), spec hash, version, git commit, totals
+    points.parquet       the design: point_id + one column per varied parameter
+    runs/part-*.parquet  chunks of rows, one row per finished run
+
+Every file is written to a hidden temporary name in the same folder, flushed, fsync'ed and moved
+into place with :func:`os.replace`, so a crash leaves either the whole chunk or nothing (a stale
+``.*.tmp`` at worst, which readers ignore). A run is "done" once its row is in a chunk; resuming
+skips those run ids. Concurrent shards write disjoint runs to the same store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["Store", "StoreError", "git_commit", "package_version"]
+
+MANIFEST = "manifest.json"
+POINTS = "points.parquet"
+RUNS = "runs"
+FORMAT_VERSION = 1
+
+
+class StoreError(RuntimeError):
+    """A store that cannot be used as asked (exists already, different spec, ...)."""
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_atomic(path: Path, write: Any, *, exclusive: bool = False) -> bool:
+    """Write via ``write(fileobj)`` to a hidden temp file, fsync, then move to ``path``.
+
+    With ``exclusive`` the move fails (returns False) if ``path`` exists already.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            finally:
+                tmp.unlink(missing_ok=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return True
+
+
+def package_version() -> str:
+    """The cityrisk version (``sim.__version__`` or the installed distribution)."""
+    try:
+        import sim
+
+        v = getattr(sim, "__version__", None)
+        if v:
+            return str(v)
+    except ImportError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        return version("cityrisk")
+    except Exception:
+        return "unknown"
+
+
+def git_commit(repo: Path | None = None) -> str:
+    """The git commit of the source tree (with ``-dirty`` if modified), or ``"unknown"``."""
+    import subprocess
+
+    where = repo or Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=where, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return sha + ("-dirty" if dirty.strip() else "")
+
+
+class Store:
+    """A sweep's result directory."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.runs_dir = self.root / RUNS
+        self.manifest_path = self.root / MANIFEST
+        self.points_path = self.root / POINTS
+
+    # -- manifest ---------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """True if the directory already holds a sweep manifest."""
+        return self.manifest_path.exists()
+
+    def read_manifest(self) -> dict[str, Any]:
+        """The manifest as a dict (StoreError if missing or unreadable)."""
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"{self.root}: no sweep here ({MANIFEST} missing)") from None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"{self.manifest_path}: unreadable ({exc})") from None
+
+    def open(self, manifest: Mapping[str, Any], points: pd.DataFrame, *,
+             resume: bool = False, join: bool = False) -> dict[str, Any]:
+        """Create the store, or check an existing one against ``manifest``.
+
+        An existing store is accepted only with ``resume`` (or ``join``, used by shards that
+        share a store) and only if its spec hash (and scenario hash, when both are known) match.
+        Returns the manifest in effect.
+        """
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        if not self.exists():
+            _write_atomic(self.points_path, lambda fh: pq.write_table(
+                pa.Table.from_pandas(points, preserve_index=False), fh))
+            blob = json.dumps(dict(manifest), indent=2, sort_keys=True, default=str).encode()
+            if _write_atomic(self.manifest_path, lambda fh: fh.write(blob), exclusive=True):
+                return dict(manifest)
+            join = True  # another shard created it first: check it like an existing store
+        old = self.read_manifest()
+        if not (resume or join):
+            raise StoreError(f"{self.root} already holds a sweep ({old.get('name')!r}, "
+                             f"{self.count_done()} runs done); pass --resume to continue it or "
+                             "choose another --out")
+        if old.get("spec_hash") != manifest.get("spec_hash"):
+            raise StoreError(
+                f"{self.root}: the spec changed since this store began (spec hash "
+                f"{str(old.get('spec_hash'))[:12]} in the store, {str(manifest.get('spec_hash'))[:12]}"
+                " now); results would mix two sweeps. Restore the original spec or use a new --out")
+        a, b = old.get("scenario_hash"), manifest.get("scenario_hash")
+        if a and b and a != b:
+            raise StoreError(f"{self.root}: the scenario file changed since this store began "
+                             f"(scenario hash {a[:12]} then, {b[:12]} now); use a new --out")
+        return old
+
+    # -- runs -------------------------------------------------------------------------------
+    def part_files(self) -> list[Path]:
+        """Committed chunk files (hidden temp files excluded), sorted by name."""
+        if not self.runs_dir.exists():
+            return []
+        return sorted(p for p in self.runs_dir.glob("part-*.parquet"))
+
+    def done_run_ids(self) -> set[int]:
+        """Run ids with a committed row."""
+        done: set[int] = set()
+        for p in self.part_files():
+            done.update(pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist())
+        return done
+
+    def count_done(self) -> int:
+        """Number of distinct finished runs."""
+        return len(self.done_run_ids())
+
+    def write_chunk(self, rows: Iterable[Mapping[str, Any]], tag: str = "0") -> Path | None:
+        """Write rows as one atomic Parquet chunk; returns its path (None if no rows)."""
+        rows = list(rows)
+        if not rows:
+            return None
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_pylist(rows)
+        name = f"part-{tag}-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.parquet"
+        path = self.runs_dir / name
+        _write_atomic(path, lambda fh: pq.write_table(table, fh))
+        return path
+
+    def clean_temp(self, older_than_s: float = 0.0) -> int:
+        """Remove stale hidden temp files (left by a killed writer); returns how many."""
+        n = 0
+        now = time.time()
+        for d in (self.root, self.runs_dir):
+            if not d.exists():
+                continue
+            for p in d.glob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    if now - p.stat().st_mtime >= older_than_s:
+                        p.unlink()
+                        n += 1
+        return n
+
+    def read_runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """All finished runs as one DataFrame sorted by run_id (duplicates dropped)."""
+        frames = [pq.read_table(p, columns=columns).to_pandas() for p in self.part_files()]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=columns or ["run_id", "point_id", "replication", "seed"])
+        df = pd.concat(frames, ignore_index=True)
+        df = df.drop_duplicates("run_id", keep="first").sort_values("run_id")
+        return df.reset_index(drop=True)
+
+    def read_points(self) -> pd.DataFrame:
+        """The design points table."""
+        return pq.read_table(self.points_path).to_pandas()
