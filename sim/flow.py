@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline")
 PROACTIVE_CHANNELS = (0, 1, 2)  # found by government staff or cameras, not reported by residents
+HOTLINE = 4  # resident reports; every other channel dispatches the grid worker first
 COLLECTIVE_MIN_INVOLVED = 10
 
 
@@ -150,7 +151,7 @@ def report_and_triage(m: CityModel, idx: np.ndarray) -> None:
         return
     tab = m.cases
     sev = tab["severity"][idx]
-    spot = (np.isin(tab["channel"][idx], (0, 1)) & (sev == 0)
+    spot = ((tab["channel"][idx] != HOTLINE) & (sev == 0)
             & (tab["route_u"][idx, 0] < m.handling["on_the_spot_share"])
             & (m.pools[0].counts[tab["grid"][idx]] > 0))
     si = idx[spot]

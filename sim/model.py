@@ -6,6 +6,7 @@ printable list of stages run in order every tick (``model.plan``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -348,7 +349,8 @@ class CityModel(mesa.Model):
         if progress:
             from tqdm import tqdm
 
-            it = tqdm(it, desc=f"{self.spec.name}", unit="day", leave=False)
+            # shown only when the run lasts more than two seconds
+            it = tqdm(it, desc=f"{self.spec.name}", unit="day", leave=False, delay=2.0, file=sys.stderr)
         for _ in it:
             self.step()
         return self

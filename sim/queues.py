@@ -107,7 +107,7 @@ class PoolSet:
                        work.astype(np.float64), self.free, self.speed, self.ptr, float(window_end),
                        start, end, server)
             ok = server >= 0
-            self.busy_hours += float(np.sum((end[ok] - start[ok])))
+            self.busy_hours += float(np.sum(end[ok] - start[ok]))
         return start, end, server
 
     def load(self, queued_per_pool: np.ndarray) -> np.ndarray:

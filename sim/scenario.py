@@ -101,15 +101,15 @@ def _merge(data: dict[str, Any], raw: Mapping[str, Any], schema: dict[str, Any],
         if prefix == "world." and key == "categories":
             if not isinstance(val, Mapping) or not val:
                 raise ScenarioError(f"{path}: must be a non-empty table of categories")
-            cats = dict(data["world"]["categories"]) if inherit_tables else {}
+            cats = dict(data["categories"]) if inherit_tables else {}
             for name, row in val.items():
                 cats[name] = _category(f"{path}.{name}", row, cats.get(name))
-            data["world"]["categories"] = cats
+            data["categories"] = cats
             continue
         if prefix == "world." and key == "shocks":
             if not isinstance(val, list):
                 raise ScenarioError(f"{path}: must be an array of tables ([[world.shocks]])")
-            data["world"]["shocks"] = [_shock(f"{path}[{i}]", r) for i, r in enumerate(val)]
+            data["shocks"] = [_shock(f"{path}[{i}]", r) for i, r in enumerate(val)]
             continue
         if key not in schema:
             allowed = ", ".join(list(schema)[:8]) + (" ..." if len(schema) > 8 else "")
