@@ -56,10 +56,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def defaults() -> dict[str, Any]:
     """The complete default scenario."""
-    def build(tree: dict[str, Any]) -> dict[str, Any]:
-        return {k: (copy.deepcopy(v.default) if isinstance(v, Field) else build(v)) for k, v in tree.items()}
+    def build(tree: dict[str, Any], prefix: str) -> dict[str, Any]:
+        # defaults go through check() too, so 1 and 1.0 hash the same whichever way they arrive
+        return {k: (v.check(prefix + k, copy.deepcopy(v.default)) if isinstance(v, Field)
+                    else build(v, f"{prefix}{k}.")) for k, v in tree.items()}
 
-    data = build(SCHEMA)
+    data = build(SCHEMA, "")
     data["world"]["categories"] = {n: _category(f"world.categories.{n}", c)
                                    for n, c in DEFAULT_CATEGORIES.items()}
     data["world"]["shocks"] = []
@@ -69,7 +71,7 @@ def defaults() -> dict[str, Any]:
 def _category(path: str, row: Any, base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if not isinstance(row, Mapping):
         raise ScenarioError(f"{path} = {row!r}: must be a table of category fields")
-    out = dict(base) if base else {k: copy.deepcopy(f.default) for k, f in CATEGORY_SCHEMA.items()}
+    out = dict(base) if base else {k: f.check(k, copy.deepcopy(f.default)) for k, f in CATEGORY_SCHEMA.items()}
     for key, val in row.items():
         if key not in CATEGORY_SCHEMA:
             raise ScenarioError(f"{path}.{key}: unknown key (allowed: {', '.join(CATEGORY_SCHEMA)})")
@@ -85,7 +87,7 @@ def _category(path: str, row: Any, base: Mapping[str, Any] | None = None) -> dic
 def _shock(path: str, row: Any) -> dict[str, Any]:
     if not isinstance(row, Mapping):
         raise ScenarioError(f"{path} = {row!r}: must be a table of shock fields")
-    out = {k: copy.deepcopy(f.default) for k, f in SHOCK_SCHEMA.items()}
+    out = {k: f.check(k, copy.deepcopy(f.default)) for k, f in SHOCK_SCHEMA.items()}
     for key, val in row.items():
         if key not in SHOCK_SCHEMA:
             raise ScenarioError(f"{path}.{key}: unknown key (allowed: {', '.join(SHOCK_SCHEMA)})")

@@ -1,0 +1,38 @@
+# cityrisk — common tasks. Every target installs what it needs first (.ci/setup.sh is idempotent).
+PY := .venv/bin/python
+
+.PHONY: run test test-fast lint bench validate setup setup-browser clean
+
+setup:
+	bash .ci/setup.sh
+
+setup-browser:
+	bash .ci/setup.sh --browser
+
+## run: install, then run the baseline scenario (summary printed, figures in out/baseline/)
+run: setup
+	$(PY) -m sim run baseline --out out/baseline
+
+## test: install (with chromium and offline Solara assets), then run every test, slow ones included
+test: setup-browser
+	$(PY) -m pytest -q -p no:cacheprovider --timeout=900
+
+## test-fast: the quick suite (no slow tests)
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow" --timeout=600
+
+lint: setup
+	$(PY) -m ruff check sim tests benchmarks experiments calibration
+
+validate: setup
+	$(PY) -m sim validate
+
+## bench: performance figures and ratios (printed, never asserted)
+bench: setup
+	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_epstein.py
+	$(PY) benchmarks/bench_scaling.py
+	$(PY) benchmarks/bench_sweep.py
+
+clean:
+	rm -rf out .pytest_cache .hypothesis
