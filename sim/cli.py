@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .params import FIELDS, ScenarioError
+from .params import FIELDS, LEVELS, ScenarioError
 
 EXTENSIONS = ("sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
 
@@ -138,8 +138,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     model = CityModel(args.scenario, rng=0, overrides={"city.residents": 1000})
     for i, (name, fn) in enumerate(model.plan, 1):
-        doc = (fn.func.__doc__ if hasattr(fn, "func") else fn.__doc__) or ""
-        print(f"{i:2d}. {name:<18} {doc.strip().splitlines()[0] if doc.strip() else ''}")
+        if hasattr(fn, "func"):  # handle_<level>: one function, bound to each level
+            doc = (f"Serve the FCFS queues of every {LEVELS[fn.keywords['level']]}-level pool this tick; "
+                   "settle services that end in it.")
+        else:
+            doc = (fn.__doc__ or "").strip().splitlines()[0]
+        print(f"{i:2d}. {name:<18} {doc}")
     return 0
 
 

@@ -49,8 +49,9 @@ def escalation_hazard(m: CityModel) -> None:
 
 
 def trust_feedback(m: CityModel) -> None:
-    """Residents involved in cases closed or failed today update their trust; so, more weakly, do
-    their neighbours (a grid-level shift that fades). Disclosure amplifies good news."""
+    """Trust moves with today's outcomes: of those involved, and more weakly of their neighbours.
+
+    A grid-level shift carries the neighbours' part and fades; disclosure amplifies good news."""
     tab, w, lev = m.cases, m.world, m.levers
     rate, nb = w["trust_sensitivity"], w["trust_neighbour_weight"]
     m.residents.trust_shift *= np.exp(-1.0 / TRUST_SHIFT_RELAX_DAYS)
@@ -86,9 +87,10 @@ def _move(m: CityModel, idx: np.ndarray, target: np.ndarray, rate: float) -> Non
 def close_cases(m: CityModel) -> None:
     """Hand closed cases to the KPI accumulator and the case sink, then drop them."""
     tab = m.cases
-    closed = np.isin(tab["stage"], CLOSED_STAGES)
-    m.today["resolved"] = int((tab["stage"] == Stage.RESOLVED).sum())
-    if not closed.any():
+    stage = tab["stage"]
+    closed = np.flatnonzero(stage >= min(CLOSED_STAGES))  # closed stages are the highest codes
+    m.today["resolved"] = int(np.count_nonzero(stage[closed] == Stage.RESOLVED))
+    if closed.size == 0:
         return
     records = tab.take(closed)
     m.kpi.add_closed(records, m.categories.department)

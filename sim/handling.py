@@ -138,9 +138,18 @@ def settle(m: CityModel, level: int) -> None:
 
 
 def end_of_tick_escalation(m: CityModel) -> None:
-    """Integrate the escalation hazard of every unserved open case up to the end of the tick."""
+    """Integrate the escalation hazard of every unserved open case up to the end of the tick;
+    cases that outgrew their queue's level (e.g. a collective incident waiting for a community
+    mediator) are passed up to the entry level of their new severity."""
     tab = m.cases
     stage = tab["stage"]
     idx = np.flatnonzero(((stage == Stage.LATENT) | (stage == Stage.REPORTING) | (stage == Stage.QUEUED))
                          & (tab["acc_from"] < m.t1))
     accrue_escalation(m, idx, m.t1)
+    waiting = idx[(tab["stage"][idx] != Stage.LATENT) & (tab["level"][idx] >= 0)]
+    target = entry_level(m, tab["severity"][waiting])
+    up = target > tab["level"][waiting]
+    if up.any():
+        # the platform notices at its end-of-day review; the case keeps its waiting clock running
+        route(m, waiting[up], target[up], np.full(int(up.sum()), m.t1), m.handling["hops_per_escalation"])
+        m.today["passed_up"] = int(up.sum())

@@ -157,6 +157,7 @@ def compute_kpis(m: CityModel) -> dict[str, Any]:
                                      0.0 if np.isnan(mean_delay) else mean_delay, backlog_per_1000),
         "staff_cost": float(m.cost_to_date),
         "staff_utilisation": m.utilisation(),
+        "utilisation_by_level": m.utilisation_by_level(),
         "by_category": by_category,
         "by_department": by_department,
     }

@@ -323,10 +323,16 @@ class CityModel(mesa.Model):
             pools.busy_hours = 0.0
         self._update_layers()
 
-    def utilisation(self) -> float:
-        """Share of handler time spent on cases, all levels but the court."""
-        cap = self._capacity[:-1].sum()
-        return float(self._busy[:-1].sum() / cap) if cap else 0.0
+    def utilisation(self, levels: tuple[int, ...] = (1, 2, 3, 4)) -> float:
+        """Share of handler time spent on cases at ``levels`` (default: mediators, street centres,
+        district and city departments — grid workers mostly patrol, and the court is apart)."""
+        lv = list(levels)
+        cap = self._capacity[lv].sum()
+        return float(self._busy[lv].sum() / cap) if cap else 0.0
+
+    def utilisation_by_level(self) -> dict[str, float]:
+        """Share of handler time spent on cases, per level."""
+        return {name: self.utilisation((i,)) for i, name in enumerate(LEVELS)}
 
     def step(self) -> None:
         """Simulate one day: run every stage of the plan in order."""
@@ -429,7 +435,7 @@ class CityModel(mesa.Model):
 
 
 MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk")
-TIMESERIES_KEYS = ("day", "new_cases", "detected", "resolved", "escalations", "open_latent",
+TIMESERIES_KEYS = ("day", "new_cases", "detected", "resolved", "escalations", "passed_up", "open_latent",
                    "open_reporting", "open_queued", "open_in_service", "open_severity_0",
                    "open_severity_1", "open_severity_2", "open_severity_3", "resolved_total",
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
