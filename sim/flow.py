@@ -196,3 +196,8 @@ def route(m: CityModel, idx: np.ndarray, level: np.ndarray, t_ready: np.ndarray,
     tab["t_end"][idx] = np.inf
     tab["bounces"][idx] += bounces
     tab["stage"][idx] = Stage.REPORTING
+    # nowhere left to go (no court staff): the case closes unresolved rather than wait forever
+    stuck = m.pool_counts(level, pool) == 0
+    if stuck.any():
+        tab["stage"][idx[stuck]] = Stage.FAILED
+        tab["t_close"][idx[stuck]] = t_ready[stuck]

@@ -71,6 +71,8 @@ class Levers:
         object.__setattr__(self, "_values", dict(values))
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # e.g. during unpickling, before _values exists
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:

@@ -161,3 +161,13 @@ def test_run_function_returns_flat_numbers():
     out = sim.run("town", {"city.residents": 10_000, "levers.video_coverage": 0.5}, seed=1, days=10)
     assert all(isinstance(v, float) for v in out.values())
     assert "by_department.justice.closed_within_24h" in out
+
+
+def test_model_pickles_and_no_court_means_failed_not_stuck():
+    import pickle
+
+    m = sim.CityModel(small(legal_capacity=0, department_staff=1, city_staff=1), rng=5).run(60)
+    again = pickle.loads(pickle.dumps(m))
+    assert again.levers.legal_capacity == 0
+    tab = m.cases
+    assert not np.any((tab["level"] == 5) & (tab["stage"] == Stage.QUEUED))
