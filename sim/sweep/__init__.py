@@ -2,39 +2,39 @@
 
 Public API::
 
-    from sim.sweep import load_spec, run_sweep, load_results, analyze
+    from sim.sweep import analyze_store, load_results, load_spec, run_sweep
     spec = load_spec("experiments/staffing_knee.toml")
     run_sweep(spec, "runs/staffing_knee", executor="local", workers=2)
-    analyze("runs/staffing_knee")
+    analyze_store("runs/staffing_knee")          # tables + figures in runs/staffing_knee/analysis
+    res = load_results("runs/staffing_knee")     # manifest, spec, points, one row per run
+
+Names are imported lazily, so Dask workers (which import :mod:`sim.sweep.task`) and the core
+CLI (which imports :mod:`sim.sweep.cli`) do not pay for pandas, pyarrow or SALib.
 """
 
 from __future__ import annotations
 
-from .analyze import Results, analyze, load_results, prim, sensitivity, summarize
-from .designs import Design, build_design
-from .runner import RunTask, SweepReport, execute_run, plan_runs, run_seed, run_sweep
-from .spec import SpecError, SweepSpec, load_spec, parse_spec
-from .store import Store, StoreError
+import importlib
+from typing import Any
 
-__all__ = [
-    "Design",
-    "Results",
-    "RunTask",
-    "SpecError",
-    "Store",
-    "StoreError",
-    "SweepReport",
-    "SweepSpec",
-    "analyze",
-    "build_design",
-    "execute_run",
-    "load_results",
-    "load_spec",
-    "parse_spec",
-    "plan_runs",
-    "prim",
-    "run_seed",
-    "run_sweep",
-    "sensitivity",
-    "summarize",
-]
+_EXPORTS = {
+    "Results": "analyze", "analyze_store": "analyze", "load_results": "analyze", "prim": "analyze",
+    "sensitivity": "analyze", "summarize": "analyze",
+    "Design": "designs", "build_design": "designs",
+    "SweepReport": "runner", "plan_runs": "runner", "run_sweep": "runner",
+    "RunTask": "task", "execute_run": "task", "run_seed": "task",
+    "SpecError": "spec", "SweepSpec": "spec", "load_spec": "spec", "parse_spec": "spec",
+    "Store": "store", "StoreError": "store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

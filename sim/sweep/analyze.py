@@ -16,7 +16,8 @@ from .designs import Design, build_design, salib_problem
 from .spec import SweepSpec, parse_spec
 from .store import Store
 
-__all__ = ["Results", "analyze", "load_results", "prim", "sensitivity", "summarize"]
+__all__ = ["Results", "analyze", "analyze_store", "load_results", "prim", "sensitivity",
+           "summarize"]
 
 _META = {"run_id", "point_id", "replication", "seed", "wall_seconds"}
 DEFAULT_KPIS = ("escalated_share", "collective_incidents", "median_hours_to_resolution",
@@ -181,7 +182,7 @@ def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, min_support: float
     return box
 
 
-def analyze(path: str | Path, out: str | Path | None = None, kpis: list[str] | None = None,
+def analyze_store(path: str | Path, out: str | Path | None = None, kpis: list[str] | None = None,
             confidence: float | None = None, figures: bool = True,
             prim_opts: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write summaries, indices, PRIM boxes and figures for the store at ``path``.
@@ -226,6 +227,9 @@ def analyze(path: str | Path, out: str | Path | None = None, kpis: list[str] | N
 
         report["figures"] = [str(p) for p in draw_all(res, summary, ks, sens, outdir)]
     return report
+
+
+analyze = analyze_store  # ``sim.sweep.analyze.analyze``; the package exports analyze_store
 
 
 def _safe(name: str) -> str:

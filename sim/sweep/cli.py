@@ -97,6 +97,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         if args.chunk_size is not None and args.chunk_size < 1:
             return _fail(f"--chunk-size {args.chunk_size}: must be >= 1")
         shard = parse_shard(args.shard) if args.shard else None
+        _sigterm_as_interrupt()
         report = run_sweep(spec, args.out, executor=args.executor, workers=args.workers,
                            scheduler=args.scheduler, resume=args.resume, shard=shard,
                            progress=not args.no_progress, chunk_size=args.chunk_size)
@@ -112,13 +113,32 @@ def sweep_command(args: argparse.Namespace) -> int:
     print(f"{spec.name}: {report.done} runs done, {report.skipped} already in store, "
           f"{len(report.failed)} failed, {report.total} in {'shard' if shard else 'sweep'} "
           f"({report.seconds:.1f} s) -> {args.out}")
+    for note in report.notes:
+        print(f"warning: {note}", file=sys.stderr)
     for run_id, msg in report.failed[:10]:
         print(f"  run {run_id} failed: {msg}", file=sys.stderr)
+    if report.aborted:
+        print(f"stopped: the first {len(report.failed)} runs all failed (see above)",
+              file=sys.stderr)
     if report.failed:
         print("failed runs are not stored; fix the cause and rerun with --resume",
               file=sys.stderr)
         return 1
     return 0
+
+
+def _sigterm_as_interrupt() -> None:
+    """Make SIGTERM (batch walltime, ``kill``) unwind like Ctrl-C, so buffered rows are saved."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def analyze_command(args: argparse.Namespace) -> int:

@@ -138,19 +138,28 @@ class DaskExecutor:
             by_key[k] = t
             return self.client.submit(fn, t, key=k, pure=False, retries=0)
 
-        first = [f for f in (submit() for _ in range(window)) if f is not None]
-        ac = as_completed(first, with_results=False)
-        for fut in ac:
-            task = by_key.pop(fut.key)
-            try:
-                out: Any = fut.result()
-            except Exception as exc:  # run error or KilledWorker after allowed failures
-                out = exc
-            fut.release()
-            nxt = submit()
-            if nxt is not None:
-                ac.add(nxt)
-            yield task, out
+        live: dict[str, Any] = {}
+        for f in (submit() for _ in range(window)):
+            if f is not None:
+                live[f.key] = f
+        ac = as_completed(list(live.values()), with_results=False)
+        try:
+            for fut in ac:
+                task = by_key.pop(fut.key)
+                live.pop(fut.key, None)
+                try:
+                    out: Any = fut.result()
+                except Exception as exc:  # run error or KilledWorker after allowed failures
+                    out = exc
+                fut.release()
+                nxt = submit()
+                if nxt is not None:
+                    live[nxt.key] = nxt
+                    ac.add(nxt)
+                yield task, out
+        finally:  # the caller stopped early (abort, Ctrl-C): drop what is still queued
+            if live:
+                self.client.cancel(list(live.values()))
 
     def close(self) -> None:
         try:

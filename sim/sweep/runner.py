@@ -7,14 +7,10 @@ the number of workers, the order of execution, sharding or resuming.
 
 from __future__ import annotations
 
-import importlib
-import math
 import sys
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +20,12 @@ from .designs import Design, build_design
 from .executors import DaskExecutor, Executor, SerialExecutor
 from .spec import SpecError, SweepSpec
 from .store import Store, git_commit, package_version
+from .task import RunTask, execute_run, run_seed
+
+#: Stop a sweep whose first this-many results are all failures (a broken model or spec).
+FAIL_FAST = 20
 
 __all__ = ["RunTask", "SweepReport", "execute_run", "plan_runs", "run_seed", "run_sweep"]
-
-ID_COLUMNS = ("run_id", "point_id", "replication", "seed")
-
-
-@dataclass(frozen=True)
-class RunTask:
-    """Everything a worker needs for one run (small and picklable)."""
-
-    run_id: int
-    point_id: int
-    replication: int
-    root_seed: int
-    params: dict[str, int | float]
-    fixed: dict[str, Any]
-    scenario: str
-    days: int
-    run_function: str = "sim.run"
-    outputs: tuple[str, ...] = ()
-
 
 @dataclass
 class SweepReport:
@@ -55,58 +36,13 @@ class SweepReport:
     done: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
+    aborted: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """True if every planned run of this shard has a row."""
         return self.skipped + self.done == self.total
-
-
-def run_seed(root_seed: int, point_id: int, replication: int) -> np.random.SeedSequence:
-    """The seed of one run: ``SeedSequence(root, spawn_key=(point_id, replication))``."""
-    return np.random.SeedSequence(root_seed, spawn_key=(point_id, replication))
-
-
-def seed_fingerprint(ss: np.random.SeedSequence) -> int:
-    """A 63-bit integer drawn from the run's seed sequence (stored in the ``seed`` column)."""
-    a, b = (int(x) for x in ss.generate_state(2, np.uint32))
-    return ((a << 32) | b) & 0x7FFF_FFFF_FFFF_FFFF
-
-
-@lru_cache(maxsize=16)
-def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
-    """Import ``"package.module.func"`` (or ``"package.func"``)."""
-    mod_name, _, attr = path.rpartition(".")
-    obj: Any = importlib.import_module(mod_name)
-    for part in attr.split(":"):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, str)
-
-
-def execute_run(task: RunTask) -> dict[str, Any]:
-    """Run one simulation (on a worker) and return its row: ids, seed, params, KPIs."""
-    fn = resolve_function(task.run_function)
-    ss = run_seed(task.root_seed, task.point_id, task.replication)
-    t0 = time.perf_counter()
-    kpis = fn(task.scenario, {**task.fixed, **task.params}, seed=ss, days=task.days)
-    wall = time.perf_counter() - t0
-    row: dict[str, Any] = {
-        "run_id": task.run_id, "point_id": task.point_id, "replication": task.replication,
-        "seed": seed_fingerprint(ss),
-    }
-    row.update(task.params)
-    keys = task.outputs or tuple(k for k, v in kpis.items() if _is_number(v))
-    for k in keys:
-        if k in row:
-            raise ValueError(f"KPI {k!r} clashes with a sweep column")
-        v = kpis.get(k, math.nan)
-        row[k] = float(v) if _is_number(v) else math.nan
-    row["wall_seconds"] = wall
-    return row
 
 
 def plan_runs(spec: SweepSpec, design: Design | None = None) -> list[RunTask]:
@@ -153,6 +89,7 @@ def make_executor(spec: SweepSpec, kind: str, workers: int | None, scheduler: st
                   out: Path) -> Executor:
     """Build the executor named on the command line."""
     ex = spec.execution
+    check_executor(spec, kind, scheduler)
     if kind == "serial":
         return SerialExecutor()
     if kind == "local":
@@ -160,11 +97,18 @@ def make_executor(spec: SweepSpec, kind: str, workers: int | None, scheduler: st
     if kind == "dask":
         if scheduler:
             return DaskExecutor.remote(scheduler, ex.allowed_failures, ex.max_in_flight)
-        if spec.cluster is None:
-            raise SpecError("--executor dask needs --scheduler ADDRESS or a [cluster] section "
-                            "(kind = \"slurm\" | \"pbs\") in the spec")
+        assert spec.cluster is not None
         return DaskExecutor.jobqueue(spec.cluster, out, ex.allowed_failures, ex.max_in_flight)
-    raise SpecError(f"--executor {kind!r}: must be one of local, dask, serial")
+    raise AssertionError(kind)
+
+
+def check_executor(spec: SweepSpec, kind: str, scheduler: str | None) -> None:
+    """Reject executor arguments that cannot work (SpecError), before anything is written."""
+    if kind not in ("local", "dask", "serial"):
+        raise SpecError(f"--executor {kind!r}: must be one of local, dask, serial")
+    if kind == "dask" and not scheduler and spec.cluster is None:
+        raise SpecError("--executor dask needs --scheduler ADDRESS or a [cluster] section "
+                        "(kind = \"slurm\" | \"pbs\") in the spec")
 
 
 def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "local",
@@ -177,17 +121,25 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
     Failed runs are reported (not written) and retried by the next ``resume``.
     """
     t0 = time.perf_counter()
+    if isinstance(executor, str):
+        check_executor(spec, executor, scheduler)
     design = build_design(spec.design)
     store = Store(out)
-    store.open(build_manifest(spec, design), design.frame(), resume=resume,
-               join=shard is not None)
+    manifest = build_manifest(spec, design)
+    old = store.open(manifest, design.frame(), resume=resume, join=shard is not None)
+    notes = []
+    if old.get("git_commit") != manifest["git_commit"] or old.get("version") != manifest[
+            "version"]:
+        notes.append(f"the store began with cityrisk {old.get('version')} at commit "
+                     f"{old.get('git_commit')}; this is {manifest['version']} at "
+                     f"{manifest['git_commit']}: if the model changed, rows will mix versions")
     store.clean_temp(older_than_s=60)
     tasks = plan_runs(spec, design)
     if shard is not None:
         tasks = [t for t in tasks if t.run_id % shard[1] == shard[0]]
     done_ids = store.done_run_ids()
     todo = [t for t in tasks if t.run_id not in done_ids]
-    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo))
+    report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo), notes=notes)
     if not todo:
         report.seconds = time.perf_counter() - t0
         return report
@@ -206,6 +158,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
                 report.failed.append((task.run_id, f"{type(res).__name__}: {res}"))
                 if bar is not None:
                     bar.set_postfix(failed=len(report.failed))
+                if report.done == 0 and len(report.failed) >= FAIL_FAST:
+                    report.aborted = True
+                    break
                 continue
             buf.append(res)
             report.done += 1

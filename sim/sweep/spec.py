@@ -38,12 +38,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .checks import (
+    SpecError,
+    check_range,
+    default_field_lookup,
+    field_is_int,
+    fmt,
+    int_min,
+    lookup_field,
+    num,
+    unknown,
+    where,
+)
 
 __all__ = [
     "ClusterSpec",
@@ -65,10 +77,6 @@ _TOP_KEYS = {
 }
 _DESIGN_KEYS = {"kind", "samples", "levels", "second_order", "seed", "parameters", "points"}
 _EXEC_KEYS = {"chunk_size", "flush_seconds", "allowed_failures", "max_in_flight"}
-
-
-class SpecError(ValueError):
-    """An invalid sweep spec; the message names key path, value and allowed range."""
 
 
 @dataclass(frozen=True)
@@ -163,198 +171,123 @@ class SweepSpec:
         return s
 
 
-def _where(src: str, path: str) -> str:
-    return f"{src}: {path}" if src else path
-
-
-def _fmt(v: Any) -> str:
-    return json.dumps(v) if isinstance(v, str | list | dict | bool) else repr(v)
-
-
-def _num(value: Any, path: str, src: str, *, integer: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or (isinstance(value, float) and not math.isfinite(value)):
-        want = "an integer" if integer else "a finite number"
-        raise SpecError(f"{_where(src, path)} = {_fmt(value)}: must be {want}")
-    if integer and int(value) != value:
-        raise SpecError(f"{_where(src, path)} = {_fmt(value)}: must be an integer")
-    return value
-
-
-def _int_min(d: Mapping[str, Any], key: str, src: str, default: int | None, lo: int,
-             prefix: str = "") -> int:
-    path = f"{prefix}{key}"
-    if key not in d:
-        if default is None:
-            raise SpecError(f"{_where(src, path)}: required key missing (an integer >= {lo})")
-        return default
-    v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise SpecError(f"{_where(src, path)} = {_fmt(v)}: must be an integer >= {lo}")
-    return v
-
-
-def _unknown(d: Mapping[str, Any], allowed: set[str], prefix: str, src: str) -> None:
-    for k in d:
-        if k not in allowed:
-            raise SpecError(f"{_where(src, prefix + k)}: unknown key (allowed: "
-                            f"{', '.join(sorted(allowed))})")
-
-
-def default_field_lookup() -> Callable[[str], Any] | None:
-    """``sim.params.field_for`` if the core is importable, else None (no schema checks)."""
-    try:
-        from sim.params import field_for
-    except ImportError:
-        return None
-    return field_for
-
-
-def _field_is_int(fld: Any) -> bool:
-    kind = str(getattr(fld, "kind", "")).lower()
-    if kind in {"int", "integer", "count"}:
-        return True
-    default = getattr(fld, "default", None)
-    return isinstance(default, int) and not isinstance(default, bool)
-
-
-def _lookup(lookup: Callable[[str], Any] | None, key: str, path: str, src: str) -> Any:
-    if lookup is None:
-        return None
-    try:
-        return lookup(key)
-    except Exception as exc:  # sim.ScenarioError or KeyError from the schema
-        raise SpecError(f"{_where(src, path)}: unknown parameter {key!r} ({exc})") from None
-
-
-def _check_range(fld: Any, key: str, value: float, path: str, src: str) -> None:
-    if fld is None:
-        return
-    lo, hi = getattr(fld, "lo", None), getattr(fld, "hi", None)
-    if lo is not None and hi is not None and not (lo <= value <= hi):
-        raise SpecError(f"{_where(src, path)} = {_fmt(value)}: outside the allowed range "
-                        f"[{lo}, {hi}] of {key}")
-    if _field_is_int(fld) and int(value) != value:
-        raise SpecError(f"{_where(src, path)} = {_fmt(value)}: {key} takes integers")
-
-
 def _parse_param(key: str, raw: Any, kind: str, fld: Any, src: str) -> ParamSpec:
     path = f'design.parameters."{key}"'
-    integer = _field_is_int(fld) if fld is not None else False
+    integer = field_is_int(fld) if fld is not None else False
     if isinstance(raw, list):
         if kind != "grid":
-            raise SpecError(f"{_where(src, path)} = {_fmt(raw)}: a {kind} design needs a range "
+            raise SpecError(f"{where(src, path)} = {fmt(raw)}: a {kind} design needs a range "
                             "{ lo = .., hi = .. }, not a list of values")
         if not raw:
-            raise SpecError(f"{_where(src, path)} = []: needs at least one value")
-        vals = [_num(v, f"{path}[{i}]", src) for i, v in enumerate(raw)]
+            raise SpecError(f"{where(src, path)} = []: needs at least one value")
+        vals = [num(v, f"{path}[{i}]", src) for i, v in enumerate(raw)]
         for i, v in enumerate(vals):
-            _check_range(fld, key, v, f"{path}[{i}]", src)
+            check_range(fld, key, v, f"{path}[{i}]", src)
         if fld is None:
             integer = all(isinstance(v, int) for v in vals)
         return ParamSpec(key, min(vals), max(vals), integer, tuple(vals))
     if not isinstance(raw, dict):
-        raise SpecError(f"{_where(src, path)} = {_fmt(raw)}: must be a list of values or a table "
+        raise SpecError(f"{where(src, path)} = {fmt(raw)}: must be a list of values or a table "
                         "{ lo = .., hi = .. }")
-    _unknown(raw, {"lo", "hi", "num", "integer"}, path + ".", src)
+    unknown(raw, {"lo", "hi", "num", "integer"}, path + ".", src)
     for k in ("lo", "hi"):
         if k not in raw:
-            raise SpecError(f"{_where(src, path)}.{k}: required key missing (a number)")
-    lo = _num(raw["lo"], f"{path}.lo", src)
-    hi = _num(raw["hi"], f"{path}.hi", src)
+            raise SpecError(f"{where(src, path)}.{k}: required key missing (a number)")
+    lo = num(raw["lo"], f"{path}.lo", src)
+    hi = num(raw["hi"], f"{path}.hi", src)
     if not lo < hi:
-        raise SpecError(f"{_where(src, path)} = {_fmt(raw)}: lo must be < hi")
-    _check_range(fld, key, lo, f"{path}.lo", src)
-    _check_range(fld, key, hi, f"{path}.hi", src)
+        raise SpecError(f"{where(src, path)} = {fmt(raw)}: lo must be < hi")
+    check_range(fld, key, lo, f"{path}.lo", src)
+    check_range(fld, key, hi, f"{path}.hi", src)
     if "integer" in raw:
         if not isinstance(raw["integer"], bool):
-            raise SpecError(f"{_where(src, path)}.integer = {_fmt(raw['integer'])}: must be "
+            raise SpecError(f"{where(src, path)}.integer = {fmt(raw['integer'])}: must be "
                             "true or false")
         integer = raw["integer"]
     if kind == "grid":
-        num = _int_min(raw, "num", src, None, 2, prefix=path + ".")
-        vals = [lo + (hi - lo) * i / (num - 1) for i in range(num)]
+        count = int_min(raw, "num", src, None, 2, prefix=path + ".")
+        vals = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
         if integer:
             vals = sorted({round(v) for v in vals})
         return ParamSpec(key, lo, hi, integer, tuple(vals))
     if "num" in raw:
-        raise SpecError(f"{_where(src, path)}.num: only grid designs take num")
+        raise SpecError(f"{where(src, path)}.num: only grid designs take num")
     return ParamSpec(key, lo, hi, integer)
 
 
 def _parse_design(d: Any, src: str, top_seed: int,
                   lookup: Callable[[str], Any] | None) -> DesignSpec:
     if not isinstance(d, dict):
-        raise SpecError(f"{_where(src, 'design')}: required table missing")
-    _unknown(d, _DESIGN_KEYS, "design.", src)
+        raise SpecError(f"{where(src, 'design')}: required table missing")
+    unknown(d, _DESIGN_KEYS, "design.", src)
     kind = d.get("kind")
     if kind not in DESIGN_KINDS:
-        raise SpecError(f"{_where(src, 'design.kind')} = {_fmt(kind)}: must be one of "
+        raise SpecError(f"{where(src, 'design.kind')} = {fmt(kind)}: must be one of "
                         f"{', '.join(DESIGN_KINDS)}")
-    seed = _int_min(d, "seed", src, top_seed, 0, prefix="design.")
+    seed = int_min(d, "seed", src, top_seed, 0, prefix="design.")
     if kind == "list":
         if "parameters" in d:
-            raise SpecError(f"{_where(src, 'design.parameters')}: a list design takes "
+            raise SpecError(f"{where(src, 'design.parameters')}: a list design takes "
                             "[[design.points]] tables instead")
         pts = d.get("points")
         if not isinstance(pts, list) or not pts or not all(isinstance(p, dict) for p in pts):
-            raise SpecError(f"{_where(src, 'design.points')}: a list design needs one or more "
+            raise SpecError(f"{where(src, 'design.points')}: a list design needs one or more "
                             "[[design.points]] tables")
         keys = list(pts[0])
         if not keys:
-            raise SpecError(f"{_where(src, 'design.points[0]')}: empty point")
-        fields = {k: _lookup(lookup, k, f'design.points[0]."{k}"', src) for k in keys}
+            raise SpecError(f"{where(src, 'design.points[0]')}: empty point")
+        fields = {k: lookup_field(lookup, k, f'design.points[0]."{k}"', src) for k in keys}
         for i, p in enumerate(pts):
             if list(p) != keys and set(p) != set(keys):
-                raise SpecError(f"{_where(src, f'design.points[{i}]')}: keys {sorted(p)} differ "
+                raise SpecError(f"{where(src, f'design.points[{i}]')}: keys {sorted(p)} differ "
                                 f"from the first point's {sorted(keys)}")
             for k in keys:
-                _num(p[k], f'design.points[{i}]."{k}"', src)
-                _check_range(fields[k], k, p[k], f'design.points[{i}]."{k}"', src)
+                num(p[k], f'design.points[{i}]."{k}"', src)
+                check_range(fields[k], k, p[k], f'design.points[{i}]."{k}"', src)
         params = tuple(
             ParamSpec(k, min(p[k] for p in pts), max(p[k] for p in pts),
-                      _field_is_int(fields[k]) if fields[k] is not None
+                      field_is_int(fields[k]) if fields[k] is not None
                       else all(isinstance(p[k], int) for p in pts))
             for k in keys)
         return DesignSpec("list", params, tuple({k: p[k] for k in keys} for p in pts), seed=seed)
     if "points" in d:
-        raise SpecError(f"{_where(src, 'design.points')}: only list designs take points")
+        raise SpecError(f"{where(src, 'design.points')}: only list designs take points")
     raw_params = d.get("parameters")
     if not isinstance(raw_params, dict) or not raw_params:
-        raise SpecError(f"{_where(src, 'design.parameters')}: required table missing (one entry "
+        raise SpecError(f"{where(src, 'design.parameters')}: required table missing (one entry "
                         "per varied parameter)")
     params = tuple(
-        _parse_param(k, v, kind, _lookup(lookup, k, f'design.parameters."{k}"', src), src)
+        _parse_param(k, v, kind, lookup_field(lookup, k, f'design.parameters."{k}"', src), src)
         for k, v in raw_params.items())
     samples = levels = 0
     if kind == "grid":
         for key in ("samples", "levels", "second_order"):
             if key in d:
-                raise SpecError(f"{_where(src, 'design.' + key)}: not used by grid designs")
+                raise SpecError(f"{where(src, 'design.' + key)}: not used by grid designs")
     else:
-        samples = _int_min(d, "samples", src, None, 2 if kind != "morris" else 2, "design.")
+        samples = int_min(d, "samples", src, None, 2, "design.")
         if kind == "sobol" and samples & (samples - 1):
-            raise SpecError(f"{_where(src, 'design.samples')} = {samples}: Sobol designs need a "
+            raise SpecError(f"{where(src, 'design.samples')} = {samples}: Sobol designs need a "
                             "power of two (e.g. 64, 128, 256)")
-        levels = _int_min(d, "levels", src, 4, 2, "design.")
+        levels = int_min(d, "levels", src, 4, 2, "design.")
         if "levels" in d and kind != "morris":
-            raise SpecError(f"{_where(src, 'design.levels')}: only morris designs take levels")
+            raise SpecError(f"{where(src, 'design.levels')}: only morris designs take levels")
     second = d.get("second_order", False)
     if not isinstance(second, bool) or (second and kind != "sobol"):
-        raise SpecError(f"{_where(src, 'design.second_order')} = {_fmt(second)}: true/false, "
+        raise SpecError(f"{where(src, 'design.second_order')} = {fmt(second)}: true/false, "
                         "sobol designs only")
     return DesignSpec(kind, params, (), samples, levels, second, seed)
 
 
 def _parse_cluster(c: Any, src: str) -> ClusterSpec:
     if not isinstance(c, dict):
-        raise SpecError(f"{_where(src, 'cluster')}: must be a table")
+        raise SpecError(f"{where(src, 'cluster')}: must be a table")
     kind = c.get("kind")
     if kind not in CLUSTER_KINDS:
-        raise SpecError(f"{_where(src, 'cluster.kind')} = {_fmt(kind)}: must be one of "
+        raise SpecError(f"{where(src, 'cluster.kind')} = {fmt(kind)}: must be one of "
                         f"{', '.join(CLUSTER_KINDS)}")
-    jobs = _int_min(c, "jobs", src, 1, 1, "cluster.")
-    shards = _int_min(c, "array_shards", src, 0, 0, "cluster.")
+    jobs = int_min(c, "jobs", src, 1, 1, "cluster.")
+    shards = int_min(c, "array_shards", src, 0, 0, "cluster.")
     opts = {k: v for k, v in c.items() if k not in {"kind", "jobs", "array_shards"}}
     return ClusterSpec(kind, jobs, shards, opts)
 
@@ -368,10 +301,10 @@ def parse_spec(data: Mapping[str, Any], source: str | Path | None = None,
     """
     src = str(source) if source is not None else ""
     data = dict(data)
-    _unknown(data, _TOP_KEYS, "", src)
+    unknown(data, _TOP_KEYS, "", src)
     run_function = data.get("run_function", "sim.run")
     if not isinstance(run_function, str) or "." not in run_function:
-        raise SpecError(f"{_where(src, 'run_function')} = {_fmt(run_function)}: must be a dotted "
+        raise SpecError(f"{where(src, 'run_function')} = {fmt(run_function)}: must be a dotted "
                         "path such as \"sim.run\"")
     check_scenario = field_lookup == "auto"
     if check_scenario:
@@ -379,37 +312,37 @@ def parse_spec(data: Mapping[str, Any], source: str | Path | None = None,
     lookup = field_lookup if callable(field_lookup) else None
     scenario = data.get("scenario")
     if not isinstance(scenario, str) or not scenario:
-        raise SpecError(f"{_where(src, 'scenario')} = {_fmt(scenario)}: required, a scenario "
+        raise SpecError(f"{where(src, 'scenario')} = {fmt(scenario)}: required, a scenario "
                         "name (e.g. \"town\") or a path to a TOML file")
-    days = _int_min(data, "days", src, None, 1)
-    reps = _int_min(data, "replications", src, 1, 1)
-    seed = _int_min(data, "seed", src, 0, 0)
+    days = int_min(data, "days", src, None, 1)
+    reps = int_min(data, "replications", src, 1, 1)
+    seed = int_min(data, "seed", src, 0, 0)
     outputs = data.get("outputs", [])
     if not isinstance(outputs, list) or not all(isinstance(o, str) for o in outputs):
-        raise SpecError(f"{_where(src, 'outputs')} = {_fmt(outputs)}: must be a list of KPI names")
+        raise SpecError(f"{where(src, 'outputs')} = {fmt(outputs)}: must be a list of KPI names")
     fixed = data.get("fixed", {})
     if not isinstance(fixed, dict):
-        raise SpecError(f"{_where(src, 'fixed')} = {_fmt(fixed)}: must be a table of overrides")
+        raise SpecError(f"{where(src, 'fixed')} = {fmt(fixed)}: must be a table of overrides")
     design = _parse_design(data.get("design"), src, seed, lookup)
     clash = set(design.keys) & set(fixed)
     if clash:
-        raise SpecError(f"{_where(src, 'fixed')}: {sorted(clash)} also varied in [design]")
+        raise SpecError(f"{where(src, 'fixed')}: {sorted(clash)} also varied in [design]")
     ex = data.get("execution", {})
     if not isinstance(ex, dict):
-        raise SpecError(f"{_where(src, 'execution')}: must be a table")
-    _unknown(ex, _EXEC_KEYS, "execution.", src)
+        raise SpecError(f"{where(src, 'execution')}: must be a table")
+    unknown(ex, _EXEC_KEYS, "execution.", src)
     fs = ex.get("flush_seconds", 30.0)
     if isinstance(fs, bool) or not isinstance(fs, int | float) or fs <= 0:
-        raise SpecError(f"{_where(src, 'execution.flush_seconds')} = {_fmt(fs)}: must be > 0")
+        raise SpecError(f"{where(src, 'execution.flush_seconds')} = {fmt(fs)}: must be > 0")
     execution = ExecutionSpec(
-        chunk_size=_int_min(ex, "chunk_size", src, 200, 1, "execution."),
+        chunk_size=int_min(ex, "chunk_size", src, 200, 1, "execution."),
         flush_seconds=float(fs),
-        allowed_failures=_int_min(ex, "allowed_failures", src, 5, 0, "execution."),
-        max_in_flight=_int_min(ex, "max_in_flight", src, 0, 0, "execution."),
+        allowed_failures=int_min(ex, "allowed_failures", src, 5, 0, "execution."),
+        max_in_flight=int_min(ex, "max_in_flight", src, 0, 0, "execution."),
     )
     analysis = data.get("analysis", {})
     if not isinstance(analysis, dict):
-        raise SpecError(f"{_where(src, 'analysis')}: must be a table")
+        raise SpecError(f"{where(src, 'analysis')}: must be a table")
     cluster = _parse_cluster(data["cluster"], src) if "cluster" in data else None
     name = data.get("name") or (Path(src).stem if src else "sweep")
     spec = SweepSpec(
@@ -434,7 +367,7 @@ def _check_fixed(spec: SweepSpec, src: str) -> None:
     try:
         load(spec.scenario_ref, dict(spec.fixed))
     except Exception as exc:
-        raise SpecError(f"{_where(src, 'scenario/fixed')}: {exc}") from None
+        raise SpecError(f"{where(src, 'scenario/fixed')}: {exc}") from None
 
 
 def load_spec(path: str | Path, field_lookup: Callable[[str], Any] | None | str = "auto"

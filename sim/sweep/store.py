@@ -208,6 +208,8 @@ class Store:
 
     def read_runs(self, columns: list[str] | None = None) -> pd.DataFrame:
         """All finished runs as one DataFrame sorted by run_id (duplicates dropped)."""
+        if columns is not None and "run_id" not in columns:
+            columns = ["run_id", *columns]
         frames = [pq.read_table(p, columns=columns).to_pandas() for p in self.part_files()]
         frames = [f for f in frames if len(f)]
         if not frames:

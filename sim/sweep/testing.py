@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["busy_run", "fake_run", "kill_once_run", "slow_fake_run"]
+__all__ = ["busy_run", "fake_run", "ishigami_run", "kill_once_run", "sleepy_run", "slow_fake_run"]
 
 
 def fake_run(scenario: Any, params: Mapping[str, Any] | None = None,
@@ -60,14 +60,25 @@ def busy_run(scenario: Any, params: Mapping[str, Any] | None = None,
     return out
 
 
+def _inner(params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The wrapped run function (``test.inner``, default fake_run) and params without test.*."""
+    from .task import resolve_function
+
+    inner = resolve_function(str(params.get("test.inner", "sim.sweep.testing.fake_run")))
+    return inner, {k: v for k, v in params.items() if not k.startswith("test.")}
+
+
 def kill_once_run(scenario: Any, params: Mapping[str, Any] | None = None,
                   seed: int | np.random.SeedSequence = 0, days: int | None = None
                   ) -> dict[str, float]:
-    """:func:`slow_fake_run` that SIGKILLs its own process once, on the Nth call sweep-wide.
+    """Run ``test.inner`` (default :func:`fake_run`, e.g. ``"sim.run"``), but SIGKILL the worker
+    process once, on the Nth call sweep-wide, before running.
 
     ``params["test.kill_dir"]`` is a folder shared by the workers; each call leaves a file in it
     and the call that makes the count reach ``params["test.kill_after"]`` (default 5) kills its
-    worker, once (a ``killed`` marker records it).
+    own process, once (a ``killed`` marker holding its pid records it); ``test.kill_signal``
+    names another signal (e.g. ``"SIGTERM"``). ``test.sleep`` seconds
+    (default 0) are slept before the run. ``test.*`` keys are not passed on.
     """
     p = dict(params or {})
     folder = Path(p["test.kill_dir"])
@@ -83,5 +94,28 @@ def kill_once_run(scenario: Any, params: Mapping[str, Any] | None = None,
             if fd >= 0:
                 os.write(fd, str(os.getpid()).encode())
                 os.close(fd)
-                os.kill(os.getpid(), signal.SIGKILL)
-    return slow_fake_run(scenario, p, seed, days)
+                os.kill(os.getpid(), getattr(signal, str(p.get("test.kill_signal", "SIGKILL"))))
+    time.sleep(float(p.get("test.sleep", 0.0)))
+    inner, rest = _inner(p)
+    return inner(scenario, rest, seed=seed, days=days)
+
+
+def sleepy_run(scenario: Any, params: Mapping[str, Any] | None = None,
+               seed: int | np.random.SeedSequence = 0, days: int | None = None
+               ) -> dict[str, float]:
+    """Sleep ``test.sleep`` seconds, then run ``test.inner`` (default :func:`fake_run`)."""
+    p = dict(params or {})
+    time.sleep(float(p.get("test.sleep", 0.0)))
+    inner, rest = _inner(p)
+    return inner(scenario, rest, seed=seed, days=days)
+
+
+def ishigami_run(scenario: Any, params: Mapping[str, Any] | None = None,
+                 seed: int | np.random.SeedSequence = 0, days: int | None = None
+                 ) -> dict[str, float]:
+    """The Ishigami function of ``x1, x2, x3`` in [-pi, pi] (first-order Sobol indices
+    0.314, 0.442, 0) and a linear ``lin = 3 x1 + x2`` (Morris mu* 3:1:0 per unit)."""
+    p = dict(params or {})
+    x1, x2, x3 = (float(p[k]) for k in ("x1", "x2", "x3"))
+    y = np.sin(x1) + 7.0 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)
+    return {"ishigami": float(y), "lin": 3.0 * x1 + x2}

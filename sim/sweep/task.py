@@ -1,0 +1,81 @@
+"""One run on a worker: its seed, the run function, and the row it yields.
+
+Kept light (numpy only) because every Dask worker imports it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RunTask", "execute_run", "resolve_function", "run_seed", "seed_fingerprint"]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run (small and picklable)."""
+
+    run_id: int
+    point_id: int
+    replication: int
+    root_seed: int
+    params: dict[str, int | float]
+    fixed: dict[str, Any]
+    scenario: str
+    days: int
+    run_function: str = "sim.run"
+    outputs: tuple[str, ...] = ()
+
+
+def run_seed(root_seed: int, point_id: int, replication: int) -> np.random.SeedSequence:
+    """The seed of one run: ``SeedSequence(root, spawn_key=(point_id, replication))``."""
+    return np.random.SeedSequence(root_seed, spawn_key=(point_id, replication))
+
+
+def seed_fingerprint(ss: np.random.SeedSequence) -> int:
+    """A 63-bit integer drawn from the run's seed sequence (stored in the ``seed`` column)."""
+    a, b = (int(x) for x in ss.generate_state(2, np.uint32))
+    return ((a << 32) | b) & 0x7FFF_FFFF_FFFF_FFFF
+
+
+@lru_cache(maxsize=16)
+def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
+    """Import ``"package.module.func"`` (or ``"package.func"``)."""
+    mod_name, _, attr = path.rpartition(".")
+    obj: Any = importlib.import_module(mod_name)
+    for part in attr.split(":"):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, str)
+
+
+def execute_run(task: RunTask) -> dict[str, Any]:
+    """Run one simulation (on a worker) and return its row: ids, seed, params, KPIs."""
+    fn = resolve_function(task.run_function)
+    ss = run_seed(task.root_seed, task.point_id, task.replication)
+    t0 = time.perf_counter()
+    kpis = fn(task.scenario, {**task.fixed, **task.params}, seed=ss, days=task.days)
+    wall = time.perf_counter() - t0
+    row: dict[str, Any] = {
+        "run_id": task.run_id, "point_id": task.point_id, "replication": task.replication,
+        "seed": seed_fingerprint(ss),
+    }
+    row.update(task.params)
+    keys = task.outputs or tuple(k for k, v in kpis.items() if _is_number(v))
+    for k in keys:
+        if k in row:
+            raise ValueError(f"KPI {k!r} clashes with a sweep column")
+        v = kpis.get(k, math.nan)
+        row[k] = float(v) if _is_number(v) else math.nan
+    row["wall_seconds"] = wall
+    return row
