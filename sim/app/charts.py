@@ -51,7 +51,9 @@ def _sev(i: int) -> Series:
 
 
 def _lvl(i: int) -> Series:
-    return Series((f"resolved_level_{i}", f"resolved_at_{i}"),
+    from sim.params import LEVELS
+
+    return Series((f"resolved_at_{LEVELS[i]}", f"resolved_level_{i}"),
                   (LEVEL_TEXT["en"][i], LEVEL_TEXT["zh"][i]), LEVEL_COLOURS[i])
 
 
@@ -62,11 +64,11 @@ CHARTS: tuple[Chart, ...] = (
         Series(("median_hours_to_resolution",), "median", "#3182bd"),
         Series(("p90_hours_to_resolution",), "p90", "#e6550d"))),
     Chart("trust", "chart_trust", (Series(("mean_trust",), "chart_trust", "#31a354"),),
-          scale=100.0, y_min=0, y_max=100),
+          scale=100.0),
     Chart("safety", "chart_safety", (Series(("safety_index",), "chart_safety", "#756bb1"),),
           y_min=0, y_max=100),
-    Chart("cost", "chart_cost", (Series(("staff_cost", "cost"), "chart_cost", "#636363"),),
-          scale=1e-6),
+    Chart("cost", "chart_cost", (Series(("cost_rate",), "chart_cost", "#636363"),),
+          scale=1e-6, y_min=0),
 )
 
 
@@ -81,8 +83,9 @@ def _column(df: pd.DataFrame, s: Series) -> str | None:
 
 
 def _days(df: pd.DataFrame) -> np.ndarray:
+    """Day numbers as the page counts them: the first simulated day is day 1."""
     if "day" in df.columns:
-        return df["day"].to_numpy()
+        return df["day"].to_numpy() + 1
     return np.arange(1, len(df) + 1)
 
 
@@ -104,8 +107,7 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         if col is None:
             continue
         vals = df[col].to_numpy(dtype=float)[rows] * chart.scale
-        data = [[int(d), None if not np.isfinite(v) else round(float(v), 3)]
-                for d, v in zip(days, vals, strict=True)]
+        data = [None if not np.isfinite(v) else round(float(v), 3) for v in vals]
         item: dict[str, Any] = {"name": _label(s, lang), "type": "line", "data": data,
                                 "showSymbol": False, "lineStyle": {"width": 2}}
         if s.colour:
@@ -123,11 +125,12 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         "animation": False,
         "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 24, "left": 0, "itemWidth": 14, "textStyle": {"fontSize": 11}}
+        "legend": {"top": 24, "left": 0, "itemWidth": 14, "icon": "roundRect",
+                   "textStyle": {"fontSize": 11}}
         if len(series) > 1 else {"show": False},
         "grid": {"left": 50, "right": 16, "top": 70 if len(series) > 1 else 40, "bottom": 30},
-        "xAxis": {"type": "value", "name": t("axis_day", lang), "nameLocation": "end",
-                  "min": 0, "max": max(7, int(days[-1])) if len(days) else 7, "minInterval": 1},
+        "xAxis": {"type": "category", "name": t("axis_day", lang), "nameLocation": "end",
+                  "boundaryGap": False, "data": [int(d) for d in days]},
         "yAxis": y_axis,
         "toolbox": {"right": 0, "feature": {"saveAsImage": {
             "title": t("save_png", lang), "name": f"cityrisk-{chart.key}", "pixelRatio": 2}}},
@@ -142,11 +145,16 @@ def all_options(df: pd.DataFrame, lang: str) -> dict[str, dict[str, Any]]:
 
 def charts_png(df: pd.DataFrame, lang: str, caption: str = "") -> bytes:
     """All live charts in one PNG (for the export button), titles in ``lang``."""
+    import matplotlib
     from matplotlib.figure import Figure
 
-    from .fonts import use_cjk_font
+    from .fonts import font_rc
 
-    use_cjk_font()
+    with matplotlib.rc_context(font_rc()):
+        return _charts_png(df, lang, caption, Figure)
+
+
+def _charts_png(df: pd.DataFrame, lang: str, caption: str, Figure: Any) -> bytes:  # noqa: N803
     fig = Figure(figsize=(13, 10), dpi=110, layout="constrained")
     axes = fig.subplots(3, 2).ravel()
     days = _days(df)
@@ -164,7 +172,12 @@ def charts_png(df: pd.DataFrame, lang: str, caption: str = "") -> bytes:
         ax.set_title(t(chart.title, lang), loc="left", fontsize=12)
         ax.set_xlabel(t("axis_day", lang))
         if chart.y_min is not None:
-            ax.set_ylim(chart.y_min, chart.y_max)
+            top = chart.y_max
+            if top is None:
+                ymax = max((float(np.nanmax(ln.get_ydata())) for ln in ax.lines), default=1.0)
+                top = ymax * 1.15 if ymax > 0 else 1.0
+            ax.set_ylim(bottom=chart.y_min, top=top)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
         if len(cols) > 1:
             ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)

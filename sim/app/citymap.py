@@ -23,7 +23,8 @@ COLOURS: dict[str, list[str]] = {
     "escalations": ["#fff5f0", "#fc9272", "#de2d26", "#67000d"],
     "residents": ["#f7fbff", "#9ecae1", "#3182bd", "#08306b"],
 }
-PERCENT_LAYERS = ("trust", "staff_load", "escalation_risk")
+PERCENT_LAYERS = ("trust", "escalation_risk")  # shares / daily chances, shown in per cent
+COUNT_LAYERS = ("open_cases", "escalations", "residents")  # whole numbers
 
 
 def border_segments(district: np.ndarray) -> list[list[list[float]]]:
@@ -81,7 +82,11 @@ def map_option(model: Any, layer: str, lang: str, borders: list[list[list[float]
     v = vals[rr, cc]
     v = np.where(np.isfinite(v), v, 0.0)
     data = np.column_stack([cc, rr, np.round(v, 2)]).tolist()
-    lo, hi = (0.0, 100.0) if layer in PERCENT_LAYERS else (0.0, float(max(v.max(), 1.0)) if v.size else 1.0)
+    top = float(np.nanmax(v)) if v.size else 1.0
+    if layer == "trust":
+        lo, hi = 0.0, 100.0
+    else:
+        lo, hi = 0.0, max(top, 1.0 if layer in COUNT_LAYERS else 1e-6)
     name = layer_label(layer, lang) + (" (%)" if layer in PERCENT_LAYERS else "")
     series: list[dict[str, Any]] = [
         {"name": name, "type": "heatmap", "data": data, "xAxisIndex": 0, "yAxisIndex": 0,
@@ -111,12 +116,28 @@ def map_option(model: Any, layer: str, lang: str, borders: list[list[list[float]
                   {"type": "value", "min": -0.5, "max": rows - 0.5, "inverse": True, **hidden}],
         "visualMap": {"min": lo, "max": hi, "calculable": False, "orient": "horizontal",
                       "left": "center", "bottom": 4, "itemHeight": 220, "itemWidth": 12,
-                      "seriesIndex": 0, "inRange": {"color": COLOURS.get(layer, COLOURS["open_cases"])},
-                      "text": [f"{hi:.0f}", f"{lo:.0f}"], "textStyle": {"fontSize": 11}},
+                      "seriesIndex": 0,
+                      "inRange": {"color": COLOURS.get(layer, COLOURS["open_cases"])},
+                      "text": [_fmt(hi), _fmt(lo)], "textStyle": {"fontSize": 11}},
         "toolbox": {"right": 0, "feature": {"saveAsImage": {
             "title": t("save_png", lang), "name": f"cityrisk-map-{layer}", "pixelRatio": 2}}},
         "series": series,
     }
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if x >= 10 or x == 0 else f"{x:.2g}"
+
+
+def fmt_layer(layer: str, value: float) -> str:
+    """A layer value for the grid detail card."""
+    if not np.isfinite(value):
+        return "–"
+    if layer in PERCENT_LAYERS:
+        return f"{value:.0f}%" if value >= 1 or value == 0 else f"{value:.1f}%"
+    if layer in COUNT_LAYERS:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
 
 
 def cell_info(model: Any, row: int, col: int) -> dict[str, float] | None:

@@ -26,6 +26,7 @@ COMPARE_KPIS: tuple[str, ...] = (
     "cases_total",
 )
 LEVEL = 0.90
+NEGLIGIBLE = 0.01  # a clear change whose whole interval is within ±1% is called negligible
 MINUS = "\u2212"
 
 
@@ -50,9 +51,13 @@ class KpiDiff:
         return self.n > 1 and (self.diff_lo > 0 or self.diff_hi < 0)
 
     def verdict(self) -> str:
-        """"better", "worse", "changed" (no preferred direction) or "unclear"."""
+        """"better", "worse", "changed_kpi" (no preferred direction), "negligible" (clear but
+        every plausible effect is under 1%) or "unclear"."""
         if not self.clear:
             return "unclear"
+        if self.rel_lo is not None and self.rel_hi is not None and \
+                max(abs(self.rel_lo), abs(self.rel_hi)) < NEGLIGIBLE:
+            return "negligible"
         good = KPI_GOOD.get(self.key, 0)
         if good == 0:
             return "changed_kpi"
@@ -112,21 +117,59 @@ def fmt_value(key: str, value: float, lang: str) -> str:
     return f"{value:.1f}" + (f" {unit}" if unit else "")
 
 
+SUMMARY_ORDER: tuple[str, ...] = (
+    "escalated_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
+    "grassroots_resolution_share", "median_hours_to_resolution", "mean_detection_delay_hours",
+    "backlog", "staff_cost",
+)
+
+
 def change_text(d: KpiDiff, lang: str) -> str:
     """The change with its interval, e.g. "−18% (−24% to −11%)"."""
     if d.rel is not None and d.rel_lo is not None and d.rel_hi is not None:
-        digits = 0 if max(abs(d.rel_lo), abs(d.rel_hi)) >= 0.095 else 1
+        biggest = max(abs(d.rel_lo), abs(d.rel_hi))
+        digits = 0 if biggest >= 0.095 else (1 if biggest >= 0.0095 else 2)
         pct, lo, hi = (_signed(x * 100, digits, "%") for x in (d.rel, d.rel_lo, d.rel_hi))
     else:
         scale = 1e-6 if d.key == "staff_cost" else (100.0 if kpi_unit(d.key, "en") == "%" else 1.0)
         suffix = " pp" if kpi_unit(d.key, "en") == "%" else ""
         pct, lo, hi = (_signed(x * scale, 1, suffix) for x in (d.diff, d.diff_lo, d.diff_hi))
+    if lo == hi:  # no spread between replications (e.g. staff cost)
+        return pct
     return t("range", lang, pct=pct, lo=lo, hi=hi)
 
 
 def sentence(d: KpiDiff, lang: str) -> str:
     """Plain-language change, e.g. "Escalated −18% (−24% to −11%)"."""
     return f"{kpi_name(d.key, lang)} {change_text(d, lang)}"
+
+
+def summary(diffs: Sequence[KpiDiff], lang: str) -> list[tuple[str, str]]:
+    """(text, verdict) lines in plain language, most important first.
+
+    Clear changes of the headline KPIs get one sentence each; the headline KPIs without a clear
+    change are named in one line; a line on the extra cost per avoided collective incident
+    follows when that is meaningful.
+    """
+    by_key = {d.key: d for d in diffs}
+    lines: list[tuple[str, str]] = []
+    unclear: list[str] = []
+    for key in SUMMARY_ORDER:
+        d = by_key.get(key)
+        if d is None:
+            continue
+        if d.verdict() in ("better", "worse", "changed_kpi"):
+            lines.append((sentence(d, lang), d.verdict()))
+        else:
+            unclear.append(kpi_name(key, lang))
+    if unclear:
+        sep = "、" if lang == "zh" else ", "
+        lines.append((t("no_clear", lang, names=sep.join(unclear)), "unclear"))
+    esc, cost = by_key.get("collective_incidents"), by_key.get("staff_cost")
+    if esc and cost and esc.clear and esc.diff < 0 and cost.diff > 0:
+        per = cost.diff / -esc.diff / 1e6
+        lines.append((t("cost_per", lang, v=f"{per:,.2f}"), "changed_kpi"))
+    return lines
 
 
 def run_compare(run: Callable[..., Mapping[str, float]], scenario: Any, params: Mapping[str, Any],
@@ -171,7 +214,8 @@ def to_rows(diffs: Sequence[KpiDiff], lang: str) -> list[dict[str, Any]]:
 def bar_option(diffs: Sequence[KpiDiff], lang: str) -> dict[str, Any]:
     """ECharts horizontal bars of relative change with 90% whiskers, coloured by verdict."""
     ds = [d for d in diffs if d.rel is not None][::-1]
-    colour = {"better": "#2e7d32", "worse": "#c62828", "unclear": "#9e9e9e", "changed_kpi": "#1565c0"}
+    colour = {"better": "#2e7d32", "worse": "#c62828", "unclear": "#9e9e9e",
+              "negligible": "#9e9e9e", "changed_kpi": "#1565c0"}
     names = [kpi_name(d.key, lang) for d in ds]
     bars = [{"value": round(d.rel * 100, 2), "itemStyle": {"color": colour[d.verdict()]}}
             for d in ds]

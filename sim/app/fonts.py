@@ -6,14 +6,14 @@ import functools
 from pathlib import Path
 
 CANDIDATES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
-              "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC", "Noto Serif CJK SC")
+              "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
+              "Noto Serif CJK SC")
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 
 
 @functools.cache
-def use_cjk_font() -> str | None:
-    """Add the first CJK font found as a fallback after DejaVu Sans; returns its name or None."""
-    import matplotlib
+def cjk_font() -> str | None:
+    """Name of an installed CJK font matplotlib can use (registering it if needed), or None."""
     from matplotlib import font_manager
 
     names = {f.name for f in font_manager.fontManager.ttflist}
@@ -27,7 +27,10 @@ def use_cjk_font() -> str | None:
                     continue
         names = {f.name for f in font_manager.fontManager.ttflist}
         found = next((n for n in CANDIDATES if n in names), None)
-    if found:
-        matplotlib.rcParams["font.family"] = ["sans-serif"]
-        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans", found]
     return found
+
+
+def font_rc() -> dict[str, list[str]]:
+    """rc settings for ``matplotlib.rc_context``: DejaVu Sans, falling back to the CJK font."""
+    found = cjk_font()
+    return {"font.family": ["DejaVu Sans", found] if found else ["DejaVu Sans"]}

@@ -7,182 +7,11 @@ article (市域社会治理现代化): 多网合一, 枫桥经验, 雪亮工程,
 
 from __future__ import annotations
 
+from .i18n_levers import CAPACITIES, CAPACITY_TEXT, LEVER_TEXT
+
+__all__ = ["CAPACITIES", "CAPACITY_TEXT", "LEVER_TEXT", "LANGS", "STRINGS", "t"]
+
 LANGS: tuple[str, ...] = ("zh", "en")
-
-# The article's four capacities (四种能力), each with the levers that build it.
-CAPACITIES: dict[str, tuple[str, ...]] = {
-    "risk_prevention": (
-        "levers.grid_workers_per_grid",
-        "levers.screening_per_week",
-        "levers.video_coverage",
-        "levers.volunteer_participation",
-    ),
-    "resource_integration": (
-        "levers.resource_integration",
-        "levers.centre_staff_per_street",
-        "levers.department_staff",
-        "levers.city_staff",
-        "levers.budget_million_yuan",
-    ),
-    "conflict_resolution": (
-        "levers.mediators_per_street",
-        "levers.mediator_training",
-        "levers.responsibility_clarity",
-        "levers.legal_capacity",
-    ),
-    "information_processing": (
-        "levers.latency_hours_per_hop",
-        "levers.silo_penalty_hours",
-        "levers.information_disclosure",
-    ),
-}
-
-# lever key -> lang -> (label, tooltip)
-LEVER_TEXT: dict[str, dict[str, tuple[str, str]]] = {
-    "levers.grid_workers_per_grid": {
-        "en": ("Grid workers per grid",
-               "Full-time grid workers (网格员) in each grid of about 1,000 residents. They patrol, "
-               "spot disputes early, settle minor ones on the spot and report the rest: the base of "
-               "the all-purpose grid (全科网格) and of the Fengqiao experience (枫桥经验)."),
-        "zh": ("每个网格的网格员",
-               "每个网格(约1000名居民)配备的专职网格员:巡查走访、早发现早报告,小矛盾就地化解,"
-               "其余上报。是“全科网格”和新时代“枫桥经验”的基础。"),
-    },
-    "levers.screening_per_week": {
-        "en": ("Proactive dispute screening (visits per week)",
-               "Door-to-door screening visits per grid per week that look for hidden disputes before "
-               "they flare up (矛盾纠纷排查, source governance 源头治理)."),
-        "zh": ("矛盾纠纷排查(每周次数)",
-               "每个网格每周主动上门排查的次数,在矛盾激化前发现隐患,推进源头治理。"),
-    },
-    "levers.video_coverage": {
-        "en": ("Video coverage (Sharp Eyes 雪亮工程)",
-               "Share of grids covered by networked public-security video (雪亮工程, 智安小区). "
-               "Cameras detect incidents that nobody reports (smart governance 智能化)."),
-        "zh": ("视频监控覆盖率(雪亮工程)",
-               "接入联网公共安全视频监控的网格比例(雪亮工程、智安小区建设)。"
-               "能发现无人上报的事件,体现治理智能化。"),
-    },
-    "levers.volunteer_participation": {
-        "en": ("Volunteer participation (群防群治)",
-               "How many residents and volunteers join patrols and report problems (mass prevention "
-               "and mass governance 群防群治, socialisation 社会化): more eyes, earlier reports."),
-        "zh": ("志愿者参与度(群防群治)",
-               "居民和志愿者参与巡防、反映问题的程度(群防群治、治理社会化):眼睛越多,发现越早。"),
-    },
-    "levers.resource_integration": {
-        "en": ("Resource integration (多网合一)",
-               "0 = every department runs its own grid and platform and sees only its own issues; "
-               "1 = one all-purpose grid (多网合一, 全科网格) with shared data (数据资源共享) "
-               "and joint handling across departments."),
-        "zh": ("资源整合(多网合一)",
-               "0 = 各部门各建一张网、一个平台,只管自己的事;1 = 多网合一、打造全科网格,"
-               "数据资源共享,跨部门联合处置。"),
-    },
-    "levers.centre_staff_per_street": {
-        "en": ("Governance-centre staff per street (综治中心)",
-               "Staff of each street's comprehensive governance centre (综治中心): triage, dispatch "
-               "and follow-up of cases. The street tier of the three-level linkage city / district / "
-               "street (三级联动)."),
-        "zh": ("每个街道综治中心人员",
-               "每个街道(镇)综治中心的工作人员,负责分流、派单、跟踪督办;是市、区县、镇街"
-               "“三级联动”中的镇街一级。"),
-    },
-    "levers.department_staff": {
-        "en": ("District department staff",
-               "Case handlers in each district functional department (职能部门: urban management, "
-               "justice, emergency management ...). Cases the street cannot settle go here."),
-        "zh": ("区县职能部门人员",
-               "每个区县职能部门(城管、司法、应急管理等)的办理人员;街道解决不了的事项由其承办。"),
-    },
-    "levers.city_staff": {
-        "en": ("City department staff",
-               "Case handlers in each city-level department: the top tier of the three-level "
-               "linkage (三级联动), where the hardest cases end up."),
-        "zh": ("市级部门人员",
-               "每个市级部门的办理人员,是“三级联动”的最高一级,最难的案件最终到这里。"),
-    },
-    "levers.budget_million_yuan": {
-        "en": ("Annual staff budget cap (million yuan)",
-               "Upper limit on yearly spending on staff, cameras and integration (人力、物力、"
-               "财力); 0 means no cap."),
-        "zh": ("年度经费上限(百万元)",
-               "每年用于人员、视频和平台整合的经费上限(人力、物力、财力);0 表示不设上限。"),
-    },
-    "levers.mediators_per_street": {
-        "en": ("People's mediators per street",
-               "People's mediators (人民调解员) per street or town. Community mediation keeps "
-               "disputes local instead of passing them up (矛盾不上交, the Fengqiao experience "
-               "枫桥经验)."),
-        "zh": ("每个街道人民调解员",
-               "每个街道(镇)的人民调解员。社区调解让矛盾就地化解、不上交,是“枫桥经验”的核心。"),
-    },
-    "levers.mediator_training": {
-        "en": ("Mediator professionalisation",
-               "Training of mediators, from volunteers (0) to fully professional (1); raises the "
-               "chance that mediation settles a dispute (专业化)."),
-        "zh": ("调解员专业化水平",
-               "调解员分类培训程度,从志愿者(0)到完全专业(1);越专业,调解成功率越高(治理专业化)。"),
-    },
-    "levers.responsibility_clarity": {
-        "en": ("Clarity of responsibility (责任对口)",
-               "How clearly each kind of case belongs to one department (责任对口, 权责体系). "
-               "Low clarity means cases are misrouted and bounce between departments."),
-        "zh": ("权责清晰度(责任对口)",
-               "按照责任归属原则,每类事项对口落实到职能部门的清晰程度(权责体系)。"
-               "不清晰时,案件会被错派、在部门之间来回推诿。"),
-    },
-    "levers.legal_capacity": {
-        "en": ("Legal-channel capacity (court staff)",
-               "Court staff for disputes that go to law: the rule-of-law channel (法治化). Too few "
-               "means long waits for litigated disputes."),
-        "zh": ("法治渠道容量(法院人员)",
-               "处理诉讼纠纷的法院人员,即法治化渠道;人手不足时,进入诉讼的纠纷要等很久。"),
-    },
-    "levers.latency_hours_per_hop": {
-        "en": ("Reporting delay per level (hours)",
-               "Hours a report needs to pass one step up the chain (grid → platform → street → "
-               "district). A unified command platform (社会治理综合信息指挥平台) shortens it."),
-        "zh": ("每层级信息传递时间(小时)",
-               "信息每向上传递一级(网格→平台→街道→区县)所需的小时数;"
-               "统一的社会治理综合信息指挥平台可以缩短它。"),
-    },
-    "levers.silo_penalty_hours": {
-        "en": ("Platform-barrier delay (hours)",
-               "Extra hours when information must cross between separate platforms (平台壁垒, "
-               "信息壁垒) with no integration; it shrinks as data is shared."),
-        "zh": ("平台壁垒延误(小时)",
-               "信息在互不联通的平台之间流转时额外耽误的小时数(平台壁垒、信息壁垒);"
-               "资源整合、数据共享后随之缩短。"),
-    },
-    "levers.information_disclosure": {
-        "en": ("Information disclosure",
-               "How openly cases and their outcomes are published (信息公开, residents' right to "
-               "know and to supervise). Openness builds trust, and trust makes people report early."),
-        "zh": ("信息公开程度",
-               "案件及处理结果向群众公开的程度(信息公开办法,保障知情权、监督权);"
-               "公开提升信任,信任让群众更早反映问题。"),
-    },
-}
-
-CAPACITY_TEXT: dict[str, dict[str, tuple[str, str]]] = {
-    "risk_prevention": {
-        "en": ("Risk prevention", "Find risks early: patrols, screening, cameras, volunteers."),
-        "zh": ("风险防控能力", "早发现、早预警:巡查、排查、视频监控、群防群治。"),
-    },
-    "resource_integration": {
-        "en": ("Resource integration", "Staff and platforms shared across departments and levels."),
-        "zh": ("资源整合能力", "整合人力、物力、财力,多网合一,三级联动。"),
-    },
-    "conflict_resolution": {
-        "en": ("Conflict resolution", "Settle disputes locally and route the rest to the right place."),
-        "zh": ("矛盾化解能力", "矛盾就地化解,责任对口,依法解决。"),
-    },
-    "information_processing": {
-        "en": ("Information processing", "How fast and how openly information flows."),
-        "zh": ("信息处理能力", "信息传得快、传得通、公开透明。"),
-    },
-}
 
 # KPI key -> lang -> (name, unit); unit "%" means the value is a share shown in per cent.
 KPI_TEXT: dict[str, dict[str, tuple[str, str]]] = {
@@ -201,10 +30,29 @@ KPI_TEXT: dict[str, dict[str, tuple[str, str]]] = {
     "detection_rate": {"en": ("Detected", "%"), "zh": ("发现率", "%")},
     "mean_trust": {"en": ("Trust in government", "%"), "zh": ("群众信任度", "%")},
     "safety_index": {"en": ("Safety index (0-100)", ""), "zh": ("平安指数(0-100)", "")},
-    "staff_cost": {"en": ("Cost (million yuan / year)", ""), "zh": ("成本(百万元/年)", "")},
+    "staff_cost": {"en": ("Staff cost so far (million yuan)", ""),
+                   "zh": ("累计人员成本(百万元)", "")},
     "backlog": {"en": ("Open cases (backlog)", ""), "zh": ("积压案件", "")},
     "misrouted_share": {"en": ("Misrouted", "%"), "zh": ("错派比例", "%")},
     "staff_utilisation": {"en": ("Staff utilisation", "%"), "zh": ("人员负荷", "%")},
+}
+
+# What each headline figure means (hover text of the key-figure tiles).
+KPI_HELP: dict[str, dict[str, str]] = {
+    "safety_index": {"en": "City safety index (市域平安指数), 0-100: resolution, escalation, "
+                           "trust, detection speed and backlog combined.",
+                     "zh": "市域平安指数(0-100):综合化解率、升级比例、群众信任度、"
+                           "发现速度和积压案件。"},
+    "backlog": {"en": "Cases reported and not yet closed.", "zh": "已发现但尚未办结的案件数。"},
+    "escalated_share": {"en": "Share of cases that grew into a collective or major incident.",
+                        "zh": "升级为群体性事件或重大事件的案件比例。"},
+    "mean_trust": {"en": "Residents' average trust in government.",
+                   "zh": "居民对政府的平均信任程度。"},
+    "grassroots_resolution_share": {
+        "en": "Share of resolved cases settled at grid, community or street level (矛盾不上交).",
+        "zh": "在网格、社区、街道层面化解的案件比例(矛盾不上交)。"},
+    "median_hours_to_resolution": {"en": "Half of the resolved cases took less than this.",
+                                   "zh": "一半已化解案件的用时少于此值。"},
 }
 
 # +1: higher is better, -1: lower is better, 0: neither
@@ -218,11 +66,27 @@ KPI_GOOD: dict[str, int] = {
 
 LAYER_TEXT: dict[str, dict[str, str]] = {
     "open_cases": {"en": "Open cases", "zh": "未结案件"},
-    "escalation_risk": {"en": "Escalation risk", "zh": "升级风险"},
+    "escalation_risk": {"en": "Escalation risk per day", "zh": "每日升级风险"},
     "trust": {"en": "Trust in government", "zh": "群众信任度"},
-    "staff_load": {"en": "Staff load", "zh": "人员负荷"},
+    "staff_load": {"en": "Cases per grid worker", "zh": "网格员人均案件"},
     "residents": {"en": "Residents", "zh": "居民数"},
     "escalations": {"en": "Escalations so far", "zh": "累计升级"},
+}
+
+# Display names of the shipped scenarios (files in scenarios/); others show their file name.
+SCENARIO_TEXT: dict[str, dict[str, str]] = {
+    "town": {"en": "Town (100,000 residents)", "zh": "小城镇(10万人)"},
+    "baseline": {"en": "City (1 million residents)", "zh": "基准城市(100万人)"},
+    "xian": {"en": "Xi'an scale (13 million residents)", "zh": "西安规模(1300万人)"},
+    "fengqiao": {"en": "Fengqiao experience (more mediators)", "zh": "枫桥经验(加强调解)"},
+    "merged_grids": {"en": "One all-purpose grid (多网合一)", "zh": "多网合一"},
+    "shared_platform": {"en": "Shared data platform", "zh": "数据共享平台"},
+    "smart_video": {"en": "Sharp Eyes video + volunteers", "zh": "雪亮工程 + 群防群治"},
+    "clear_responsibility": {"en": "Clear responsibility (责任对口)", "zh": "责任对口"},
+    "spring_festival_arrears": {"en": "Wage-arrears shock before Spring Festival",
+                                "zh": "春节前欠薪冲击"},
+    "understaffed": {"en": "Understaffed city", "zh": "人手不足"},
+    "boston": {"en": "Boston 311 (calibration)", "zh": "波士顿 311(校准用)"},
 }
 
 SEVERITY_TEXT: dict[str, tuple[str, ...]] = {
@@ -237,8 +101,13 @@ LEVEL_TEXT: dict[str, tuple[str, ...]] = {
 
 STRINGS: dict[str, dict[str, str]] = {
     "title": {"en": "City social-risk simulator", "zh": "市域社会治理风险模拟"},
-    "subtitle": {"en": "Try a policy on a simulated city before spending money on it.",
-                 "zh": "先在模拟城市里试一试政策,再决定投入。"},
+    "subtitle": {"en": "Try a policy on a simulated city before spending money on it: "
+                       "① move the levers on the left, ② press “Next day” or “Play” and watch "
+                       "the city, ③ open “My policy vs. scenario” for the verdict.",
+                 "zh": "先在模拟城市里试一试政策,再决定投入:① 调整左侧的政策杠杆;"
+                       "② 点击“下一天”或“连续运行”观察城市变化;③ 打开“政策对比”查看结论。"},
+    "cmp_stale": {"en": "The levers have changed since this comparison: press “Compare” again.",
+                  "zh": "政策杠杆在本次对比后已调整,请重新点击“开始对比”。"},
     "scenario": {"en": "City scenario", "zh": "城市情景"},
     "scenario_tip": {"en": "Which city to simulate (files in scenarios/). Changing it restarts.",
                      "zh": "选择要模拟的城市(scenarios/ 中的文件);切换后重新开始。"},
@@ -260,8 +129,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "levers_tip": {"en": "Changes apply from the next simulated day.",
                    "zh": "调整后从下一天起生效。"},
     "changed": {"en": "changed", "zh": "已调整"},
-    "scenario_value": {"en": "scenario: {v}", "zh": "情景默认:{v}"},
-    "lever_error": {"en": "Not applied: {msg}", "zh": "未生效:{msg}"},
+    "scenario_value": {"en": "Scenario value: {v}", "zh": "情景默认值:{v}"},
+    "now_value": {"en": "now {v}", "zh": "当前 {v}"},
+    "lever_error": {"en": "Not applied: allowed values are {lo} to {hi}.",
+                    "zh": "未生效:允许范围为 {lo} 至 {hi}。"},
     "tab_live": {"en": "Live city", "zh": "实时运行"},
     "tab_compare": {"en": "My policy vs. scenario", "zh": "政策对比"},
     "tab_help": {"en": "How to read this", "zh": "使用说明"},
@@ -282,7 +153,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart_time": {"en": "Time to resolution (hours)", "zh": "化解用时(小时)"},
     "chart_trust": {"en": "Trust in government (%)", "zh": "群众信任度(%)"},
     "chart_safety": {"en": "City safety index (0-100)", "zh": "市域平安指数(0-100)"},
-    "chart_cost": {"en": "Cost (million yuan per year)", "zh": "成本(百万元/年)"},
+    "chart_cost": {"en": "Staff cost (million yuan per year)", "zh": "人员成本(百万元/年)"},
     "median": {"en": "median", "zh": "中位数"},
     "p90": {"en": "slowest 10%", "zh": "最慢10%"},
     "axis_day": {"en": "day", "zh": "天"},
@@ -313,11 +184,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "better": {"en": "better", "zh": "改善"},
     "worse": {"en": "worse", "zh": "变差"},
     "unclear": {"en": "no clear change", "zh": "无明显变化"},
+    "negligible": {"en": "change under 1%", "zh": "变化小于1%"},
     "changed_kpi": {"en": "changed", "zh": "有变化"},
     "cmp_summary": {"en": "In short", "zh": "简要结论"},
+    "cmp_setup": {"en": "{days} simulated days, {reps} paired runs each.",
+                  "zh": "每种设置模拟 {days} 天,配对运行 {reps} 次。"},
     "cmp_chart": {"en": "Change against the scenario's own settings (%, 90% range)",
                   "zh": "相对情景默认设置的变化(%,90%区间)"},
     "cmp_error": {"en": "Compare failed: {msg}", "zh": "对比失败:{msg}"},
+    "no_clear": {"en": "No clear change (or under 1%): {names}.",
+                 "zh": "无明显变化(或变化小于1%):{names}。"},
+    "cost_per": {"en": "Each collective incident avoided costs about {v} million yuan of extra "
+                       "staff over the period.",
+                 "zh": "在模拟期内,每减少一起群体性事件,约需增加人员成本 {v} 百万元。"},
     "range": {"en": "{pct} ({lo} to {hi})", "zh": "{pct}({lo} 至 {hi})"},
     "lang": {"en": "中文", "zh": "English"},
     "lang_tip": {"en": "切换到中文", "zh": "Switch to English"},
@@ -378,6 +257,11 @@ def kpi_unit(key: str, lang: str) -> str:
 def capacity_label(key: str, lang: str) -> tuple[str, str]:
     """(title, one-line description) of one of the four capacities."""
     return CAPACITY_TEXT[key][lang]
+
+
+def scenario_label(name: str, lang: str) -> str:
+    """Display name of a scenario."""
+    return SCENARIO_TEXT[name][lang] if name in SCENARIO_TEXT else name
 
 
 def layer_label(key: str, lang: str) -> str:

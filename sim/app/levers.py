@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import ipyvuetify as v
+import reacton.ipyvuetify as v
 import solara
 
 from sim.params import ScenarioError
@@ -63,7 +63,7 @@ def fmt_lever(key: str, value: float, lang: str) -> str:
     if key == "levers.budget_million_yuan" and value == 0:
         return "∞"
     unit = UNITS.get(key, {}).get(lang, "")
-    return f"{value:g}" + (f" {unit}" if unit else "")
+    return f"{value:,.10g}" + (f" {unit}" if unit else "")
 
 
 @solara.component
@@ -75,13 +75,17 @@ def LeverRow(session: AppSession, key: str, lang: str, version: int,
     value = session.levers[key]
     default = session.defaults[key]
     lo, hi, step = slider_range(key, default, value)
+    share = f.kind == "float" and (f.hi or 0) <= 1.0
 
     def apply(new: Any) -> None:
         try:
             session.set_lever(key, new)
             set_error("")
-        except ScenarioError as exc:
-            set_error(t("lever_error", lang, msg=str(exc)))
+        except ScenarioError:
+            lo_, hi_ = f.lo or 0.0, f.hi or 0.0
+            bounds = (f"{lo_ * 100:.0f}%", f"{hi_ * 100:.0f}%") if share else (
+                f"{lo_:,.10g}", f"{hi_:,.10g}")
+            set_error(t("lever_error", lang, lo=bounds[0], hi=bounds[1]))
         on_change()
 
     slug = key.split(".", 1)[1]
@@ -98,11 +102,21 @@ def LeverRow(session: AppSession, key: str, lang: str, version: int,
                 v.Slider(v_model=min(value, hi), min=lo, max=hi, step=step, dense=True,
                          hide_details=True, thumb_label=False, class_="cr-slider",
                          on_v_model=apply)
-            exact = solara.InputInt if f.kind == "int" else solara.InputFloat
-            exact("", value=value, on_value=apply, continuous_update=False, dense=True,
-                  classes=["cr-exact"], style={"max-width": "84px"})
-        solara.Text(t("scenario_value", lang, v=fmt_lever(key, default, lang))
-                    + f" · {fmt_lever(key, value, lang)}",
+            if f.kind == "int":
+                solara.InputInt("", value=value, on_value=apply, continuous_update=False,
+                                dense=True, classes=["cr-exact"], style={"max-width": "84px"})
+            elif share:  # shown and typed in per cent, like the label
+                solara.InputFloat("", value=round(value * 100, 4), suffix="%",
+                                  on_value=lambda x: apply(None if x is None else x / 100),
+                                  continuous_update=False, dense=True, classes=["cr-exact"],
+                                  style={"max-width": "84px"})
+            else:
+                solara.InputFloat("", value=value, on_value=apply, continuous_update=False,
+                                  dense=True, classes=["cr-exact"], style={"max-width": "84px"})
+        status = t("scenario_value", lang, v=fmt_lever(key, default, lang))
+        if value != default:
+            status += " → " + t("now_value", lang, v=fmt_lever(key, value, lang))
+        solara.Text(status, classes=["cr-lever-status"],
                     style={"font-size": "11px", "color": "#666"})
         if error:
             solara.Text(error, classes=["cr-lever-error"],
@@ -110,14 +124,19 @@ def LeverRow(session: AppSession, key: str, lang: str, version: int,
 
 
 @solara.component
-def LeverPanel(session: AppSession, lang: str, version: int,
+def LeverPanel(session: AppSession, lang: str, lever_version: solara.Reactive,
                on_change: Callable[[], None]) -> None:
     """All levers, in four expandable groups (the article's four capacities)."""
+    version = lever_version.value  # re-render the panel (only) when a lever changes
+    # Only the open groups' sliders are in the page: every element in the page is walked on
+    # each simulated day, so fewer elements means a faster update.
+    open_panels, set_open = solara.use_state([0])
     with solara.Column(gap="4px", classes=["cr-levers"]):
         with solara.Tooltip(t("levers_tip", lang)):
             solara.Text(t("levers", lang), style={"font-size": "16px", "font-weight": "600"})
-        with v.ExpansionPanels(multiple=True, v_model=[0], accordion=False, flat=True):
-            for cap, keys in CAPACITIES.items():
+        with v.ExpansionPanels(multiple=True, v_model=open_panels, accordion=False, flat=True,
+                               on_v_model=lambda x: set_open(list(x or []))):
+            for i, (cap, keys) in enumerate(CAPACITIES.items()):
                 title, desc = capacity_label(cap, lang)
                 n_changed = sum(session.levers[k] != session.defaults[k] for k in keys)
                 badge = f"  ({n_changed} {t('changed', lang)})" if n_changed else ""
@@ -125,6 +144,7 @@ def LeverPanel(session: AppSession, lang: str, version: int,
                     with v.ExpansionPanelHeader(class_="cr-cap-header"):
                         solara.Text(title + badge, style={"font-weight": "600"})
                     with v.ExpansionPanelContent():
-                        solara.Text(desc, style={"font-size": "12px", "color": "#555"})
-                        for key in keys:
-                            LeverRow(session, key, lang, version, on_change)
+                        if i in open_panels:
+                            solara.Text(desc, style={"font-size": "12px", "color": "#555"})
+                            for key in keys:
+                                LeverRow(session, key, lang, version, on_change)

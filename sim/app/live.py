@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from typing import Any
 
+import numpy as np
 import solara
 
 from .charts import CHARTS, all_options, charts_png
-from .citymap import LAYERS, border_segments, cell_info, map_option
+from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
-from .i18n import KPI_TEXT, kpi_name, layer_label, lever_label, t
+from .echart import EChart
+from .i18n import KPI_HELP, KPI_TEXT, kpi_name, layer_label, lever_label, t
 from .session import AppSession
 
 TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share", "mean_trust",
@@ -43,43 +46,48 @@ def kpi_csv(session: AppSession, lang: str) -> str:
     return buf.getvalue()
 
 
-@solara.component
-def KpiTiles(kpis: dict[str, Any], lang: str) -> None:
-    """A row of big numbers an official reads first."""
-    with solara.Row(gap="8px", style={"flex-wrap": "wrap"}, classes=["cr-tiles"]):
-        for key in TILES:
-            if key not in kpis:
-                continue
-            with solara.Card(style={"min-width": "150px", "flex": "1 1 150px", "padding": "6px"},
-                             classes=[f"cr-tile-{key}"]):
-                solara.Text(kpi_name(key, lang), style={"font-size": "12px", "color": "#555"})
-                solara.Text(fmt_value(key, float(kpis[key]), lang),
-                            style={"font-size": "22px", "font-weight": "600"})
+def tiles_html(kpis: dict[str, Any], lang: str) -> str:
+    """The row of big numbers an official reads first, as one HTML block."""
+    cells = []
+    for key in TILES:
+        if key not in kpis:
+            continue
+        tip = html.escape(KPI_HELP.get(key, {}).get(lang, ""), quote=True)
+        cells.append(
+            f"<div class='cr-tile cr-tile-{key}' title='{tip}'><div class='cr-tile-name'>"
+            f"{html.escape(kpi_name(key, lang))}</div><div class='cr-tile-value'>"
+            f"{html.escape(fmt_value(key, float(kpis[key]), lang))}</div></div>")
+    return "<div class='cr-tiles'>" + "".join(cells) + "</div>"
+
+
+def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str) -> str:
+    """The numbers of one grid as an HTML table."""
+    if info is None:
+        return f"<div class='cr-muted'>{html.escape(t('grid_info_none', lang))}</div>"
+    head = (t("district", lang, d=int(info["district"]) + 1) + " · "
+            + t("grid_pos", lang, r=r + 1, c=c + 1))
+    rows = []
+    for layer in LAYERS:
+        if layer not in info or not np.isfinite(info[layer]):
+            continue
+        txt = fmt_layer(layer, info[layer])
+        rows.append(f"<tr><td>{html.escape(layer_label(layer, lang))}</td>"
+                    f"<td style='text-align:right'><b>{txt}</b></td></tr>")
+    return (f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(head)}</div>"
+            f"<table class='cr-grid-table'>{''.join(rows)}</table>")
 
 
 @solara.component
 def GridInfo(session: AppSession, cell: solara.Reactive, lang: str, version: int) -> None:
     """The numbers of the hovered or clicked grid."""
-    with solara.Card(t("grid_info", lang), classes=["cr-grid-info"],
-                     style={"min-width": "220px"}):
-        if cell.value is None:
-            solara.Text(t("grid_info_none", lang), style={"color": "#666"})
-            return
-        r, c = cell.value
-        info = cell_info(session.model, r, c)
-        if info is None:
-            solara.Text(t("grid_info_none", lang), style={"color": "#666"})
-            return
-        solara.Text(t("district", lang, d=int(info["district"]) + 1) + " · "
-                    + t("grid_pos", lang, r=r + 1, c=c + 1), style={"font-weight": "600"})
-        lines = []
-        for layer in LAYERS:
-            if layer in info:
-                val = info[layer]
-                txt = f"{val:.0f}%" if layer in ("trust", "staff_load", "escalation_risk") \
-                    else f"{val:,.0f}" if val >= 100 else f"{val:.1f}"
-                lines.append(f"| {layer_label(layer, lang)} | {txt} |")
-        solara.Markdown("| | |\n|---|---:|\n" + "\n".join(lines))
+    value = cell.value
+    info = None
+    if value is not None:
+        with session.lock:
+            info = cell_info(session.model, *value)
+    r, c = value if value is not None else (0, 0)
+    with solara.Card(t("grid_info", lang), classes=["cr-grid-info"], style={"min-width": "220px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=grid_html(info, r, c, lang))
 
 
 @solara.component
@@ -111,16 +119,18 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
     with solara.Card(classes=["cr-map"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             with solara.Tooltip(t("map_tip", lang)):
-                solara.Text(t("map", lang) + " ⓘ", style={"font-size": "16px", "font-weight": "600"})
-            solara.ToggleButtonsSingle(value=layer, on_value=set_layer, values=list(LAYERS[:4]),
+                solara.Text(t("map", lang) + " ⓘ",
+                            style={"font-size": "16px", "font-weight": "600"})
+            solara.ToggleButtonsSingle(value=layer, on_value=set_layer, values=[],
                                        children=[solara.Button(layer_label(k, lang), value=k,
                                                                small=True) for k in LAYERS[:4]],
                                        classes=["cr-layer"])
         with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(style={"flex": "2 1 380px", "min-width": "320px"}):
-                option = map_option(model, layer, lang, borders, pinned.value)
-                solara.FigureEcharts(option, on_mouseover=on_hover, on_click=on_click,
-                                     attributes={"style": "height: 420px;", "class": "cr-map-chart"})
+                with session.lock:
+                    option = map_option(model, layer, lang, borders, pinned.value)
+                EChart(option, version=session.day, height="420px", css_class="cr-map-chart",
+                       on_click=on_click, on_mouseover=on_hover)
             with solara.Column(style={"flex": "1 1 220px"}):
                 GridInfo(session, pinned if pinned.value is not None else hover, lang, version)
                 solara.Text(t("map_tip", lang), style={"font-size": "12px", "color": "#666"})
@@ -129,35 +139,44 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
 @solara.component
 def LiveCharts(session: AppSession, lang: str, version: int) -> None:
     """The six live charts in a two-column grid."""
-    df = session.model.timeseries()
+    df = session.frame()
     options = all_options(df, lang)
-    with solara.GridFixed(columns=2, classes=["cr-charts"]):
+    with solara.GridFixed(columns=2):
         for chart in CHARTS:
-            with solara.Card(classes=[f"cr-chart-{chart.key}"], style={"padding": "4px"}):
-                solara.FigureEcharts(options[chart.key],
-                                     attributes={"style": "height: 260px;",
-                                                 "class": f"cr-echart-{chart.key}"})
+            with solara.v.Sheet(elevation=2, class_=f"cr-chart cr-chart-{chart.key}",
+                                style_="padding: 8px; border-radius: 4px"):
+                EChart(options[chart.key], version=session.day, height="260px",
+                       css_class=f"cr-echart-{chart.key}")
+
+
+@solara.component
+def Exports(session: AppSession, lang: str) -> None:
+    """Download buttons (the files are made when clicked, from the model as it is then)."""
+    name = f"cityrisk-{session.scenario_name}"
+
+    def png() -> bytes:
+        caption = f"{session.scenario_name} · " + t("day", lang, d=session.day)
+        return charts_png(session.frame(), lang, caption)
+
+    with solara.Row(style={"flex-wrap": "wrap"}, classes=["cr-exports"]):
+        solara.FileDownload(png, filename=f"{name}-charts.png", label=t("export_png", lang),
+                            mime_type="image/png")
+        solara.FileDownload(lambda: kpi_csv(session, lang), filename=f"{name}-kpis.csv",
+                            label=t("export_csv", lang), mime_type="text/csv")
+        solara.FileDownload(lambda: session.frame().to_csv(index=False),
+                            filename=f"{name}-daily.csv", label=t("export_ts", lang),
+                            mime_type="text/csv")
 
 
 @solara.component
 def LiveView(session: AppSession, lang: str, sim_version: solara.Reactive) -> None:
     """Everything on the "Live city" tab; re-rendered after each simulated day."""
     version = sim_version.value
-    kpis = session.model.kpis() if session.day > 0 else {}
+    with session.lock:
+        kpis = session.model.kpis() if session.day > 0 else {}
     if session.day == 0:
         solara.Info(t("no_data", lang))
-    KpiTiles(kpis, lang)
+    solara.HTML(tag="div", unsafe_innerHTML=tiles_html(kpis, lang))
     CityMap(session, lang, version)
     LiveCharts(session, lang, version)
-    with solara.Row(style={"flex-wrap": "wrap"}, classes=["cr-exports"]):
-        name = f"cityrisk-{session.scenario_name}-day{session.day}"
-        solara.FileDownload(lambda: charts_png(session.model.timeseries(), lang,
-                                               f"{session.scenario_name} · "
-                                               + t("day", lang, d=session.day)),
-                            filename=f"{name}-charts.png", label=t("export_png", lang),
-                            mime_type="image/png")
-        solara.FileDownload(lambda: kpi_csv(session, lang), filename=f"{name}-kpis.csv",
-                            label=t("export_csv", lang), mime_type="text/csv")
-        solara.FileDownload(lambda: session.model.timeseries().to_csv(index=False),
-                            filename=f"{name}-daily.csv", label=t("export_ts", lang),
-                            mime_type="text/csv")
+    Exports(session, lang)

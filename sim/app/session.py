@@ -14,22 +14,21 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from sim.params import LEVERS, Field, ScenarioError
 
 
 def backend() -> SimpleNamespace:
-    """The simulation core: ``CityModel``, ``load_scenario``, ``run``, ``scenario_names``."""
+    """The simulation core: ``CityModel``, ``load_scenario``, ``run``, ``scenario_names``.
+
+    One indirection so tests can hand a session a stand-in core.
+    """
     import sim
 
-    if hasattr(sim, "CityModel"):
-        from sim.scenario import scenario_names
-
-        return SimpleNamespace(CityModel=sim.CityModel, load_scenario=sim.load_scenario,
-                               run=sim.run, scenario_names=scenario_names)
-    from sim.app import fakemodel  # until the core lands
-
-    return SimpleNamespace(CityModel=fakemodel.FakeCityModel, load_scenario=fakemodel.load_scenario,
-                           run=fakemodel.run, scenario_names=fakemodel.scenario_names)
+    return SimpleNamespace(CityModel=sim.CityModel, load_scenario=sim.load_scenario,
+                           run=sim.run, scenario_names=sim.scenario_names)
 
 
 def lever_field(key: str) -> Field:
@@ -62,6 +61,7 @@ class AppSession:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
+        self.rendered = threading.Event()  # set when the page has shown the latest day
         self.last_step_seconds = 0.0
         self._load(self.scenario_name)
 
@@ -71,7 +71,11 @@ class AppSession:
         self.scenario_name = name
         self.defaults: dict[str, Any] = {k: self.scenario.get(k) for k in LEVERS}
         self.levers: dict[str, Any] = dict(self.defaults)
-        self.model = self.bk.CityModel(self.scenario, rng=self.seed)
+        self._new_model(self.scenario)
+
+    def _new_model(self, scenario: Any) -> None:
+        self.model = self.bk.CityModel(scenario, rng=self.seed)
+        self.p90: list[float] = []  # p90 time to resolution after each day (not in timeseries())
 
     def set_scenario(self, name: str) -> None:
         """Switch to another scenario: lever values become that scenario's own."""
@@ -82,8 +86,7 @@ class AppSession:
         """Restart the current scenario at day 0 with the current lever values."""
         with self.lock:
             changed = self.changed_levers()
-            scen = self.scenario.with_overrides(changed) if changed else self.scenario
-            self.model = self.bk.CityModel(scen, rng=self.seed)
+            self._new_model(self.scenario.with_overrides(changed) if changed else self.scenario)
 
     def restore_defaults(self) -> None:
         """Put every lever back to the scenario's own value (applies from the next step)."""
@@ -118,8 +121,30 @@ class AppSession:
         with self.lock:
             for _ in range(days):
                 self.model.step()
+                self.p90.append(float(self.model.kpis().get("p90_hours_to_resolution", np.nan)))
         self.last_step_seconds = time.perf_counter() - t0
         return self.last_step_seconds
+
+    def frame(self) -> pd.DataFrame:
+        """The model's daily timeseries plus what the charts need on top: p90 time to resolution
+        and the staff cost rate in million yuan per year (from the cumulative cost)."""
+        with self.lock:
+            df = self.model.timeseries().copy()
+            p90 = list(self.p90)
+        if len(df) and len(p90) == len(df):
+            df["p90_hours_to_resolution"] = p90
+        if "staff_cost" in df.columns and len(df):
+            cum = df["staff_cost"].to_numpy(dtype=float)
+            df["cost_rate"] = np.diff(cum, prepend=0.0) * 365.0
+        return df
+
+    @property
+    def description(self) -> str:
+        """The scenario file's description."""
+        try:
+            return str(self.scenario.get("meta.description"))
+        except Exception:
+            return ""
 
     @property
     def day(self) -> int:

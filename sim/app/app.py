@@ -1,0 +1,229 @@
+"""The policymaker page (Solara). Serve it with ``cityrisk app`` or
+``solara run sim.app.app --host 127.0.0.1 --port 8765 --production``.
+
+Mesa's SolaraViz pattern, extended for a policymaker: the model lives in a per-session reactive
+holder (here :class:`~sim.app.session.AppSession`, built inside the page component with
+``solara.use_memo``, never at module level), a controller steps it (Next day / Next week /
+Play in a background task / Restart, like SolaraViz's ``ModelController``) and components
+re-render from a counter bumped after each step (SolaraViz's ``update_counter``). Unlike
+SolaraViz's ``model_params`` (applied only on Reset), levers are written to the running model at
+once, and all chrome (buttons, labels, tooltips, chart titles) is translated (SolaraViz's own
+sidebar is English-only, and ``mesa.visualization`` needs Mesa's ``viz`` extra, altair).
+
+Defaults come from the environment (set by ``cityrisk app``): ``CITYRISK_APP_SCENARIO``,
+``CITYRISK_APP_LANG``; a page URL may override them with ``?scenario=town&lang=en``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import parse_qs
+
+import solara
+import solara.lab
+
+from .compare_view import CompareView
+from .i18n import LANGS, scenario_label, t
+from .levers import LeverPanel
+from .live import LiveView
+from .session import AppSession, backend
+
+PLAY_PAUSE_SECONDS = 0.1  # breathing room between days while playing
+
+CSS = """
+.cr-lever { margin: 2px 0 6px 0; }
+.cr-cap .v-expansion-panel-content__wrap { padding: 0 8px 8px 8px; }
+.cr-cap .v-expansion-panel-header { min-height: 40px; padding: 8px; }
+.cr-day { font-size: 18px; font-weight: 600; }
+.solara-content-main { padding-left: 12px !important; padding-right: 12px !important; }
+.cr-exact input { text-align: right; }
+.cr-tiles { display: flex; flex-wrap: wrap; gap: 8px; }
+.cr-tile { flex: 1 1 140px; padding: 8px 12px; border-radius: 4px; background: #fff;
+           box-shadow: 0 1px 3px rgba(0,0,0,.2); }
+.cr-tile-name { font-size: 12px; color: #555; }
+.cr-tile-value { font-size: 22px; font-weight: 600; }
+.cr-muted { color: #666; }
+.v-tooltip__content { max-width: 440px; }
+.cr-grid-table td { padding: 2px 8px 2px 0; font-size: 13px; }
+"""
+
+
+def default_scenario(names: list[str]) -> str:
+    """The scenario to open: $CITYRISK_APP_SCENARIO, else "town", else the first one."""
+    env = os.environ.get("CITYRISK_APP_SCENARIO", "")
+    if env:
+        return env
+    return "town" if "town" in names else (names[0] if names else "baseline")
+
+
+def default_lang() -> str:
+    """$CITYRISK_APP_LANG if it is zh or en, else zh."""
+    lang = os.environ.get("CITYRISK_APP_LANG", "zh")
+    return lang if lang in LANGS else "zh"
+
+
+def _page_connected() -> Callable[[], bool]:
+    """A function telling whether a browser page of this session is still connected."""
+    try:
+        from solara.server import kernel_context
+
+        ctx = kernel_context.get_current_context()
+        connected = kernel_context.PageStatus.CONNECTED
+        return lambda: connected in ctx.page_status.values()
+    except Exception:  # no server (tests) or a changed solara internal: assume connected
+        return lambda: True
+
+
+def _query() -> dict[str, str]:
+    search = solara.use_router().search or ""
+    return {k: v[0] for k, v in parse_qs(search).items() if v}
+
+
+@solara.component
+def DayCounter(session: AppSession, lang: str, sim_version: solara.Reactive) -> None:
+    """"Day N" in the app bar; re-rendered after each step."""
+    version = sim_version.value
+    # runs once the render pass that showed this version is done (the play loop waits for it)
+    solara.use_effect(session.rendered.set, [version])
+    solara.Text(t("day", lang, d=session.day), classes=["cr-day"])
+
+
+@solara.component
+def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
+             lever_version: solara.Reactive, playing: solara.Reactive) -> None:
+    """Next day / Next week / Play-Pause / Restart, and the scenario picker."""
+    error = solara.use_reactive("")
+    names = solara.use_memo(lambda: list(session.bk.scenario_names()), [])
+    if session.scenario_name not in names:  # opened from a .toml path
+        names = [*names, session.scenario_name]
+
+    def bump() -> None:
+        sim_version.set(sim_version.value + 1)
+
+    def step(days: int) -> None:
+        t0 = time.perf_counter()
+        try:
+            session.step(days)
+            error.set("")
+        except Exception as exc:  # shown on the page
+            error.set(t("error", lang, msg=str(exc)))
+        t1 = time.perf_counter()
+        bump()
+        if os.environ.get("CITYRISK_APP_TIMING"):
+            print(f"TIMING step {t1 - t0:.4f} render {time.perf_counter() - t1:.4f}",
+                  file=sys.stderr, flush=True)
+
+    connected = solara.use_memo(_page_connected, [])
+
+    def play_loop() -> None:
+        while playing.value:
+            if not connected():  # the tab was closed: stop instead of simulating for nobody
+                playing.set(False)
+                return
+            t0 = time.perf_counter()
+            try:
+                session.step(1)
+            except Exception as exc:
+                error.set(t("error", lang, msg=str(exc)))
+                playing.set(False)
+                return
+            # one day at a time: wait until the page has shown this day before the next, else
+            # a slow render is re-triggered on every pass ("too many renders")
+            session.rendered.clear()
+            bump()
+            session.rendered.wait(timeout=30)
+            # rest at least as long as the day took: a playing session leaves half a core to
+            # the others, and the browser time to draw
+            time.sleep(max(PLAY_PAUSE_SECONDS, time.perf_counter() - t0))
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+
+    def restart() -> None:
+        playing.set(False)
+        session.reset()
+        bump()
+
+    def pick(name: str) -> None:
+        playing.set(False)
+        try:
+            session.set_scenario(name)
+            error.set("")
+        except Exception as exc:
+            error.set(t("error", lang, msg=str(exc)))
+        bump()
+        lever_version.set(lever_version.value + 1)
+
+    with solara.Column(gap="6px", classes=["cr-controls"]):
+        with solara.Tooltip(t("scenario_tip", lang)):
+            solara.v.Select(label=t("scenario", lang), v_model=session.scenario_name,
+                            items=[{"text": scenario_label(n, lang), "value": n} for n in names],
+                            on_v_model=pick, class_="cr-scenario", hide_details=True)
+        solara.Text(t("residents", lang, n=f"{session.residents:,}"),
+                    style={"font-size": "12px", "color": "#555"})
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            with solara.Tooltip(t("step_tip", lang)):
+                solara.Button(t("step", lang), color="primary", on_click=lambda: step(1),
+                              disabled=playing.value, classes=["cr-step"])
+            solara.Button(t("week", lang), on_click=lambda: step(7), disabled=playing.value,
+                          classes=["cr-week"])
+            solara.Button(t("pause", lang) if playing.value else t("play", lang),
+                          on_click=lambda: playing.set(not playing.value), classes=["cr-play"])
+            with solara.Tooltip(t("reset_tip", lang)):
+                solara.Button(t("reset", lang), on_click=restart, outlined=True,
+                              classes=["cr-reset"])
+        if error.value:
+            solara.Error(error.value)
+
+
+@solara.component
+def Page() -> None:
+    """The whole app: app bar, sidebar (scenario, controls, levers), tabs."""
+    query = _query()
+    names = solara.use_memo(lambda: list(backend().scenario_names()), [])
+    lang = solara.use_reactive(query.get("lang") if query.get("lang") in LANGS else default_lang())
+    start = query.get("scenario") or default_scenario(names)
+    session = solara.use_memo(lambda: AppSession(start), [])  # one model per browser session
+    sim_version = solara.use_reactive(0)  # bumped after each step (SolaraViz's update_counter)
+    lever_version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    tab = solara.use_reactive(0)
+    L = lang.value
+
+    def lever_changed() -> None:
+        lever_version.set(lever_version.value + 1)
+
+    def restore() -> None:
+        session.restore_defaults()
+        lever_changed()
+
+    solara.Style(CSS)
+    solara.Title(t("title", L))
+    with solara.AppBar():
+        with solara.AppBarTitle():
+            solara.Text(t("title", L))
+        with solara.Row(style={"align-items": "center", "background": "transparent"}, gap="16px"):
+            DayCounter(session, L, sim_version)
+            with solara.Tooltip(t("lang_tip", L)):
+                solara.Button(t("lang", L), on_click=lambda: lang.set("en" if L == "zh" else "zh"),
+                              outlined=True, classes=["cr-lang"], dark=True)
+    with solara.Row(style={"align-items": "flex-start", "flex-wrap": "nowrap"}, gap="16px"):
+        with solara.Column(classes=["cr-side"], style={"padding-top": "14px",
+                "flex": "0 0 340px", "width": "340px", "position": "sticky", "top": "0",
+                "max-height": "calc(100vh - 90px)", "overflow-y": "auto", "padding-right": "6px"}):
+            Controls(session, L, sim_version, lever_version, playing)
+            LeverPanel(session, L, lever_version, lever_changed)
+            with solara.Tooltip(t("defaults_tip", L)):
+                solara.Button(t("defaults", L), on_click=restore, text=True,
+                              classes=["cr-defaults"])
+        with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
+            solara.Text(t("subtitle", L), style={"color": "#555"})
+            with solara.lab.Tabs(value=tab, lazy=True):
+                with solara.lab.Tab(t("tab_live", L), classes=["cr-tab-live"]):
+                    LiveView(session, L, sim_version)
+                with solara.lab.Tab(t("tab_compare", L), classes=["cr-tab-compare"]):
+                    CompareView(session, L, lever_version)
+                with solara.lab.Tab(t("tab_help", L), classes=["cr-tab-help"]):
+                    solara.Markdown(t("help_md", L))

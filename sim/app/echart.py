@@ -1,0 +1,126 @@
+"""An ECharts figure for the live page, cheap to update every simulated day.
+
+Two differences from ``solara.FigureEcharts``:
+
+* the option is assigned to the widget in an effect instead of being an argument of a render
+  element (Reacton walks every nested value of every element's arguments on each render looking
+  for child elements; thousands of data points per chart made that walk the main cost);
+* the browser side batches updates to the next animation frame (``lazyUpdate``), loads the
+  minified library from the local asset cache, waits until its container has a size before
+  creating the chart, and marks the container with ``data-version`` once an option is drawn
+  (tests and timing read it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipyvuetify
+import solara
+import traitlets
+
+VUE = r"""
+<template>
+  <div ref="echarts" v-bind="attributes"></div>
+</template>
+<script>
+module.exports = {
+  mounted() {
+    this.whenSized(() => this.load());
+  },
+  beforeDestroy() {
+    if (this.observer) { this.observer.disconnect(); }
+    if (this.chart) { this.chart.dispose(); this.chart = null; }
+  },
+  watch: {
+    option() { this.draw(); },
+  },
+  methods: {
+    whenSized(fn) {
+      const el = this.$refs.echarts;
+      this.observer = new ResizeObserver(() => {
+        if (el.clientWidth > 0 && el.clientHeight > 0) {
+          if (!this.sized) { this.sized = true; fn(); }
+          else if (this.chart) { this.chart.resize(); }
+        }
+      });
+      this.observer.observe(el);
+    },
+    load() {
+      const url = `${this.getCdn()}/echarts@5.4.0/dist/echarts.min.js`;
+      const go = () => window.requirejs([url], (echarts) => {
+        this.chart = echarts.init(this.$refs.echarts);
+        this.$refs.echarts.__chart = this.chart;
+        this.chart.on("click", (e) => this.on_click(this.pick(e)));
+        if (this.hover_enabled) {
+          this.chart.on("mouseover", (e) => this.on_mouseover(this.pick(e)));
+        }
+        this.chart.on("finished", () => {
+          (window.__crFinished = window.__crFinished || []).push(performance.now());
+        });
+        this.draw();
+      });
+      if (window.requirejs) { go(); } else {
+        const s = document.createElement("script");
+        s.src = `${this.getCdn()}/requirejs@2.3.6/require.js`;
+        s.onload = go;
+        document.head.appendChild(s);
+      }
+    },
+    draw() {
+      if (!this.chart || !this.option || !this.option.series) { return; }
+      this.chart.setOption(this.option, {notMerge: true, lazyUpdate: true});
+      this.$refs.echarts.setAttribute("data-version", String(this.version));
+    },
+    pick(e) {
+      return {seriesIndex: e.seriesIndex, dataIndex: e.dataIndex, data: e.data, name: e.name};
+    },
+    getCdn() {
+      return (window.solara && window.solara.cdn) || "_solara/cdn";
+    },
+  },
+};
+</script>
+"""
+
+
+class EChartWidget(ipyvuetify.VuetifyTemplate):
+    """The browser-side chart (see module docstring)."""
+
+    template = traitlets.Unicode(VUE).tag(sync=True)
+    attributes = traitlets.Dict(default_value={}).tag(sync=True)
+    option = traitlets.Any({}).tag(sync=True)
+    version = traitlets.Int(0).tag(sync=True)
+    hover_enabled = traitlets.Bool(False).tag(sync=True)
+    click = traitlets.Callable(None, allow_none=True)
+    hover = traitlets.Callable(None, allow_none=True)
+
+    def vue_on_click(self, data: Any) -> None:
+        if self.click is not None:
+            self.click(data)
+
+    def vue_on_mouseover(self, data: Any) -> None:
+        if self.hover is not None:
+            self.hover(data)
+
+
+@solara.component
+def EChart(option: dict[str, Any], version: int = 0, height: str = "260px", css_class: str = "",
+           on_click: Callable[[Any], Any] | None = None,
+           on_mouseover: Callable[[Any], Any] | None = None) -> Any:
+    """An ECharts chart of ``option``; ``version`` (e.g. the day) ends up in ``data-version``."""
+    el = EChartWidget.element(
+        click=on_click, hover=on_mouseover, hover_enabled=on_mouseover is not None,
+        attributes={"style": f"height: {height}; width: 100%;", "class": f"cr-echart {css_class}"},
+    )
+
+    def push() -> None:
+        widget = solara.get_widget(el)
+        if widget.option != option or widget.version != version:
+            with widget.hold_sync():
+                widget.version = version
+                widget.option = option
+
+    solara.use_effect(push, None)
+    return el
