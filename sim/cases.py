@@ -11,6 +11,7 @@ from enum import IntEnum
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from .params import N_LEVELS
 
@@ -83,13 +84,14 @@ class CaseTable:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
+        self.base = 0  # rows live at base:base+n of the column buffers
         self.cols: dict[str, np.ndarray] = {
             name: np.full((capacity, *shape), fill, dtype=dt) for name, (dt, fill, shape) in COLUMNS.items()
         }
         self.next_id = 0
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self.cols[name][: self.n]
+        return self.cols[name][self.base: self.base + self.n]
 
     def __len__(self) -> int:
         return self.n
@@ -98,39 +100,91 @@ class CaseTable:
         """Reserve ``count`` new rows (filled with defaults, ids assigned); return their slice."""
         need = self.n + count
         cap = self.cols["case_id"].shape[0]
-        if need > cap:
-            new_cap = max(need, 2 * cap)
-            for name, (dt, fill, shape) in COLUMNS.items():
-                arr = np.full((new_cap, *shape), fill, dtype=dt)
-                arr[: self.n] = self.cols[name][: self.n]
-                self.cols[name] = arr
-        sl = slice(self.n, need)
+        if self.base + need > cap:
+            # move the rows to the front; grow by half when that is not enough room
+            new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
+            old = slice(self.base, self.base + self.n)
+            for name, (dt, _fill, shape) in COLUMNS.items():
+                if new_cap == cap:
+                    col = self.cols[name]
+                    col[: self.n] = col[old]  # numpy copies overlapping ranges safely
+                else:  # np.empty: pages of the spare capacity are only touched when used
+                    arr = np.empty((new_cap, *shape), dtype=dt)
+                    arr[: self.n] = self.cols[name][old]
+                    self.cols[name] = arr
+            self.base = 0
+        sl = slice(self.base + self.n, self.base + need)
         for name, (_dt, fill, _shape) in COLUMNS.items():
             self.cols[name][sl] = fill
         self.cols["case_id"][sl] = np.arange(self.next_id, self.next_id + count)
         self.next_id += count
         self.n = need
-        return sl
+        return slice(need - count, need)
 
-    def take(self, mask: np.ndarray) -> dict[str, np.ndarray]:
-        """Copy of the record columns of the rows in ``mask``."""
-        return {name: self[name][mask].copy() for name in RECORD_COLUMNS}
+    def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Copy of the record columns of ``rows`` (a boolean mask or row indices)."""
+        return {name: self[name][rows] for name in RECORD_COLUMNS}  # fancy indexing copies
 
-    def drop(self, mask: np.ndarray) -> None:
-        """Remove the rows in ``mask`` (order of the rest is kept)."""
-        keep = ~mask
-        m = int(keep.sum())
-        if m == self.n:
+    def drop(self, rows: np.ndarray) -> None:
+        """Remove ``rows`` (a boolean mask, or sorted row indices); the order of the rest is kept.
+
+        Compacts in place from both ends: rows before a split point move towards the end, rows
+        after it towards the front, the split chosen so that the fewest rows move (closed cases
+        cluster among the oldest and the newest rows, so the bulk of a backlog stays put).
+        """
+        if rows.dtype == np.bool_:
+            rows = np.flatnonzero(rows[: self.n])
+        holes = np.asarray(rows, dtype=np.int64)
+        n_holes = holes.size
+        if n_holes == 0:
             return
-        for name in COLUMNS:
-            col = self.cols[name]
-            col[:m] = col[: self.n][keep]
-        self.n = m
+        k = np.arange(n_holes + 1)
+        # moving cost of putting holes[:j] on the left side: kept rows before holes[j-1], and
+        # of holes[j:] on the right side: kept rows after holes[j]
+        left = np.zeros(n_holes + 1, dtype=np.int64)
+        left[1:] = holes - k[:-1]
+        right = np.zeros(n_holes + 1, dtype=np.int64)
+        right[:-1] = (self.n - 1 - holes) - (n_holes - 1 - k[:-1])
+        j = int(np.argmin(left + right))
+        for name, (_dt, _fill, shape) in COLUMNS.items():
+            width = int(np.prod(shape)) if shape else 1
+            flat = self.cols[name].reshape(-1)
+            # moved as raw unsigned integers of the same size: four compiled variants, not one per dtype
+            _compact(flat.view(_UINT[flat.dtype.itemsize]), width, self.base, self.n, holes, j)
+        self.base += j
+        self.n -= n_holes
 
     def stage_counts(self) -> dict[str, int]:
         """Open cases per stage."""
         counts = np.bincount(self["stage"], minlength=len(Stage))
         return {s.name.lower(): int(counts[s]) for s in Stage}
+
+
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+@njit(cache=True)
+def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
+    """Remove rows ``holes`` (sorted, relative to ``base``) from a flat column of ``width``-wide
+    rows: segments before ``holes[j]`` shift towards the end, segments after it towards the front."""
+    n_holes = holes.shape[0]
+    # right side: forward copy into the gap left by holes[j:]
+    write = (base + holes[j]) * width if j < n_holes else 0
+    for h in range(j, n_holes):
+        lo = (base + holes[h] + 1) * width
+        hi = (base + (holes[h + 1] if h + 1 < n_holes else n)) * width
+        for x in range(lo, hi):
+            flat[write] = flat[x]
+            write += 1
+    # left side: backward copy into the gap left by holes[:j]
+    if j > 0:
+        write = (base + holes[j - 1] + 1) * width
+        for h in range(j - 1, -1, -1):
+            lo = (base + (holes[h - 1] + 1 if h > 0 else 0)) * width
+            hi = (base + holes[h]) * width
+            for x in range(hi - 1, lo - 1, -1):
+                write -= 1
+                flat[write] = flat[x]
 
 
 class MemorySink:

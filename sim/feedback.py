@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from .cases import CLOSED_STAGES, Stage
 
@@ -21,9 +22,8 @@ TRUST_SHIFT_RELAX_DAYS = 90.0  # how long a grid remembers its neighbours' exper
 def neighbourhood_sum(m: CityModel, per_grid: np.ndarray) -> np.ndarray:
     """Sum of a per-grid quantity over each grid's 3x3 neighbourhood on the map."""
     lay = m.layout
-    cells = np.zeros(lay.rows * lay.cols)
-    cells[lay.cell_of_grid] = per_grid
-    a = np.pad(cells.reshape(lay.rows, lay.cols), 1)
+    a = np.zeros((lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
+    a[1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = per_grid
     s = sum(a[1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols] for dr in (-1, 0, 1) for dc in (-1, 0, 1))
     return s.ravel()[lay.cell_of_grid]
 
@@ -37,15 +37,56 @@ def escalation_hazard(m: CityModel) -> None:
     g = tab["grid"]
     open_per_grid = np.bincount(g, minlength=m.layout.n_grids).astype(np.float64)
     near_open = neighbourhood_sum(m, open_per_grid)
-    near_res = neighbourhood_sum(m, m.layout.residents_per_grid.astype(np.float64))
-    per_1000 = (near_open / np.maximum(near_res, 1.0) * 1000.0)[g]
+    near_res = getattr(m, "_near_residents", None)  # the map does not change: computed once
+    if near_res is None:
+        near_res = m._near_residents = neighbourhood_sum(m, m.layout.residents_per_grid.astype(np.float64))
     m.open_nearby_per_1000 = near_open / np.maximum(near_res, 1.0) * 1000.0
-    waited_days = np.maximum(m.t0 - tab["t_emerge"], 0.0) / 24.0
-    res = tab["resident_a"]
-    personal = (1.0 + w["escalation_tension_weight"] * m.residents.tension_at(res, m.t0)
-                + w["escalation_distrust_weight"] * (1.0 - m.residents.trust_of(res, g)))
-    tab["hazard"][:] = (w["escalation_hazard_per_hour"] * (1.0 + w["escalation_growth_per_day"] * waited_days)
-                        * personal * (1.0 + w["escalation_neighbour_weight"] * per_1000))
+    # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
+    # as in ResidentTable.tension_at); the float32 exp stays numpy's own.
+    r = m.residents
+    x, tension, trust = _gather_residents(tab["resident_a"], r.tension_t, r.tension, r.trust,
+                                          np.float32(m.t0), np.float32(r.relax_hours))
+    _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
+            m.open_nearby_per_1000, float(m.t0), float(w["escalation_hazard_per_hour"]),
+            float(w["escalation_growth_per_day"]), np.float32(w["escalation_tension_weight"]),
+            float(w["escalation_distrust_weight"]), float(w["escalation_neighbour_weight"]))
+
+
+@njit(cache=True)
+def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no cover - compiled
+    """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
+    tension decay), their tension and their own trust (one pass over the resident records)."""
+    n = res.shape[0]
+    x = np.empty(n, np.float32)
+    ten = np.empty(n, np.float32)
+    tru = np.empty(n, np.float32)
+    zero = np.float32(0.0)
+    for k in range(n):
+        i = res[k]
+        dt = now - tension_t[i]
+        if not dt >= zero:
+            dt = zero
+        x[k] = -dt / relax
+        ten[k] = tension[i]
+        tru[k] = trust[i]
+    return x, ten, tru
+
+
+@njit(cache=True)
+def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, w_tension,
+            w_distrust, w_neighbour):  # pragma: no cover - compiled
+    """base × (1 + growth × days waited) × personal × (1 + w × open cases nearby per 1,000)."""
+    one32 = np.float32(1.0)
+    for k in range(out.shape[0]):
+        waited_days = t0 - t_emerge[k]
+        if not waited_days >= 0.0:
+            waited_days = 0.0
+        waited_days = waited_days / 24.0
+        tension_now = tension[k] * decay[k]  # float32
+        trust_now = np.float64(trust[k]) + shift[g[k]]
+        trust_now = min(max(trust_now, 0.0), 1.0)
+        personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
+        out[k] = (base * (1.0 + growth * waited_days)) * personal * (1.0 + w_neighbour * per_1000[g[k]])
 
 
 def trust_feedback(m: CityModel) -> None:

@@ -172,14 +172,8 @@ def route(m: CityModel, idx: np.ndarray, level: np.ndarray, t_ready: np.ndarray,
     if idx.size == 0:
         return
     tab, lev = m.cases, m.levers
-    level = np.asarray(level, dtype=np.int64).copy()
-    for _ in range(N_LEVELS):  # skip levels whose pool has nobody (e.g. no mediators)
-        pool = m.pool_index(level, idx)
-        empty = (m.pool_counts(level, pool) == 0) & (level < N_LEVELS - 1)
-        if not empty.any():
-            break
-        level = np.where(empty, level + 1, level)
-    pool = m.pool_index(level, idx)
+    # skip levels whose pool has nobody (e.g. no mediators): the first staffed level up
+    level, pool = m.first_staffed(level, idx)
     delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
     p_mis = m.handling["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
     bounces = np.zeros(idx.size, dtype=np.int64)

@@ -20,9 +20,9 @@ from . import feedback, flow, handling
 from .agents import AGENT_CLASS_BY_LEVEL, INDIVIDUAL_LEVELS, StaffAgent
 from .cases import CaseTable
 from .city import build_layout
-from .kpis import KpiAccumulator, compute_kpis
+from .kpis import KpiAccumulator, compute_kpis, daily_kpis, open_tallies
 from .params import LEVELS, LEVERS, N_LEVELS, ScenarioError
-from .queues import PoolSet
+from .queues import PoolSet, _first_staffed, _pool_counts, _pool_index, warm_up
 from .residents import ResidentTable
 from .rng import SeedLike, Streams, mechanism_id, root_sequence
 from .scenario import Scenario, load_scenario
@@ -126,15 +126,17 @@ class CityModel(mesa.Model):
         self._busy = np.zeros(N_LEVELS)
         self._capacity = np.zeros(N_LEVELS)
 
-        self.space = OrthogonalMooreGrid((lay.rows, lay.cols), torus=False, random=self.random)
-        self.layers = {name: self.space.create_property_layer(name, default_value=0.0, dtype=float)
-                       for name in MAP_LAYERS}
+        # the Mesa grid and its property layers are built when first read (see ``space``)
+        self._space: OrthogonalMooreGrid | None = None
+        self._layers: dict[str, Any] = {}
+        self._layers_stale = False
         self._video_u = self.streams.get("video").random(lay.n_grids)
         self._shock_masks = [self.streams.get(f"shock:{i}").random(lay.n_grids) < s["share_of_grids"]
                              for i, s in enumerate(self.world["shocks"])]
         self._week_noise: dict[int, np.ndarray] = {}
 
         n_dept = len(self.departments)
+        warm_up()  # start numba's compiler runtime now, not inside the first day's stages
         self.pools = [PoolSet(n) for n in (lay.n_grids, lay.n_streets, lay.n_streets,
                                            lay.n_districts * n_dept, n_dept, lay.n_districts)]
         self.staff: dict[int, list[StaffAgent]] = {lv: [] for lv in range(N_LEVELS)}
@@ -166,18 +168,25 @@ class CityModel(mesa.Model):
         tab, lay = self.cases, self.layout
         g = tab["grid"][idx]
         dept = self.categories.department[tab["category"][idx]]
-        n_dept = len(self.departments)
-        street, district = lay.street_of[g], lay.district_of[g]
-        return np.select([level == 0, level <= 2, level == 3, level == 4],
-                         [g, street, district * n_dept + dept, dept], district).astype(np.int64)
+        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), g.shape))
+        return _pool_index(level, g, dept, lay.street_of, lay.district_of, len(self.departments))
+
+    def first_staffed(self, level: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For cases ``idx`` bound for ``level``: the first level at or above it whose pool has
+        staff (the court at most), and that pool."""
+        tab, lay = self.cases, self.layout
+        g = tab["grid"][idx]
+        dept = self.categories.department[tab["category"][idx]]
+        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), g.shape))
+        counts = tuple(np.asarray(p.counts, dtype=np.int64) for p in self.pools)
+        return _first_staffed(level, g, dept, lay.street_of, lay.district_of, len(self.departments),
+                              counts, N_LEVELS - 1)
 
     def pool_counts(self, level: np.ndarray, pool: np.ndarray) -> np.ndarray:
         """Servers in each (level, pool)."""
-        out = np.zeros(pool.size, dtype=np.int64)
-        for lv in np.unique(level):
-            sel = level == lv
-            out[sel] = self.pools[lv].counts[pool[sel]]
-        return out
+        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), np.shape(pool)))
+        counts = tuple(np.asarray(p.counts, dtype=np.int64) for p in self.pools)
+        return _pool_counts(level, np.asarray(pool, dtype=np.int64), counts)
 
     def pool_load(self, level: int) -> np.ndarray:
         """Open cases queued at or held by each pool of ``level``, per server."""
@@ -323,7 +332,7 @@ class CityModel(mesa.Model):
             self._busy[lv] += pools.busy_hours
             self._capacity[lv] += pools.counts.sum() * 24.0
             pools.busy_hours = 0.0
-        self._update_layers()
+        self._layers_stale = True  # map layers are recomputed when next read (see ``layers``)
 
     def utilisation(self, levels: tuple[int, ...] = (1, 2, 3, 4)) -> float:
         """Share of handler time spent on cases at ``levels`` (default: mediators, street centres,
@@ -364,13 +373,13 @@ class CityModel(mesa.Model):
         return self
 
     def _record_day(self) -> None:
-        t, tab = self.today, self.cases
-        counts = np.bincount(tab["stage"], minlength=7)
+        t = self.today
+        tallies = open_tallies(self)  # one pass over the open cases for all the counts below
+        counts = tallies["per_stage"]
         t["day"] = self.day
         for name, s in (("latent", 0), ("reporting", 1), ("queued", 2), ("in_service", 3)):
             t[f"open_{name}"] = int(counts[s])
-        open_mask = tab["stage"] <= 3
-        sev = np.bincount(tab["severity"][open_mask], minlength=4)
+        sev = tallies["per_severity"]
         for s in range(4):
             t[f"open_severity_{s}"] = int(sev[s])
         k = self.kpi
@@ -378,13 +387,33 @@ class CityModel(mesa.Model):
         for i, lv in enumerate(LEVELS):
             t[f"resolved_at_{lv}"] = int(k.by_level[i])
         t["mean_trust"] = self.residents.mean_trust()
-        kp = compute_kpis(self)
+        kp = daily_kpis(self, t["mean_trust"], tallies)  # compute_kpis' headline figures only
         for key in ("safety_index", "median_hours_to_resolution", "staff_cost", "escalated_share"):
             t[key] = kp[key]
         t["staff_utilisation"] = kp["staff_utilisation"]
         self.datacollector.collect(self)
 
+    @property
+    def space(self) -> OrthogonalMooreGrid:
+        """The map: a Mesa grid of rows x cols cells carrying the map layers (built on first use)."""
+        if self._space is None:
+            lay = self.layout
+            self._space = OrthogonalMooreGrid((lay.rows, lay.cols), torus=False, random=self.random)
+            self._layers = {name: self._space.create_property_layer(name, default_value=0.0, dtype=float)
+                            for name in MAP_LAYERS}
+        return self._space
+
+    @property
+    def layers(self) -> dict[str, Any]:
+        """Map layers (Mesa property layers) as of the end of the last day, computed when read."""
+        _ = self.space  # the grid and its layers exist
+        if self._layers_stale:
+            self._layers_stale = False
+            self._update_layers()
+        return self._layers
+
     def _update_layers(self) -> None:
+        _ = self.space  # the grid and its layers exist
         lay = self.layout
         tab = self.cases
         open_cases = np.bincount(tab["grid"], minlength=lay.n_grids)
@@ -396,7 +425,7 @@ class CityModel(mesa.Model):
         for name, v in values.items():
             cells = np.full(lay.rows * lay.cols, np.nan)
             cells[lay.cell_of_grid] = v
-            self.layers[name].data = cells.reshape(lay.rows, lay.cols)
+            self._layers[name].data = cells.reshape(lay.rows, lay.cols)
 
     # ----------------------------------------------------------------- outputs
     def kpis(self) -> dict[str, Any]:

@@ -17,9 +17,21 @@ import numpy as np
 from .city import CityLayout
 
 
-def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0) -> np.ndarray:
+def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0,
+                 out: np.ndarray | None = None, chunk: int = 1 << 20) -> np.ndarray:
+    """Beta draws around ``mean`` as float32; with ``out``, written in chunks (the same draws,
+    without a float64 temporary of all ``n``)."""
     mean = min(max(mean, 1e-3), 1 - 1e-3)
-    return rng.beta(mean * concentration, (1 - mean) * concentration, n).astype(np.float32)
+    a, b = mean * concentration, (1 - mean) * concentration
+    if out is None:
+        return rng.beta(a, b, n).astype(np.float32)
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        out[lo:hi] = rng.beta(a, b, hi - lo)  # draws are sequential: chunking keeps the stream
+    return out
+
+
+STATE_COLUMNS = ("trust", "propensity", "tension", "tension_t")
 
 
 class ResidentTable:
@@ -29,14 +41,29 @@ class ResidentTable:
         n = layout.n_residents
         self.layout = layout
         self.start = layout.resident_start
-        self.trust = _beta_around(rng, world["trust_initial"], n)
-        self.propensity = _beta_around(rng, world["report_propensity"], n)
-        self.tension = np.zeros(n, dtype=np.float32)
-        self.tension_t = np.zeros(n, dtype=np.float32)  # hours when tension was last written
+        # One 16-byte record per resident (trust, propensity, tension, tension_t): the stages
+        # that read a case's resident then touch one cache line, not four scattered ones. The
+        # attributes below are column views of it.
+        self._state = np.zeros((n, len(STATE_COLUMNS)), dtype=np.float32)
+        self._set_views()
+        _beta_around(rng, world["trust_initial"], n, out=self.trust)
+        _beta_around(rng, world["report_propensity"], n, out=self.propensity)
+        # tension_t: hours when tension was last written
         self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
         # Σ own trust per grid (every grid has residents, so reduceat's segments are non-empty)
         self.trust_sum = np.add.reduceat(self.trust, self.start[:-1], dtype=np.float64)
         self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+
+    def _set_views(self) -> None:
+        for j, name in enumerate(STATE_COLUMNS):
+            setattr(self, name, self._state[:, j])
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in STATE_COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._set_views()
 
     def __len__(self) -> int:
         return int(self.start[-1])
