@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,76 +16,17 @@ import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
 from . import feedback, flow, handling
-from .agents import AGENT_CLASS_BY_LEVEL, INDIVIDUAL_LEVELS, StaffAgent
+from .agents import StaffAgent
 from .cases import CaseTable
 from .city import build_layout
 from .kpis import KpiAccumulator, compute_kpis, daily_kpis, open_tallies
-from .params import LEVELS, LEVERS, N_LEVELS, ScenarioError
+from .params import LEVELS, N_LEVELS, Levers
 from .queues import PoolSet, _first_staffed, _pool_counts, _pool_index, warm_up
+from .rates import Categories, EmergenceRates
 from .residents import ResidentTable
 from .rng import SeedLike, Streams, mechanism_id, root_sequence
 from .scenario import Scenario, load_scenario
-
-LEVEL_LEVER = {0: "grid_workers_per_grid", 1: "mediators_per_street", 2: "centre_staff_per_street",
-               3: "department_staff", 4: "city_staff", 5: "legal_capacity"}
-LEVEL_COST = {0: "grid_worker", 1: "mediator", 2: "centre_staff", 3: "department_staff", 4: "city_staff",
-              5: "court_staff"}
-
-
-@dataclass
-class Categories:
-    """Case categories as arrays indexed by category id."""
-
-    names: list[str]
-    rate: np.ndarray
-    severity_cum: np.ndarray
-    pair: np.ndarray
-    collective: np.ndarray
-    service_mult: np.ndarray
-    department: np.ndarray
-    patrol_visible: np.ndarray
-    proactive_only: np.ndarray
-
-    @property
-    def n(self) -> int:
-        """Number of categories."""
-        return len(self.names)
-
-    @classmethod
-    def from_scenario(cls, table: dict[str, dict[str, Any]], departments: list[str]) -> Categories:
-        """Build from ``world.categories``; ``departments`` lists department names in order."""
-        rows = list(table.values())
-        col = lambda k: np.array([r[k] for r in rows], dtype=np.float64)  # noqa: E731
-        return cls(list(table), col("rate_per_1000_per_year"),
-                   np.cumsum([r["severity_probs"] for r in rows], axis=1),
-                   col("pair_share"), col("collective_share"), col("service_multiplier"),
-                   np.array([departments.index(r["department"]) for r in rows], dtype=np.int64),
-                   col("patrol_visible"), col("proactive_only"))
-
-
-class Levers:
-    """Policy levers as plain attributes; every assignment is validated against its range."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        object.__setattr__(self, "_values", dict(values))
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # e.g. during unpickling, before _values exists
-            raise AttributeError(name)
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"no lever {name!r} (levers: {', '.join(self._values)})") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        key = f"levers.{name}"
-        if key not in LEVERS:
-            raise ScenarioError(f"{key}: unknown lever (levers: {', '.join(self._values)})")
-        self._values[name] = LEVERS[key].check(key, value)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Current values."""
-        return dict(self._values)
+from .staffing import Staffing
 
 
 def _today(key: str, model: CityModel) -> float:
@@ -94,7 +34,7 @@ def _today(key: str, model: CityModel) -> float:
     return model.today[key]
 
 
-class CityModel(mesa.Model):
+class CityModel(Staffing, EmergenceRates, mesa.Model):
     """Agent-based model of a city's social-risk governance. ``step()`` = one day."""
 
     def __init__(self, scenario: Scenario | str = "baseline", rng: SeedLike = None,
@@ -194,134 +134,6 @@ class CityModel(mesa.Model):
         here = (tab["level"] == level) & (tab["stage"] >= 1) & (tab["stage"] <= 3)
         q = np.bincount(tab["pool"][here], minlength=self.pools[level].n_pools).astype(np.float64)
         return self.pools[level].load(q)
-
-    def desired_staff(self) -> dict[int, int]:
-        """Staff per pool at each level from the levers, scaled down to fit the budget cap."""
-        lev = self.levers
-        want = {lv: int(getattr(lev, LEVEL_LEVER[lv])) for lv in range(N_LEVELS)}
-        cap = lev.budget_million_yuan * 1e6
-        if cap > 0:
-            cost = self.annual_cost(want)
-            if cost > cap:
-                fixed = self.annual_cost({lv: 0 for lv in want})
-                scale = max(cap - fixed, 0.0) / max(cost - fixed, 1e-9)
-                want = {lv: int(np.floor(n * scale)) for lv, n in want.items()}
-        return want
-
-    def annual_cost(self, per_pool: dict[int, int]) -> float:
-        """Yuan per year for the given staff per pool, plus video and integration."""
-        c, lay, lev = self.spec.data["costs"], self.layout, self.levers
-        cost = sum(per_pool[lv] * self.pools[lv].n_pools * c[LEVEL_COST[lv]] for lv in per_pool)
-        return float(cost + lay.n_grids * (lev.video_coverage * c["video_per_grid"]
-                                           + lev.resource_integration * c["integration_per_grid"]))
-
-    def sync_staff(self) -> None:
-        """Bring staff agents and server pools in line with the staffing levers."""
-        want = self.desired_staff()
-        for lv in range(N_LEVELS):
-            if self._staffing.get(lv) is not None and self._staffing[lv][0] == want[lv]:
-                continue
-            self._resize_level(lv, want[lv])
-            self._staffing[lv] = np.array([want[lv]])
-
-    def _speeds(self, level: int, n: int) -> np.ndarray:
-        cv = self.handling["handler_skill_spread"]
-        rng = self.streams.get(f"staff:{level}:{self.day}", len(self.staff[level]))
-        if cv == 0:
-            return np.ones(n)
-        s2 = np.log1p(cv * cv)
-        return rng.lognormal(-s2 / 2, np.sqrt(s2), n)
-
-    def _resize_level(self, level: int, per_pool: int) -> None:
-        pools, agents = self.pools[level], self.staff[level]
-        off = 0
-        for a in agents:  # pull free times back into the agents before rebuilding
-            a.free_at = pools.free[off: off + a.servers].copy()
-            off += a.servers
-        cls = AGENT_CLASS_BY_LEVEL[level]
-        if level in INDIVIDUAL_LEVELS:
-            by_pool: list[list[StaffAgent]] = [[] for _ in range(pools.n_pools)]
-            for a in agents:
-                by_pool[a.pool].append(a)
-            speeds = self._speeds(level, pools.n_pools * per_pool)
-            for p, members in enumerate(by_pool):
-                while len(members) > per_pool:
-                    leaver = max(members, key=lambda a: a.free_at[0])
-                    members.remove(leaver)
-                    leaver.remove()
-                for j in range(len(members), per_pool):
-                    members.append(cls(self, p, speeds[p * per_pool + j: p * per_pool + j + 1], self.t0))
-            agents = [a for members in by_pool for a in members]
-        else:
-            if not agents:
-                extra = {"level": level} if level >= 3 else {}
-                for p, name in enumerate(self._team_names(level)):
-                    agents.append(cls(self, p, np.zeros(0), self.t0, **extra))
-                    agents[-1].name = name
-            speeds = self._speeds(level, pools.n_pools * per_pool)
-            for p, a in enumerate(agents):
-                a.resize(per_pool, speeds[p * per_pool:(p + 1) * per_pool], self.t0)
-        self.staff[level] = agents
-        pools.counts = np.bincount([a.pool for a in agents], weights=[a.servers for a in agents],
-                                   minlength=pools.n_pools).astype(np.int64) if agents else np.zeros(
-            pools.n_pools, np.int64)
-        pools.ptr = np.concatenate([[0], np.cumsum(pools.counts)]).astype(np.int64)
-        pools.free = np.concatenate([a.free_at for a in agents]) if agents else np.zeros(0)
-        pools.speed = np.concatenate([a.speed for a in agents]) if agents else np.zeros(0)
-
-    def _team_names(self, level: int) -> list[str]:
-        lay, deps = self.layout, self.departments
-        if level == 2:
-            return [f"street-{s}" for s in range(lay.n_streets)]
-        if level == 3:
-            return [f"district-{d}/{name}" for d in range(lay.n_districts) for name in deps]
-        if level == 4:
-            return [f"city/{name}" for name in deps]
-        return [f"court-{d}" for d in range(lay.n_districts)]
-
-    # ----------------------------------------------------------------- rates
-    def daily_rates(self) -> np.ndarray:
-        """Expected new cases today per grid and category (seasons, weekdays, shocks, noise)."""
-        w, cats, lay = self.world, self.categories, self.layout
-        doy = (w["start_day_of_year"] + self.day) % 365
-        season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
-        weekday = w["weekday_multipliers"][self.day % 7]
-        per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
-        per_cat = per_cat * self._week_multiplier()
-        rate = lay.residents_per_grid[:, None] * per_cat[None, :]
-        for shock, mask in zip(self.world["shocks"], self._shock_masks, strict=True):
-            if shock["start_day"] <= self.day < shock["start_day"] + shock["days"]:
-                cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
-                rate[np.ix_(mask, np.arange(cats.n)[cols])] *= shock["multiplier"]
-        return rate
-
-    def _week_multiplier(self) -> np.ndarray:
-        """Gamma noise (mean 1, variance ``overdispersion``) per category, one draw per week."""
-        var = self.world["overdispersion"]
-        if var <= 0:
-            return np.ones(self.categories.n)
-        week = self.day // 7
-        if week not in self._week_noise:
-            shape = 1.0 / var
-            self._week_noise = {week: self.streams.get("overdispersion", week).gamma(shape, var,
-                                                                                    self.categories.n)}
-        return self._week_noise[week]
-
-    def shock_collective_boost(self, grid: np.ndarray, cat: np.ndarray) -> np.ndarray:
-        """Extra collective-case share from active shocks."""
-        boost = np.zeros(grid.size)
-        for shock, mask in zip(self.world["shocks"], self._shock_masks, strict=True):
-            active = shock["start_day"] <= self.day < shock["start_day"] + shock["days"]
-            if active and shock["collective_boost"] > 0:
-                hit = mask[grid] & ((not shock["category"]) | (cat == self.categories.names.index(
-                    shock["category"]) if shock["category"] else True))
-                boost += np.where(hit, shock["collective_boost"], 0.0)
-        return boost
-
-    @property
-    def video_covered(self) -> np.ndarray:
-        """Which grids the video network covers (a fixed ranking, so coverage grows by adding)."""
-        return self._video_u < self.levers.video_coverage
 
     # ----------------------------------------------------------------- the tick
     def account(self) -> None:

@@ -275,3 +275,28 @@ def field_for(key: str) -> Field:
     known = sorted(k for k in FIELDS if k.startswith(section + ".")) or sorted(SCHEMA)
     hint = ", ".join(known[:6]) + (" ..." if len(known) > 6 else "")
     raise ScenarioError(f"{key}: unknown key (known keys here: {hint})")
+
+
+class Levers:
+    """Policy levers as plain attributes; every assignment is validated against its range."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # e.g. during unpickling, before _values exists
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no lever {name!r} (levers: {', '.join(self._values)})") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        key = f"levers.{name}"
+        if key not in LEVERS:
+            raise ScenarioError(f"{key}: unknown lever (levers: {', '.join(self._values)})")
+        self._values[name] = LEVERS[key].check(key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Current values."""
+        return dict(self._values)
