@@ -45,6 +45,22 @@ HOLDOUT_WINDOW = ("2015-07-01", "2015-09-01")
 
 _DATE_COLS = ["OPEN_DT", "TARGET_DT", "CLOSED_DT"]
 
+#: Department code in the file -> department name used in the scenario and in target keys.
+#: Codes with fewer than ~100 requests in Jan-Aug (GEN_, HS_Y, CHT_, BPS_, HS_V, HS_D, No Q)
+#: are pooled as ``other``.
+DEPARTMENTS: dict[str, str] = {
+    "PWDx": "public_works", "ISD": "inspectional_services", "BTDT": "transportation",
+    "INFO": "mayors_hotline", "PARK": "parks", "PROP": "property_management",
+    "HS_O": "civil_rights", "BWSC": "water_sewer", "DISB": "disability",
+    "ANML": "animal_control",
+}
+OTHER = "other"
+
+
+def department_name(code: str) -> str:
+    """Scenario name of a department code (``other`` for the small ones)."""
+    return DEPARTMENTS.get(code, OTHER)
+
 
 @dataclass(frozen=True)
 class BostonData:
@@ -70,6 +86,7 @@ def load(path: str | Path | None = None) -> BostonData:
     df["hours_to_close"] = hours.clip(lower=0.0)
     df["is_open"] = df["CLOSED_DT"].isna()
     df["proactive"] = df["Source"].isin(PROACTIVE_SOURCES)
+    df["department"] = df["Department"].map(department_name)
     extraction = max(df["OPEN_DT"].max(), df["CLOSED_DT"].max())
     return BostonData(frame=df, extraction=pd.Timestamp(extraction))
 
@@ -113,7 +130,7 @@ def _calendar_multipliers(df: pd.DataFrame, start: str, end: str) -> dict[str, f
     daily = df.groupby(df["OPEN_DT"].dt.normalize()).size().reindex(days, fill_value=0)
     mean = daily.mean()
     out: dict[str, float] = {}
-    by_wd = daily.groupby(daily.index.weekday).mean() / mean
+    by_wd = daily.groupby(daily.index.day_of_week).mean() / mean
     for wd in range(7):
         out[f"weekday_multiplier.{wd}"] = float(by_wd.get(wd, np.nan))
     by_month = daily.groupby(daily.index.month).mean() / mean
@@ -131,8 +148,8 @@ def statistics(
 ) -> dict[str, float]:
     """Flat dict of summary statistics for requests opened in ``[start, end)``.
 
-    ``departments`` restricts the per-department keys (default: every department with at
-    least ``min_cases`` requests in the window). Keys are described in the module docstring.
+    Departments are named by ``DEPARTMENTS`` (small ones pooled as ``other``); ``departments``
+    restricts the per-department keys (default: every one with >= ``min_cases`` requests). Keys are described in the module docstring.
     """
     data = data if data is not None else load()
     df = window(data, start, end)
@@ -154,12 +171,12 @@ def statistics(
     out["censored_before_horizon"] = float((late & df["is_open"]).sum())
     out.update(_calendar_multipliers(df, start, end))
 
-    counts = df["Department"].value_counts()
+    counts = df["department"].value_counts()
     names = list(departments) if departments is not None else [
         d for d, n in counts.items() if n >= min_cases
     ]
     for dep in names:
-        g = df[df["Department"] == dep]
+        g = df[df["department"] == dep]
         key = f"by_department.{dep}"
         out[f"{key}.cases"] = float(len(g))
         out[f"{key}.cases_per_day"] = len(g) / n_days
@@ -193,13 +210,13 @@ def standard_errors(stats: dict[str, float]) -> dict[str, float]:
 
 def type_table(data: BostonData | None = None, start: str = FIT_WINDOW[0],
                end: str = FIT_WINDOW[1]) -> pd.DataFrame:
-    """Per request type: department, slug, cases, cases/day, proactive share, closure shares,
+    """Per (department name, request type): slug, cases, cases/day, proactive share, closure shares,
     open share and median hours to close (closed requests only). Sorted by cases."""
     data = data if data is not None else load()
     df = window(data, start, end)
     n_days = (pd.Timestamp(end) - pd.Timestamp(start)).days
     rows = []
-    for (dep, typ), g in df.groupby(["Department", "TYPE"]):
+    for (dep, typ), g in df.groupby(["department", "TYPE"]):
         row = {"department": dep, "type": typ, "slug": slug(typ), "cases": len(g),
                "cases_per_day": len(g) / n_days, "proactive_share": g["proactive"].mean(),
                "open_at_extraction": g["is_open"].mean(),

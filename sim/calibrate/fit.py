@@ -10,9 +10,11 @@ Steps (``fit``):
 2. **Refine.** The ``refine_top`` best trials are run again with ``refine_replications`` fresh
    seeds; the lowest refined loss wins (this removes most of the winner's curse of noisy
    losses). The defaults of the scenario ("before") are run with the same seeds.
-3. **Uncertainty.** Central differences of the simulated targets around the best point, with
-   common random numbers, give the Jacobian ``J`` (in unit-box coordinates, log scale for
-   ``log`` parameters). ``cov = s (J' W J)^-1`` with ``W = diag(w / (sd^2 + sim_var / R))`` and
+3. **Polish and uncertainty.** Central differences of the simulated targets around the best
+   point, with common random numbers, give the Jacobian ``J`` (in unit-box coordinates, log
+   scale for ``log`` parameters); up to ``polish_steps`` Levenberg–Marquardt steps are tried
+   from the best point and kept when the refined loss falls (``local.py``).
+   ``cov = s (J' W J)^-1`` with ``W = diag(w / (sd^2 + sim_var / R))`` and
    ``s = max(1, chi2_min / (n - k))`` (misfit inflation). Intervals: best +- z * sqrt(cov_ii),
    clipped to the bounds; an unidentified parameter gets its full bounds.
 4. **Hold-out.** If the spec has a hold-out, the fitted and the default parameters are run
@@ -34,6 +36,7 @@ import optuna
 import pandas as pd
 from scipy import stats as sps
 
+from . import local
 from .parallel import SerialExecutor, call_simulator, make_executor, resolve
 from .spec import CalibrationSpec, Parameter, SpecError, Target
 
@@ -122,10 +125,25 @@ def summarise(runs: Sequence[Mapping[str, float]], keys: Sequence[str]
     return mean, sd
 
 
+SCENARIO_PREFIX = "scenario."  # targets read from the scenario itself (inputs, e.g. grid size)
+
+
+def scenario_values(spec: CalibrationSpec, targets: Sequence[Target], params: Mapping[str, Any],
+                    scenario: str = "") -> dict[str, float]:
+    """Values of ``scenario.<key>`` targets in the scenario with ``params`` applied."""
+    keys = [t.key for t in targets if t.key.startswith(SCENARIO_PREFIX)]
+    if not keys:
+        return {}
+    from .derived import build_scenario
+
+    scn = build_scenario(scenario or spec.scenario, {**spec.overrides, **params})
+    return {k: float(scn.get(k[len(SCENARIO_PREFIX):])) for k in keys}
+
+
 def check_keys(targets: Sequence[Target], outputs: Mapping[str, float], where: str) -> None:
     """Raise SpecError for a target the simulator does not output (with close matches)."""
     for t in targets:
-        if t.key not in outputs:
+        if t.key not in outputs and not t.key.startswith(SCENARIO_PREFIX):
             close = difflib.get_close_matches(t.key, list(outputs), n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else \
                 f"; outputs include {', '.join(sorted(outputs)[:8])} ..."
@@ -151,27 +169,39 @@ class _Runner:
     """Runs parameter sets x seeds on an executor; counts runs; drives the progress bar."""
 
     def __init__(self, spec: CalibrationSpec, executor: SerialExecutor,
-                 simulator: str | Callable[..., Any]) -> None:
+                 simulator: str | Callable[..., Any], progress: bool = False) -> None:
         self.spec, self.executor, self.simulator = spec, executor, simulator
+        self.progress = progress
         self.n_runs = 0
 
     def run(self, param_sets: Sequence[Mapping[str, Any]], seeds: Sequence[int],
             days: int | None = None, extra: Mapping[str, Any] | None = None,
-            on_set_done: Callable[[int], None] | None = None) -> list[list[dict[str, float]]]:
-        """For each parameter set, the list of KPI dicts over ``seeds``."""
+            on_set_done: Callable[[int], None] | None = None,
+            scenario: str = "", desc: str = "") -> list[list[dict[str, float]]]:
+        """For each parameter set, the list of KPI dicts over ``seeds`` (a progress bar over
+        runs when ``desc`` is given and progress is on)."""
         days = self.spec.days if days is None else days
+        scenario = scenario or self.spec.scenario
         base = {**self.spec.overrides, **(extra or {})}
-        tasks = [(call_simulator, (self.simulator, self.spec.scenario, {**base, **ps}, s, days))
+        tasks = [(call_simulator, (self.simulator, scenario, {**base, **ps}, s, days))
                  for ps in param_sets for s in seeds]
         left = [len(seeds)] * len(param_sets)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"{self.spec.name}: {desc}", unit="run",
+                   disable=not (self.progress and desc))
 
         def done(i: int, _res: Any) -> None:
+            bar.update()
             j = i // len(seeds)
             left[j] -= 1
             if left[j] == 0 and on_set_done:
                 on_set_done(j)
 
-        flat = self.executor.run(tasks, done)
+        try:
+            flat = self.executor.run(tasks, done)
+        finally:
+            bar.close()
         self.n_runs += len(tasks)
         n = len(seeds)
         return [flat[j * n:(j + 1) * n] for j in range(len(param_sets))]
@@ -213,45 +243,6 @@ def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True) -> pd.
     return pd.DataFrame(rows)
 
 
-def _unit_cov(spec: CalibrationSpec, runner: _Runner, best: dict[str, float], seeds: list[int],
-              mean: dict[str, float], sd: dict[str, float], h: float = 0.05) -> tuple[np.ndarray, float, str]:
-    """Covariance of the fitted parameters in unit coordinates (Gauss-Newton/delta method)."""
-    fitted = spec.fitted_targets
-    k, n = len(spec.parameters), len(fitted)
-    u0 = np.array([to_unit(p, best[p.key]) for p in spec.parameters])
-    sets, steps = [], []
-    for j, p in enumerate(spec.parameters):
-        hj = max(h, 1.0 / (p.hi - p.lo)) if p.integer else h  # at least one integer step
-        up, um = min(1.0, u0[j] + hj), max(0.0, u0[j] - hj)
-        for u in (up, um):
-            x = dict(best)
-            x[p.key] = from_unit(p, u)
-            sets.append(x)
-        steps.append(to_unit(p, sets[-2][p.key]) - to_unit(p, sets[-1][p.key]))
-    runs = runner.run(sets, seeds)
-    keys = [t.key for t in fitted]
-    J = np.zeros((n, k))
-    for j in range(k):
-        mp, _ = summarise(runs[2 * j], keys)
-        mm, _ = summarise(runs[2 * j + 1], keys)
-        if steps[j] > 0:
-            J[:, j] = [(mp[key] - mm[key]) / steps[j] for key in keys]
-    J = np.nan_to_num(J)
-    R = len(seeds)
-    w = np.array([t.weight / (t.sd**2 + sd[t.key] ** 2 / R) for t in fitted])
-    r = np.array([mean[t.key] - t.value for t in fitted])
-    chi2 = float(np.nansum(w * r**2))  # misfit with the simulator's own noise allowed for
-    scale = max(1.0, chi2 / (n - k)) if n > k else 1.0
-    info = J.T @ (w[:, None] * J)
-    cov = scale * np.linalg.pinv(info, rcond=1e-10)
-    # a direction the targets do not see (zero information) is unidentified
-    unident = np.diag(info) <= 1e-12 * max(1.0, float(np.max(np.diag(info), initial=0.0)))
-    cov[unident, :] = 0.0
-    cov[:, unident] = 0.0
-    cov[unident, unident] = np.inf
-    return cov, scale, "delta"
-
-
 def fit(spec: CalibrationSpec, progress: bool = True,
         simulator: str | Callable[..., Any] | None = None,
         executor: SerialExecutor | None = None) -> FitResult:
@@ -263,7 +254,7 @@ def fit(spec: CalibrationSpec, progress: bool = True,
         raise SpecError(str(exc)) from None
     own = executor is None
     executor = executor or make_executor(spec.executor, spec.workers, spec.dask_address)
-    runner = _Runner(spec, executor, simulator or spec.simulator)
+    runner = _Runner(spec, executor, simulator or spec.simulator, progress)
     notes: list[str] = []
     try:
         trials = search(spec, runner, progress)
@@ -272,16 +263,39 @@ def fit(spec: CalibrationSpec, progress: bool = True,
         top = trials.sort_values("loss").head(max(1, spec.refine_top))
         cands = [{p.key: float(row[f"param.{p.key}"]) for p in spec.parameters}
                  for _, row in top.iterrows()]
-        runs = runner.run([*cands, {}], seeds)
+        runs = runner.run([*cands, {}], seeds, desc="refine best trials and defaults")
         refined = [summarise(r, keys) for r in runs]
         losses = [loss(m, spec.fitted_targets) for m, _ in refined[:-1]]
         ib = int(np.argmin(losses))
         best, (after, after_sd) = cands[ib], refined[ib]
         before = refined[-1][0]
+        before.update(scenario_values(spec, spec.targets, {}))
         trials["refined_loss"] = np.nan
         for i, idx in enumerate(top.index):
             trials.loc[idx, "refined_loss"] = losses[i]
-        cov, scale, how = _unit_cov(spec, runner, best, seeds, after, after_sd)
+        def evaluate(sets: Sequence[Mapping[str, Any]], desc: str) -> list[dict[str, float]]:
+            return [summarise(r, keys)[0] for r in runner.run(sets, seeds, desc=desc)]
+
+        R = len(seeds)
+        J = local.jacobian(spec, best, evaluate)
+        best_loss, lam, start_loss = losses[ib], 1e-3, losses[ib]
+        for _ in range(spec.polish_steps):
+            w, r = local.weights(spec, after_sd, R), local.residual_vector(spec, after)
+            cand = local.lm_step(spec, best, J, w, r, lam)
+            if all(math.isclose(cand[k], best[k]) for k in best):
+                break
+            m, sdv = summarise(runner.run([cand], seeds, desc="polish (Gauss-Newton step)")[0], keys)
+            new_loss = loss(m, spec.fitted_targets)
+            if new_loss < best_loss:
+                best, after, after_sd, best_loss, lam = cand, m, sdv, new_loss, lam / 10
+                J = local.jacobian(spec, best, evaluate)
+            else:
+                lam *= 10
+        if best_loss < start_loss:
+            notes.append(f"polish: refined loss {start_loss:.4g} -> {best_loss:.4g}")
+        cov, scale = local.covariance(J, local.weights(spec, after_sd, R),
+                                      local.residual_vector(spec, after))
+        how = "delta"
         z = float(sps.norm.ppf(0.5 + spec.level / 2))
         intervals, se_u = {}, {}
         for j, p in enumerate(spec.parameters):
@@ -292,17 +306,23 @@ def fit(spec: CalibrationSpec, progress: bool = True,
                 if math.isfinite(s) else (p.lo, p.hi)
             if not math.isfinite(s):
                 notes.append(f"{p.key}: not identified by the targets (interval = bounds)")
+        after.update(scenario_values(spec, spec.targets, best))
         if scale > 1:
             notes.append(f"misfit: chi2/(n-k) = {scale:.3g}; intervals widened by sqrt of it")
         hb = ha = None
         if spec.holdout is not None:
             hkeys = [t.key for t in spec.holdout.targets]
             hruns = runner.run([best, {}], seeds, days=spec.holdout.days,
-                               extra=spec.holdout.overrides)
+                               extra=spec.holdout.overrides, scenario=spec.holdout.scenario,
+                               desc="hold-out")
             check_keys(spec.holdout.targets, hruns[0][0], "holdout")
             ha, hb = summarise(hruns[0], hkeys)[0], summarise(hruns[1], hkeys)[0]
+            hover = {**spec.holdout.overrides}
+            ha.update(scenario_values(spec, spec.holdout.targets, {**hover, **best},
+                                      spec.holdout.scenario))
+            hb.update(scenario_values(spec, spec.holdout.targets, hover, spec.holdout.scenario))
         return FitResult(
-            spec=spec, best=best, loss=losses[ib], loss_before=loss(before, spec.fitted_targets),
+            spec=spec, best=best, loss=best_loss, loss_before=loss(before, spec.fitted_targets),
             intervals=intervals, stderr_unit=se_u, interval_method=how, scale=scale,
             before=before, after=after, after_sd=after_sd, trials=trials,
             holdout_before=hb, holdout_after=ha, elapsed_s=time.perf_counter() - t0,

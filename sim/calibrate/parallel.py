@@ -10,6 +10,7 @@ depend on which worker ran what or in which order.
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -62,7 +63,9 @@ class ProcessExecutor(SerialExecutor):
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers)
+        # spawn: safe in a multi-threaded parent (fork is not), the default from Python 3.14 on
+        self._pool = ProcessPoolExecutor(max_workers=workers,
+                                         mp_context=multiprocessing.get_context("spawn"))
 
     def run(self, tasks: Sequence[Task], on_done: Callable[[int, Any], None] | None = None) -> list:
         """Submit all tasks; results in task order."""

@@ -26,18 +26,34 @@ from typing import Any
 import numpy as np
 
 from .fit import FitResult, residuals
-from .spec import Target, to_dict
+from .spec import CORE_SIMULATORS, Target, to_dict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _git_commit() -> str:
+    """The core's git commit label (``-dirty`` with uncommitted changes), else a plain lookup."""
+    try:
+        from sim.provenance import git_commit
+
+        return git_commit()
+    except ImportError:
+        pass
     try:
         out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
                              capture_output=True, text=True, timeout=5)
         return out.stdout.strip() if out.returncode == 0 else ""
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def _version() -> str:
+    try:
+        from sim.provenance import version
+
+        return version()
+    except ImportError:
+        return "unknown"
 
 
 def _clean(x: Any) -> Any:
@@ -81,14 +97,25 @@ def error_summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, float]:
             "rms_z_after": agg("z_after", lambda v: np.sqrt(np.mean(v**2)))}
 
 
+def grouped_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """Error summaries per group of keys ``by_<x>.<name>.<stat>`` -> group ``<stat>``
+    (e.g. closure shares per window across departments)."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        parts = r["key"].split(".")
+        if len(parts) == 3 and parts[0].startswith("by_"):
+            groups.setdefault(parts[2], []).append(r)
+    return {g: {**error_summary(rs), "n": len(rs)} for g, rs in groups.items()}
+
+
 def fitted_scenario_toml(result: FitResult) -> str:
     """The fitted scenario as TOML (core scenarios), else the fitted overrides as a table."""
     spec = result.spec
     values = {**spec.overrides, **{k: _as_number(spec, k, v) for k, v in result.best.items()}}
-    if spec.simulator == "sim:run":
-        import sim
+    if spec.simulator in CORE_SIMULATORS:
+        from .derived import build_scenario
 
-        scen = sim.load_scenario(spec.scenario, values)
+        scen = build_scenario(spec.scenario, values)
         scen.data["meta"]["name"] = f"{scen.name}_fitted"
         scen.data["meta"]["description"] = (
             f"{scen.data['meta'].get('description', '')} Fitted by cityrisk calibrate "
@@ -122,14 +149,17 @@ def build_report(result: FitResult) -> dict[str, Any]:
         "loss_before": result.loss_before, "loss_after": result.loss,
         "targets": fit_rows,
         "fit_errors": error_summary([r for r in fit_rows if r["key"] in fitted_keys]),
+        "fit_errors_by_group": grouped_errors([r for r in fit_rows if r["key"] in fitted_keys]),
         "notes": result.notes,
     }
     if spec.holdout is not None and result.holdout_after is not None:
         hrows = target_table(spec.holdout.targets, result.holdout_before or {},
                              result.holdout_after)
         rep["holdout"] = {"days": spec.holdout.days, "overrides": spec.holdout.overrides,
-                          "targets": hrows, "errors": error_summary(hrows)}
+                          "targets": hrows, "errors": error_summary(hrows),
+                          "errors_by_group": grouped_errors(hrows)}
     prov: dict[str, Any] = {"spec_hash": spec.hash, "git_commit": _git_commit(),
+                            "version": _version(),
                             "seed": spec.seed, "n_runs": result.n_runs,
                             "elapsed_s": result.elapsed_s, "python": platform.python_version()}
     try:
@@ -138,11 +168,13 @@ def build_report(result: FitResult) -> dict[str, Any]:
         prov["optuna"] = optuna.__version__
     except ImportError:  # pragma: no cover
         pass
-    if spec.simulator == "sim:run":
+    if spec.simulator in CORE_SIMULATORS:
         try:
-            import sim
+            from .derived import build_scenario
 
-            prov["scenario_hash"] = sim.load_scenario(spec.scenario, spec.overrides).hash
+            prov["scenario_hash"] = build_scenario(spec.scenario, spec.overrides).hash
+            prov["fitted_scenario_hash"] = build_scenario(
+                spec.scenario, {**spec.overrides, **result.best}).hash
         except Exception:  # the report must not fail on provenance
             pass
     rep["provenance"] = prov

@@ -1,28 +1,20 @@
 """The calibration spec: a TOML file naming free parameters, targets, method and budget.
 
-Example (see docs/calibration.md for every key)::
+Example (every key: docs/calibration.md)::
 
     [calibrate]
     scenario = "boston"          # scenario name or TOML path (relative to the spec file)
-    days = 181                   # simulated days per run
     method = "tpe"               # tpe | random | qmc
-    trials = 200                 # Optuna trials
+    trials = 200
     replications = 3             # seeds per trial (common random numbers across trials)
-    seed = 2015
     executor = "processes"       # serial | processes | dask
-    workers = 2
-
     [parameters."world.overdispersion"]
     lo = 0.0
     hi = 2.0
-
     [targets]
-    file = "targets/boston_2015_jan_jun.toml"   # entries [targets."<kpi key>"] with value/sd/weight
-
+    file = "targets/boston_2015_jan_jun.toml"   # [targets."<kpi key>"] value / sd / weight
     [holdout]                    # optional out-of-sample check, never used in the fit
     file = "targets/boston_2015_jul_aug.toml"
-    days = 62
-    overrides = { "world.start_day_of_year" = 181 }
 
 Every error is a :class:`SpecError` whose message names the key path, the value and what is
 allowed; the CLI turns it into exit code 2.
@@ -33,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,15 +33,18 @@ from pathlib import Path
 from typing import Any
 
 METHODS = ("tpe", "random", "qmc")
+#: Simulators whose parameters are the core's scenario keys (checked against sim.params).
+CORE_SIMULATORS = ("sim:run", "sim.calibrate.derived:run")
 EXECUTORS = ("serial", "processes", "dask")
 _CAL_KEYS = {
     "scenario", "simulator", "days", "method", "trials", "replications", "seed", "executor",
     "workers", "batch", "dask_address", "level", "refine_top", "refine_replications",
-    "overrides", "name", "description",
+    "overrides", "name", "description", "polish_steps",
 }
 _PARAM_KEYS = {"lo", "hi", "log", "int", "doc"}
 _TARGET_KEYS = {"value", "sd", "weight", "source", "doc", "check"}
 _TOP_KEYS = {"calibrate", "parameters", "targets", "holdout"}
+_ELEM = re.compile(r"^(?P<key>[\w.]+)\[(?P<i>\d+)\]$")  # list element, e.g. handling.success[3]
 
 
 class SpecError(ValueError):
@@ -83,11 +79,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Holdout:
-    """Out-of-sample check: its own targets, run length and scenario overrides."""
+    """Out-of-sample check: its own targets, run length, scenario overrides and (optionally)
+    its own scenario (e.g. one extending the fitted one with another start date)."""
 
     targets: tuple[Target, ...]
     days: int | None
     overrides: dict[str, Any]
+    scenario: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +108,7 @@ class CalibrationSpec:
     level: float = 0.95
     refine_top: int = 5
     refine_replications: int = 8
+    polish_steps: int = 2
     overrides: dict[str, Any] = field(default_factory=dict)
     holdout: Holdout | None = None
     name: str = "calibration"
@@ -137,13 +136,27 @@ def to_dict(spec: CalibrationSpec) -> dict[str, Any]:
     return d
 
 
-def _num(path: str, value: Any, lo: float, hi: float, integer: bool = False) -> float:
+_BIG = 1e300
+
+
+def _num(path: str, value: Any, lo: float, hi: float, integer: bool = False,
+         positive: bool = False) -> float:
     what = "an integer" if integer else "a number"
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if ok and integer and isinstance(value, float) and not value.is_integer():
         ok = False
+    if ok and positive and value <= 0:
+        ok = False
     if not ok or not math.isfinite(value) or not lo <= value <= hi:
-        raise SpecError(f"{path} = {value!r}: must be {what} in [{lo:g}, {hi:g}]")
+        if positive:
+            rng = "> 0"
+        elif lo <= -_BIG and hi >= _BIG:
+            rng = "(finite)"
+        elif hi >= _BIG:
+            rng = f">= {lo:g}"
+        else:
+            rng = f"in [{lo:g}, {hi:g}]"
+        raise SpecError(f"{path} = {value!r}: must be {what} {rng}")
     return int(value) if integer else float(value)
 
 
@@ -202,10 +215,18 @@ def parse_parameter(key: str, raw: Any) -> Parameter:
     for need in ("lo", "hi"):
         if need not in raw:
             raise SpecError(f"{path}.{need}: missing (give lo and hi bounds)")
-    fld = _schema_field(key)
-    flo, fhi = -1e300, 1e300
+    elem = _ELEM.match(key)
+    fld = _schema_field(elem["key"] if elem else key)
+    flo, fhi = -_BIG, _BIG
     integer = bool(raw.get("int", False))
-    if fld is not None:
+    if fld is not None and elem:
+        if fld.kind != "floats":
+            raise SpecError(f"{path}: {elem['key']} is not a list (index only list fields)")
+        if fld.length is not None and int(elem["i"]) >= fld.length:
+            raise SpecError(f"{path}: index {elem['i']} out of range (list of {fld.length})")
+        flo = fld.lo if fld.lo is not None else flo
+        fhi = fld.hi if fld.hi is not None else fhi
+    elif fld is not None:
         if fld.kind not in ("int", "float"):
             raise SpecError(f"{path}: a {fld.kind} parameter cannot be fitted (numbers only)")
         flo = fld.lo if fld.lo is not None else flo
@@ -232,9 +253,9 @@ def parse_target(key: str, raw: Any, where: str = "targets") -> Target:
     _unknown(path, raw, _TARGET_KEYS)
     if "value" not in raw:
         raise SpecError(f"{path}.value: missing (the observed value)")
-    value = _num(f"{path}.value", raw["value"], -1e300, 1e300)
+    value = _num(f"{path}.value", raw["value"], -_BIG, _BIG)
     default_sd = max(abs(value) * 0.05, 1e-3)
-    sd = _num(f"{path}.sd", raw.get("sd", default_sd), 1e-12, 1e300)
+    sd = _num(f"{path}.sd", raw.get("sd", default_sd), 0.0, _BIG, positive=True)
     weight = _num(f"{path}.weight", raw.get("weight", 1.0), 0.0, 1e6)
     check = raw.get("check", False)
     if not isinstance(check, bool):
@@ -286,6 +307,14 @@ def _overrides(path: str, raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _scenario_ref(name: str, base: Path) -> str:
+    """A scenario name, or a TOML path resolved against the spec's folder when it exists there."""
+    if name.endswith(".toml") and not Path(name).is_absolute():
+        cand = base / name
+        return str(cand) if cand.exists() else name
+    return name
+
+
 def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CalibrationSpec:
     """Read and validate a spec file. ``overrides`` replace ``[calibrate]`` keys (CLI flags)."""
     path = Path(path)
@@ -303,14 +332,11 @@ def parse_spec(raw: Mapping[str, Any], base: Path = Path("."),
     if "scenario" not in cal or not isinstance(cal["scenario"], str) or not cal["scenario"]:
         raise SpecError(f"calibrate.scenario = {cal.get('scenario')!r}: must name a scenario "
                         "(file stem in scenarios/ or a path to a TOML file)")
-    scenario = cal["scenario"]
-    if scenario.endswith(".toml") and not Path(scenario).is_absolute():
-        cand = base / scenario
-        scenario = str(cand) if cand.exists() else scenario
+    scenario = _scenario_ref(cal["scenario"], base)
     simulator = cal.get("simulator", "sim:run")
     if not isinstance(simulator, str) or ":" not in simulator:
         raise SpecError(f"calibrate.simulator = {simulator!r}: must be 'module:function'")
-    _CHECK_SCHEMA[0] = simulator == "sim:run"
+    _CHECK_SCHEMA[0] = simulator in CORE_SIMULATORS
     try:
         return _parse(raw, cal, scenario, simulator, base, path)
     finally:
@@ -344,10 +370,14 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
         hdays = hraw.pop("days", None)
         hdays = None if hdays is None else int(_num("holdout.days", hdays, 1, 3650, integer=True))
         hover = _overrides("holdout.overrides", hraw.pop("overrides", {}))
+        hscen = hraw.pop("scenario", "")
+        if not isinstance(hscen, str):
+            raise SpecError(f"holdout.scenario = {hscen!r}: must be a scenario name or path")
+        hscen = _scenario_ref(hscen, base) if hscen else ""
         htargets = tuple(_targets(hraw, base, "holdout"))
         if not htargets:
             raise SpecError("holdout: no targets (give file = ... or target tables)")
-        holdout = Holdout(htargets, hdays, hover)
+        holdout = Holdout(htargets, hdays, hover, hscen)
     level = _num("calibrate.level", cal.get("level", 0.95), 0.5, 0.999)
     name = cal.get("name", Path(path).stem if path else "calibration")
     return CalibrationSpec(
@@ -361,6 +391,7 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
         dask_address=str(cal.get("dask_address", "")), level=level,
         refine_top=opt_int("refine_top", 0, 1000, 5),
         refine_replications=opt_int("refine_replications", 1, 10_000, 8),
+        polish_steps=opt_int("polish_steps", 0, 100, 2),
         overrides=fixed, holdout=holdout, name=str(name),
         description=str(cal.get("description", "")), path=path,
     )

@@ -1,0 +1,100 @@
+"""sim.run + derived statistics, list-element keys, and the generated Boston scenario files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.calibrate import boston as b
+from sim.calibrate import boston_scenario as bs
+from sim.calibrate import derived
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_split_and_build_list_elements() -> None:
+    plain, elems = derived.split_params({"handling.success[3]": 0.5, "world.overdispersion": 1.0})
+    assert plain == {"world.overdispersion": 1.0} and elems == {"handling.success": {3: 0.5}}
+    scn = derived.build_scenario("town", {"handling.success[3]": 0.5, "handling.mean_hours[0]": 2})
+    assert scn.get("handling.success")[3] == 0.5
+    assert scn.get("handling.mean_hours")[0] == 2.0
+    base = sim.load_scenario("town")
+    assert scn.get("handling.success")[:3] == base.get("handling.success")[:3]
+    with pytest.raises(sim.ScenarioError, match=r"handling\.success\[3\] = 2(\.0)?: must be"):
+        derived.build_scenario("town", {"handling.success[3]": 2})
+    with pytest.raises(sim.ScenarioError, match="index out of range"):
+        derived.build_scenario("town", {"world.weekday_multipliers[9]": 1.0})
+
+
+def test_arrival_stats() -> None:
+    daily = np.array([10.0] * 14 + [30.0] * 7 + [5.0] * 3)  # 3 full weeks + 3 days
+    s = derived.arrival_stats(daily, start_day_of_year=0)
+    weeks = np.array([70.0, 70.0, 210.0])
+    assert s["weekly_var_mean"] == pytest.approx(weeks.var(ddof=1) / weeks.mean())
+    assert s["arrivals.per_day"] == pytest.approx(daily.mean())
+    assert set(s) == {"arrivals.per_day", "weekly_var_mean", "arrivals.month_multiplier.1"}
+    s = derived.arrival_stats(np.ones(62), start_day_of_year=181)  # 1 July .. 31 August
+    assert s["arrivals.month_multiplier.7"] == 1 and s["arrivals.month_multiplier.8"] == 1
+
+
+def test_arrival_window_from_stop_shock() -> None:
+    data = sim.load_scenario("boston").data
+    assert derived.arrival_window(data, 211) == 181
+    assert derived.arrival_window(sim.load_scenario("town").data, 50) == 50
+
+
+def test_run_adds_derived_keys_to_sim_run() -> None:
+    params = {"city.residents": 20_000}
+    out = derived.run("town", params, seed=3, days=21)
+    core = sim.run("town", params, seed=3, days=21)
+    assert {k: out[k] for k in core} == core  # same model, same KPIs as sim.run
+    for key in ("weekly_var_mean", "proactive_share", "mediation_success", "arrivals.per_day",
+                "resolved_share_of_reported",
+                "resolved_by_tier.village", "resolved_by_tier.court"):
+        assert key in out
+    assert 0 <= out["proactive_share"] <= 1
+    tiers = sum(out[f"resolved_by_tier.{t}"] for t in ("village", "township", "county", "court"))
+    assert tiers == pytest.approx(1.0)
+
+
+def test_boston_scenario_loads_with_data_volumes() -> None:
+    scn = sim.load_scenario("boston")
+    cats = scn.data["world"]["categories"]
+    deps = {c["department"] for c in cats.values()}
+    assert deps == set(b.DEPARTMENTS.values()) | {b.OTHER}
+    per_day = sum(c["rate_per_1000_per_year"] for c in cats.values()) * bs.RESIDENTS / 1000 / 365
+    assert per_day == pytest.approx(58_119 / 181, rel=1e-3)  # Jan-Jun volume
+    pothole = cats["public_works__pothole_repair_internal"]
+    assert pothole["proactive_only"] == 1.0 and pothole["severity_probs"][3] == 0.0
+    assert scn.get("run.days") == 211
+    hold = sim.load_scenario(ROOT / "calibration" / "boston_jul_aug.toml")
+    assert hold.get("world.start_day_of_year") == 181 and hold.get("run.days") == 92
+    assert hold.get("world.shocks")[0]["start_day"] == 62
+
+
+def test_generated_files_are_up_to_date(tmp_path: Path) -> None:
+    assert bs.main(["--root", str(tmp_path)]) == 0
+    for rel in ("scenarios/boston.toml", "calibration/boston_jul_aug.toml",
+                "calibration/targets/boston_2015_jan_jun.toml",
+                "calibration/targets/boston_2015_jul_aug.toml"):
+        assert (tmp_path / rel).read_text() == (ROOT / rel).read_text(), rel
+
+
+def test_weekday_rotation() -> None:
+    stats = {f"weekday_multiplier.{i}": float(i) for i in range(7)}
+    assert bs.weekday_list(stats, "2015-01-01") == [3, 4, 5, 6, 0, 1, 2]  # a Thursday
+    assert bs.weekday_list(stats, "2015-07-01")[0] == 2  # a Wednesday
+
+
+def test_china_targets_cite_sources() -> None:
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "calibration" / "targets" / "china.toml").read_text())
+    for key, t in raw["targets"].items():
+        assert t["source"], key
+        assert math.isfinite(t["value"])
+    assert raw["targets"]["mediation_success"]["value"] == pytest.approx(0.965)
