@@ -10,10 +10,10 @@ Quick use::
     print(model.kpis()["escalated_share"])
 """
 
+from .config.params import LEVELS, LEVERS, UNCERTAINTIES, Field, ScenarioError, field_for
+from .config.scenario import Scenario, load_scenario, scenario_names
 from .model import CityModel
-from .params import LEVELS, LEVERS, UNCERTAINTIES, Field, ScenarioError, field_for
 from .runner import flatten_kpis, run
-from .scenario import Scenario, load_scenario, scenario_names
 
 __all__ = ["CityModel", "Field", "LEVELS", "LEVERS", "Scenario", "ScenarioError", "UNCERTAINTIES",
            "field_for", "flatten_kpis", "load_scenario", "run", "scenario_names"]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .params import FIELDS, LEVELS, ScenarioError
+from .config.params import FIELDS, LEVELS, ScenarioError
 
 EXTENSIONS = ("sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
 
@@ -47,9 +47,9 @@ def dumps(obj: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its KPIs (and write outputs with --out)."""
-    from .cases import ParquetSink
+    from .config.scenario import load_scenario
+    from .engine.cases import ParquetSink
     from .model import CityModel
-    from .scenario import load_scenario
 
     if args.seed < 0:
         raise UsageError(f"--seed = {args.seed}: must be an integer >= 0")
@@ -69,7 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     kpis = model.kpis()
     wall = time.perf_counter() - tic
     if out:
-        from .outputs import write_outputs
+        from .io.outputs import write_outputs
 
         written = write_outputs(model, out, kpis)
         if not args.json:
@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(kpis))
     else:
-        from .report import format_summary
+        from .io.report import format_summary
 
         print(format_summary(kpis))
         print(f"build {build:.2f} s, run {wall - build:.2f} s", file=sys.stderr)
@@ -124,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """List scenario files with what each shows."""
-    from .scenario import load_scenario, scenario_names
+    from .config.scenario import load_scenario, scenario_names
 
     for name in scenario_names():
         s = load_scenario(name)

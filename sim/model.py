@@ -15,18 +15,18 @@ import mesa
 import numpy as np
 from mesa.discrete_space import OrthogonalMooreGrid
 
-from . import feedback, flow, handling
-from .agents import StaffAgent
-from .cases import CaseTable
-from .city import build_layout
-from .kpis import KpiAccumulator, compute_kpis, daily_kpis, open_tallies
-from .params import LEVELS, N_LEVELS, Levers
-from .queues import PoolSet, _first_staffed, _pool_counts, _pool_index, warm_up
-from .rates import Categories, EmergenceRates
-from .residents import ResidentTable
-from .rng import SeedLike, Streams, mechanism_id, root_sequence
-from .scenario import Scenario, load_scenario
-from .staffing import Staffing
+from .config.params import LEVELS, N_LEVELS, Levers
+from .config.scenario import Scenario, load_scenario
+from .engine import feedback, flow, handling
+from .engine.agents import StaffAgent
+from .engine.cases import CaseTable
+from .engine.city import build_layout
+from .engine.queues import PoolSet, _first_staffed, _pool_counts, _pool_index, warm_up
+from .engine.rates import Categories, EmergenceRates
+from .engine.residents import ResidentTable
+from .engine.staffing import Staffing
+from .engine.streams import SeedLike, Streams, mechanism_id, root_sequence
+from .outcomes.compute import KpiAccumulator, compute_kpis, daily_kpis, open_tallies
 
 
 def _today(key: str, model: CityModel) -> float:
@@ -242,7 +242,7 @@ class CityModel(Staffing, EmergenceRates, mesa.Model):
     # ----------------------------------------------------------------- outputs
     def kpis(self) -> dict[str, Any]:
         """KPIs so far (the keys of ``cityrisk run --json``, with provenance)."""
-        from .provenance import provenance
+        from .io.provenance import provenance
 
         out = compute_kpis(self)
         out["days"] = self.day
@@ -273,7 +273,7 @@ class CityModel(Staffing, EmergenceRates, mesa.Model):
         return self.day * 24.0
 
     def resident(self, index: int):
-        """A :class:`~sim.residents.Resident` view of one resident."""
+        """A :class:`~sim.engine.residents.Resident` view of one resident."""
         return self.residents.view(index, self.now_hours)
 
 

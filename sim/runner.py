@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .rng import SeedLike
-from .scenario import Scenario, load_scenario
+from .config.scenario import Scenario, load_scenario
+from .engine.streams import SeedLike
 
 
 def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy import integrate
 
-from .cases import MemorySink
-from .scenario import Scenario, defaults
+from .config.scenario import Scenario, defaults
+from .engine.cases import MemorySink
 
 N_BATCHES = 20
 

@@ -94,8 +94,8 @@ def server_env(scenario: str, lang: str) -> dict[str, str]:
 
 def handler(args: argparse.Namespace) -> int:
     """Check the options, then serve until interrupted."""
-    from sim.params import ScenarioError
-    from sim.scenario import load_scenario
+    from sim.config.params import ScenarioError
+    from sim.config.scenario import load_scenario
 
     load_scenario(args.scenario)  # ScenarioError -> exit 2 with the message (core CLI)
     if not port_free(args.host, args.port):
@@ -142,7 +142,7 @@ def register(subparsers: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m sim.app.cli``) with the same exit codes as ``cityrisk``."""
-    from sim.params import ScenarioError
+    from sim.config.params import ScenarioError
 
     parser = argparse.ArgumentParser(prog="cityrisk")
     register(parser.add_subparsers(dest="command", required=True))

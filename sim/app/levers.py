@@ -13,7 +13,7 @@ from typing import Any
 import reacton.ipyvuetify as v
 import solara
 
-from sim.params import ScenarioError
+from sim.config.params import ScenarioError
 
 from .i18n import CAPACITIES, capacity_label, lever_label, lever_tip, t
 from .session import AppSession, lever_field

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import LEVERS, Field, ScenarioError
+from sim.config.params import LEVERS, Field, ScenarioError
 
 
 def backend() -> SimpleNamespace:

@@ -49,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
     from .report import write
 
     try:
-        from sim.params import ScenarioError
+        from sim.config.params import ScenarioError
     except ImportError:  # core not importable: only SpecError can occur
         ScenarioError = SpecError  # noqa: N806
     try:

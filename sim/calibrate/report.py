@@ -34,7 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def _git_commit() -> str:
     """The core's git commit label (``-dirty`` with uncommitted changes), else a plain lookup."""
     try:
-        from sim.provenance import git_commit
+        from sim.io.provenance import git_commit
 
         return git_commit()
     except ImportError:
@@ -49,7 +49,7 @@ def _git_commit() -> str:
 
 def _version() -> str:
     try:
-        from sim.provenance import version
+        from sim.io.provenance import version
 
         return version()
     except ImportError:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 METHODS = ("tpe", "random", "qmc")
-#: Simulators whose parameters are the core's scenario keys (checked against sim.params).
+#: Simulators whose parameters are the core's scenario keys (checked against sim.config.params).
 CORE_SIMULATORS = ("sim:run", "sim.calibrate.derived:run")
 EXECUTORS = ("serial", "processes", "dask")
 _CAL_KEYS = {
@@ -198,7 +198,7 @@ def _schema_field(key: str, where: str = "parameters") -> Any:
     if not _CHECK_SCHEMA[0]:
         return None
     try:
-        from sim.params import ScenarioError, field_for
+        from sim.config.params import ScenarioError, field_for
     except ImportError:
         return None
     try:
@@ -298,7 +298,7 @@ def _overrides(path: str, raw: Any) -> dict[str, Any]:
         fld = _schema_field(key, path)
         if fld is None:
             continue
-        from sim.params import ScenarioError
+        from sim.config.params import ScenarioError
 
         try:
             raw[key] = fld.check(f"{path}.{key}", val)

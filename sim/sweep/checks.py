@@ -58,9 +58,9 @@ def unknown(d: Mapping[str, Any], allowed: set[str], prefix: str, src: str) -> N
 
 
 def default_field_lookup() -> Callable[[str], Any] | None:
-    """``sim.params.field_for`` if the core is importable, else None (no schema checks)."""
+    """``sim.config.params.field_for`` if the core is importable, else None (no schema checks)."""
     try:
-        from sim.params import field_for
+        from sim.config.params import field_for
     except ImportError:
         return None
     return field_for

@@ -297,7 +297,7 @@ def parse_spec(data: Mapping[str, Any], source: str | Path | None = None,
     """Validate a parsed TOML mapping and return a :class:`SweepSpec`.
 
     ``field_lookup`` maps a dotted key to a schema Field (with ``lo``/``hi``); ``"auto"`` uses
-    ``sim.params.field_for`` when the core is importable and the run function is ``sim.run``.
+    ``sim.config.params.field_for`` when the core is importable and the run function is ``sim.run``.
     """
     src = str(source) if source is not None else ""
     data = dict(data)

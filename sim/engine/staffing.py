@@ -1,15 +1,15 @@
 """Staffing: from the staffing levers (and the budget cap) to staff agents and server pools.
 
 A mixin of :class:`~sim.model.CityModel`. Staff agents are the source of truth; the flat server
-arrays of each level's :class:`~sim.queues.PoolSet` are rebuilt from them when staffing changes.
+arrays of each level's :class:`~sim.engine.queues.PoolSet` are rebuilt from them when staffing changes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..config.params import N_LEVELS
 from .agents import AGENT_CLASS_BY_LEVEL, INDIVIDUAL_LEVELS, StaffAgent
-from .params import N_LEVELS
 
 LEVEL_LEVER = {0: "grid_workers_per_grid", 1: "mediators_per_street", 2: "centre_staff_per_street",
                3: "department_staff", 4: "city_staff", 5: "legal_capacity"}

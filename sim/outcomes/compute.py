@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import njit
 
-from .cases import Stage
-from .params import GRASSROOTS_LEVELS, LEVELS
+from ..config.params import GRASSROOTS_LEVELS, LEVELS
+from ..engine.cases import Stage
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 EDGES = np.logspace(-2, 5.5, 3001)
 DEPARTMENT_WINDOWS = (24, 168, 720)

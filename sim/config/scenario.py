@@ -24,7 +24,7 @@ from .params import (
     field_for,
 )
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def scenario_names() -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .params import N_LEVELS
+from ..config.params import N_LEVELS
 
 INF = np.inf
 

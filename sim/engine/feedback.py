@@ -14,7 +14,7 @@ from numba import njit
 from .cases import CLOSED_STAGES, Stage
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 TRUST_SHIFT_RELAX_DAYS = 90.0  # how long a grid remembers its neighbours' experiences
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from ..config.params import N_LEVELS
 from .cases import Stage
 from .flow import entry_level, route
-from .params import N_LEVELS
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 COURT = N_LEVELS - 1
 

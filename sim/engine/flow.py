@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..config.params import N_LEVELS
 from .cases import Stage
-from .params import N_LEVELS
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline")
 PROACTIVE_CHANNELS = (0, 1, 2)  # found by government staff or cameras, not reported by residents

@@ -1,4 +1,4 @@
-"""The four figures of a run's results folder (see :mod:`sim.outputs`), drawn from plain data.
+"""The four figures of a run's results folder (see :mod:`sim.io.outputs`), drawn from plain data.
 
 Each function takes the data the results folder holds (time series, summary KPIs, the grid table,
 the case table) and returns a matplotlib :class:`~matplotlib.figure.Figure` built with the object
@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from .params import LEVELS
+from ..config.params import LEVELS
 
 DPI = 150
 ROLL = 7  # days in the rolling means of noisy daily series

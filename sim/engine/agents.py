@@ -3,7 +3,7 @@
 Each agent owns one or more *servers* of one handling pool: a grid worker or a mediator is one
 server; a street centre or a department is a team whose ``servers`` equals its staff. The agents
 are the source of truth for staffing; the flat server arrays the queue kernel works on
-(:class:`~sim.queues.PoolSet`) are rebuilt from them whenever a staffing lever changes.
+(:class:`~sim.engine.queues.PoolSet`) are rebuilt from them whenever a staffing lever changes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 
 class StaffAgent(mesa.Agent):

@@ -10,9 +10,9 @@
   were resolved), ``time_to_resolution.png`` (distribution, from the case table) and
   ``escalation_map.png`` (escalations by grid, district borders).
 
-Every figure is drawn from those files only, so :func:`redraw` (``python -m sim.outputs DIR``)
+Every figure is drawn from those files only, so :func:`redraw` (``python -m sim.io.outputs DIR``)
 rebuilds them from a results folder without rerunning the model. The figures themselves are drawn by
-:mod:`sim.figures` (matplotlib object API, no pyplot state: safe in threads and in the app).
+:mod:`sim.io.figures` (matplotlib object API, no pyplot state: safe in threads and in the app).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pandas as pd
 from .figures import DPI, footer, make_figures
 
 if TYPE_CHECKING:
-    from .model import CityModel
+    from ..model import CityModel
 
 MAP_LAYERS = ("escalations", "residents", "trust", "open_cases")
 FIGURES = ("dashboard", "resolution_levels", "time_to_resolution", "escalation_map")
@@ -72,7 +72,7 @@ def write_outputs(model: CityModel, out_dir: Path, kpis: dict[str, Any]) -> list
 
     ``kpis`` is ``model.kpis()`` (its ``provenance`` block is added from the model if missing).
     The case table is not written here: it is read from ``out_dir/cases.parquet`` if present
-    (streamed there by :class:`sim.cases.ParquetSink`); without it the time-to-resolution figure
+    (streamed there by :class:`sim.engine.cases.ParquetSink`); without it the time-to-resolution figure
     falls back to the model's binned resolution times. Returns the paths written.
     """
     out_dir = Path(out_dir)
@@ -136,17 +136,17 @@ def draw_figures(out_dir: Path, kpis: Mapping[str, Any], ts: pd.DataFrame, grids
 
 
 def _hist_edges() -> np.ndarray:
-    from .kpis import EDGES
+    from ..outcomes.compute import EDGES
 
     return EDGES
 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sim.outputs DIR``: redraw the figures of a results folder."""
+    """``python -m sim.io.outputs DIR``: redraw the figures of a results folder."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m sim.outputs RESULTS_DIR", file=sys.stderr)
+        print("usage: python -m sim.io.outputs RESULTS_DIR", file=sys.stderr)
         return 2
     for p in redraw(Path(args[0])):
         print(p)
