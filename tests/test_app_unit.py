@@ -29,7 +29,7 @@ from sim.app.i18n import (
 from sim.app.levers import slider_range
 from sim.app.live import kpi_csv
 from sim.app.session import AppSession, check_lever
-from sim.params import ScenarioError
+from sim.config.params import ScenarioError
 
 ARTICLE_TERMS = ("多网合一", "枫桥经验", "雪亮工程", "群防群治", "综治中心", "三级联动")
 CJK = re.compile(r"[\u4e00-\u9fff]")

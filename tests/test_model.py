@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.cases import Stage
 from sim.cli import dumps
+from sim.engine.cases import Stage
 
 
 def small(name: str = "town", residents: int = 20_000, **levers) -> sim.Scenario:
@@ -148,7 +148,7 @@ def test_resident_view_grid_layers_plan_and_timeseries():
 
 def test_staff_agents_are_mesa_agents_with_costs():
     m = sim.CityModel(small(), rng=0)
-    from sim.agents import Department, GridWorker, Mediator
+    from sim.engine.agents import Department, GridWorker, Mediator
 
     workers = m.agents_by_type[GridWorker]
     assert len(workers) == 5 * m.layout.n_grids

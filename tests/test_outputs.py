@@ -1,4 +1,4 @@
-"""Run outputs (sim.outputs, sim.figures) and the terminal summary (sim.report)."""
+"""Run outputs (sim.io.outputs, sim.io.figures) and the terminal summary (sim.io.report)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cases import ParquetSink
-from sim.outputs import FIGURES, jsonable, main, redraw, write_outputs
-from sim.report import format_summary
+from sim.engine.cases import ParquetSink
+from sim.io.outputs import FIGURES, jsonable, main, redraw, write_outputs
+from sim.io.report import format_summary
 
 SMALL = {"city.residents": 20000}
 DAYS = 20
@@ -64,7 +64,7 @@ def test_summary_json_round_trips(written):
 
 
 def test_summary_json_is_strict_json(tmp_path):
-    from sim.outputs import write_summary
+    from sim.io.outputs import write_summary
 
     path = write_summary(tmp_path / "s.json", {"a": float("nan"), "b": {"c": math.inf}, "d": 1.5})
     text = path.read_text()

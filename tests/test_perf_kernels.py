@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import feedback, handling
-from sim.cases import COLUMNS, CaseTable, Stage
-from sim.kpis import _pairwise_sum, compute_kpis, daily_kpis, open_tallies
-from sim.queues import PoolSet, serve_fcfs, serve_fcfs_heap, serve_fcfs_rows
+from sim.engine import feedback, handling
+from sim.engine.cases import COLUMNS, CaseTable, Stage
+from sim.engine.queues import PoolSet, serve_fcfs, serve_fcfs_heap, serve_fcfs_rows
+from sim.outcomes.compute import _pairwise_sum, compute_kpis, daily_kpis, open_tallies
 
 
 def model(days: int = 30, residents: int = 20_000, **over) -> sim.CityModel:

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.queues import PoolSet
+from sim.engine.queues import PoolSet
 
 
 def reference(pool, arrive, work, counts, window_end):

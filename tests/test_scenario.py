@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.scenario import load_scenario, parse_override, scenario_names, to_toml
+from sim.config.scenario import load_scenario, parse_override, scenario_names, to_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -192,7 +192,7 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys):
     assert "no sweep here" in capsys.readouterr().err
 
 
-# -- against the real parameter schema (sim.params.field_for) -----------------------------------
+# -- against the real parameter schema (sim.config.params.field_for) -----------------------------------
 
 REAL = """
 scenario = "town"
