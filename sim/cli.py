@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config.params import FIELDS, LEVELS, ScenarioError
+from .config.params import FIELDS, ScenarioError
 
 EXTENSIONS = ("sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
 
@@ -48,7 +48,7 @@ def dumps(obj: Any) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its KPIs (and write outputs with --out)."""
     from .config.scenario import load_scenario
-    from .engine.cases import ParquetSink
+    from .io.sinks import ParquetSink
     from .model import CityModel
 
     if args.seed < 0:
@@ -137,13 +137,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .model import CityModel
 
     model = CityModel(args.scenario, rng=0, overrides={"city.residents": 1000})
-    for i, (name, fn) in enumerate(model.plan, 1):
-        if hasattr(fn, "func"):  # handle_<level>: one function, bound to each level
-            doc = (f"Serve the FCFS queues of every {LEVELS[fn.keywords['level']]}-level pool this tick; "
-                   "settle services that end in it.")
-        else:
-            doc = (fn.__doc__ or "").strip().splitlines()[0]
-        print(f"{i:2d}. {name:<18} {doc}")
+    for i, stage in enumerate(model.plan, 1):
+        print(f"{i:2d}. {stage.name:<18} {stage.doc}")
+        print(f"    {'':<18} reads: {', '.join(stage.reads)}; writes: {', '.join(stage.writes)}")
     return 0
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import integrate
 
 from .config.scenario import Scenario, defaults
-from .engine.cases import MemorySink
+from .io.sinks import MemorySink
 
 N_BATCHES = 20
 

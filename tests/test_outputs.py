@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.engine.cases import ParquetSink
+from sim.io.sinks import ParquetSink
 from sim.io.outputs import FIGURES, jsonable, main, redraw, write_outputs
 from sim.io.report import format_summary
 

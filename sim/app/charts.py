@@ -51,7 +51,7 @@ def _sev(i: int) -> Series:
 
 
 def _lvl(i: int) -> Series:
-    from sim.config.params import LEVELS
+    from sim.engine.levels import LEVELS
 
     return Series((f"resolved_at_{LEVELS[i]}", f"resolved_level_{i}"),
                   (LEVEL_TEXT["en"][i], LEVEL_TEXT["zh"][i]), LEVEL_COLOURS[i])

@@ -95,8 +95,7 @@ def arrival_stats(daily: np.ndarray, start_day_of_year: int) -> dict[str, float]
 def case_stats(records: Mapping[str, np.ndarray], open_cases: Mapping[str, np.ndarray]
                ) -> dict[str, float]:
     """Proactive share, mediation success and resolved shares by tier from case records."""
-    from sim.engine.cases import Stage
-    from sim.engine.flow import PROACTIVE_CHANNELS
+    from sim.engine.cases import PROACTIVE_CHANNELS, Stage
 
     out: dict[str, float] = {}
     ch = np.concatenate([records["channel"], open_cases["channel"]])
@@ -121,7 +120,7 @@ def run(scenario: Any, params: Mapping[str, Any] | None = None, seed: Any = 0,
         days: int | None = None) -> dict[str, float]:
     """``sim.run`` with the derived statistics of the module docstring added."""
     from sim import CityModel, flatten_kpis
-    from sim.engine.cases import MemorySink
+    from sim.io.sinks import MemorySink
 
     scn = build_scenario(scenario, params)
     sink = MemorySink()

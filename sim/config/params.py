@@ -14,10 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-LEVELS: tuple[str, ...] = ("grid", "community", "street", "district", "city", "court")
-"""Handling levels, bottom up: on-the-spot by grid workers, community (people's) mediation,
-street comprehensive-governance centre, district functional department, city department, court."""
-GRASSROOTS_LEVELS = 3  # grid, community and street count as "resolved locally" (矛盾不上交)
+from ..engine.levels import N_LEVELS
 
 
 class ScenarioError(ValueError):
@@ -109,8 +106,6 @@ def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None)
     """A list-of-floats field."""
     return Field("floats", list(default), doc, lo, hi, length)
 
-
-N_LEVELS = len(LEVELS)
 
 SCHEMA: dict[str, Any] = {
     "meta": {

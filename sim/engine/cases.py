@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ..config.params import N_LEVELS
+from .levels import N_LEVELS
 
 INF = np.inf
 
@@ -31,6 +31,11 @@ class Stage(IntEnum):
 
 
 CLOSED_STAGES = (Stage.RESOLVED, Stage.FADED, Stage.FAILED)
+
+CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline")
+"""Detection channels: the codes of the ``channel`` column."""
+PROACTIVE_CHANNELS = (0, 1, 2)  # found by government staff or cameras, not reported by residents
+HOTLINE = CHANNELS.index("hotline")  # resident reports; every other channel dispatches the grid worker
 
 # name -> (dtype, fill value, trailing shape). One row per open case.
 COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
@@ -185,75 +190,3 @@ def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
             for x in range(hi - 1, lo - 1, -1):
                 write -= 1
                 flat[write] = flat[x]
-
-
-class MemorySink:
-    """Keeps closed-case records in memory (small runs, tests, validation)."""
-
-    def __init__(self) -> None:
-        self.chunks: list[dict[str, np.ndarray]] = []
-
-    def write(self, records: dict[str, np.ndarray]) -> None:
-        """Store one chunk of records."""
-        if len(records["case_id"]):
-            self.chunks.append(records)
-
-    def close(self) -> None:
-        """Nothing to flush."""
-
-    def table(self) -> dict[str, np.ndarray]:
-        """All records, concatenated, sorted by case id."""
-        if not self.chunks:
-            return {name: np.array([], dtype=COLUMNS[name][0]) for name in RECORD_COLUMNS}
-        out = {k: np.concatenate([c[k] for c in self.chunks]) for k in RECORD_COLUMNS}
-        order = np.argsort(out["case_id"], kind="stable")
-        return {k: v[order] for k, v in out.items()}
-
-
-class ParquetSink:
-    """Streams closed-case records to one Parquet file in row groups (memory stays flat)."""
-
-    def __init__(self, path: str, rows_per_group: int = 200_000) -> None:
-        import pyarrow as pa  # noqa: F401 - fail early if missing
-        import pyarrow.parquet as pq
-
-        self.path = path
-        self.rows_per_group = rows_per_group
-        self.buffer: list[dict[str, np.ndarray]] = []
-        self.buffered = 0
-        self.writer: pq.ParquetWriter | None = None
-
-    def write(self, records: dict[str, np.ndarray]) -> None:
-        """Buffer records; write a row group when enough are buffered."""
-        n = len(records["case_id"])
-        if n:
-            self.buffer.append(records)
-            self.buffered += n
-        if self.buffered >= self.rows_per_group:
-            self._flush()
-
-    def _flush(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if not self.buffer:
-            return
-        cols = {k: np.concatenate([c[k] for c in self.buffer]) for k in RECORD_COLUMNS}
-        table = pa.table(cols)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        self.writer.write_table(table)
-        self.buffer, self.buffered = [], 0
-
-    def close(self) -> None:
-        """Write what is buffered and close the file (an empty run writes an empty file)."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self._flush()
-        if self.writer is None:
-            empty = {k: np.array([], dtype=COLUMNS[k][0]) for k in RECORD_COLUMNS}
-            pq.write_table(pa.table(empty), self.path)
-        else:
-            self.writer.close()
-            self.writer = None

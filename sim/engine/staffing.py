@@ -1,70 +1,86 @@
 """Staffing: from the staffing levers (and the budget cap) to staff agents and server pools.
 
-A mixin of :class:`~sim.model.CityModel`. Staff agents are the source of truth; the flat server
-arrays of each level's :class:`~sim.engine.queues.PoolSet` are rebuilt from them when staffing changes.
+Staff agents (Mesa agents) are the source of truth; the flat server arrays of each level's
+:class:`~sim.engine.queues.PoolSet` are rebuilt from them when staffing changes. Each level's
+lever, cost and agent class come from :data:`~sim.engine.levels.LEVEL_TABLE`.
 """
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 
-from ..config.params import N_LEVELS
-from .agents import AGENT_CLASS_BY_LEVEL, INDIVIDUAL_LEVELS, StaffAgent
-
-LEVEL_LEVER = {0: "grid_workers_per_grid", 1: "mediators_per_street", 2: "centre_staff_per_street",
-               3: "department_staff", 4: "city_staff", 5: "legal_capacity"}
-LEVEL_COST = {0: "grid_worker", 1: "mediator", 2: "centre_staff", 3: "department_staff", 4: "city_staff",
-              5: "court_staff"}
+from .agents import AGENT_CLASSES, StaffAgent
+from .levels import LEVEL_TABLE, Level
+from .state import CityState
+from .streams import Stream
 
 
 class Staffing:
-    """Staff agents and pools of a CityModel (mixin; uses the model's levers, pools and streams)."""
+    """Staff agents and pools of a city. Stage ``staffing`` (:meth:`sync`) reads the levers and
+    writes agents and pools; the agents belong to ``model`` (Mesa's agent registry)."""
 
-    def desired_staff(self) -> dict[int, int]:
+    def __init__(self, model: mesa.Model, state: CityState) -> None:
+        self.model = model
+        self.state = state
+        self.staff: dict[Level, list[StaffAgent]] = {lv: [] for lv in Level}
+        self.current: dict[Level, int] = {}  # staff per pool now, per level
+
+    def desired(self) -> dict[Level, int]:
         """Staff per pool at each level from the levers, scaled down to fit the budget cap."""
-        lev = self.levers
-        want = {lv: int(getattr(lev, LEVEL_LEVER[lv])) for lv in range(N_LEVELS)}
+        lev = self.state.levers
+        want = {spec.level: int(getattr(lev, spec.lever)) for spec in LEVEL_TABLE}
         cap = lev.budget_million_yuan * 1e6
         if cap > 0:
             cost = self.annual_cost(want)
             if cost > cap:
-                fixed = self.annual_cost({lv: 0 for lv in want})
+                fixed = self.annual_cost(dict.fromkeys(want, 0))
                 scale = max(cap - fixed, 0.0) / max(cost - fixed, 1e-9)
                 want = {lv: int(np.floor(n * scale)) for lv, n in want.items()}
         return want
 
-    def annual_cost(self, per_pool: dict[int, int]) -> float:
+    def annual_cost(self, per_pool: dict[Level, int]) -> float:
         """Yuan per year for the given staff per pool, plus video and integration."""
-        c, lay, lev = self.spec.data["costs"], self.layout, self.levers
-        cost = sum(per_pool[lv] * self.pools[lv].n_pools * c[LEVEL_COST[lv]] for lv in per_pool)
+        s = self.state
+        c, lay, lev = s.costs, s.layout, s.levers
+        cost = sum(per_pool[lv] * s.pools[lv].n_pools * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
         return float(cost + lay.n_grids * (lev.video_coverage * c["video_per_grid"]
                                            + lev.resource_integration * c["integration_per_grid"]))
 
-    def sync_staff(self) -> None:
-        """Bring staff agents and server pools in line with the staffing levers."""
-        want = self.desired_staff()
-        for lv in range(N_LEVELS):
-            if self._staffing.get(lv) is not None and self._staffing[lv][0] == want[lv]:
+    def pool_load(self, level: Level) -> np.ndarray:
+        """Open cases queued at or held by each pool of ``level``, per server."""
+        tab = self.state.cases
+        here = (tab["level"] == level) & (tab["stage"] >= 1) & (tab["stage"] <= 3)
+        q = np.bincount(tab["pool"][here], minlength=self.state.pools[level].n_pools).astype(np.float64)
+        return self.state.pools[level].load(q)
+
+    def sync(self, s: CityState) -> None:
+        """Stage ``staffing``: bring staff agents and server pools in line with the levers."""
+        want = self.desired()
+        for lv in Level:
+            if self.current.get(lv) == want[lv]:
                 continue
             self._resize_level(lv, want[lv])
-            self._staffing[lv] = np.array([want[lv]])
+            self.current[lv] = want[lv]
 
-    def _speeds(self, level: int, n: int) -> np.ndarray:
-        cv = self.handling["handler_skill_spread"]
-        rng = self.streams.get(f"staff:{level}:{self.day}", len(self.staff[level]))
+    def _speeds(self, level: Level, n: int) -> np.ndarray:
+        cv = self.state.handling["handler_skill_spread"]
+        rng = self.state.streams.get(Stream.STAFF, len(self.staff[level]), int(level), self.state.clock.day)
         if cv == 0:
             return np.ones(n)
         s2 = np.log1p(cv * cv)
         return rng.lognormal(-s2 / 2, np.sqrt(s2), n)
 
-    def _resize_level(self, level: int, per_pool: int) -> None:
-        pools, agents = self.pools[level], self.staff[level]
+    def _resize_level(self, level: Level, per_pool: int) -> None:
+        pools, agents = self.state.pools[level], self.staff[level]
+        t0 = self.state.clock.t0
         off = 0
         for a in agents:  # pull free times back into the agents before rebuilding
             a.free_at = pools.free[off: off + a.servers].copy()
             off += a.servers
-        cls = AGENT_CLASS_BY_LEVEL[level]
-        if level in INDIVIDUAL_LEVELS:
+        spec = LEVEL_TABLE[level]
+        cls = AGENT_CLASSES[spec.agent_class]
+        if spec.individual:
             by_pool: list[list[StaffAgent]] = [[] for _ in range(pools.n_pools)]
             for a in agents:
                 by_pool[a.pool].append(a)
@@ -75,31 +91,27 @@ class Staffing:
                     members.remove(leaver)
                     leaver.remove()
                 for j in range(len(members), per_pool):
-                    members.append(cls(self, p, speeds[p * per_pool + j: p * per_pool + j + 1], self.t0))
+                    speed = speeds[p * per_pool + j: p * per_pool + j + 1]
+                    members.append(cls(self.model, self, level, p, speed, t0))
             agents = [a for members in by_pool for a in members]
         else:
             if not agents:
-                extra = {"level": level} if level >= 3 else {}
                 for p, name in enumerate(self._team_names(level)):
-                    agents.append(cls(self, p, np.zeros(0), self.t0, **extra))
+                    agents.append(cls(self.model, self, level, p, np.zeros(0), t0))
                     agents[-1].name = name
             speeds = self._speeds(level, pools.n_pools * per_pool)
             for p, a in enumerate(agents):
-                a.resize(per_pool, speeds[p * per_pool:(p + 1) * per_pool], self.t0)
+                a.resize(per_pool, speeds[p * per_pool:(p + 1) * per_pool], t0)
         self.staff[level] = agents
-        pools.counts = np.bincount([a.pool for a in agents], weights=[a.servers for a in agents],
-                                   minlength=pools.n_pools).astype(np.int64) if agents else np.zeros(
-            pools.n_pools, np.int64)
-        pools.ptr = np.concatenate([[0], np.cumsum(pools.counts)]).astype(np.int64)
-        pools.free = np.concatenate([a.free_at for a in agents]) if agents else np.zeros(0)
-        pools.speed = np.concatenate([a.speed for a in agents]) if agents else np.zeros(0)
+        pools.set_servers(np.array([a.pool for a in agents], dtype=np.int64),
+                          [a.servers for a in agents], [a.free_at for a in agents], [a.speed for a in agents])
 
-    def _team_names(self, level: int) -> list[str]:
-        lay, deps = self.layout, self.departments
-        if level == 2:
+    def _team_names(self, level: Level) -> list[str]:
+        lay, deps = self.state.layout, self.state.departments
+        if level == Level.STREET:
             return [f"street-{s}" for s in range(lay.n_streets)]
-        if level == 3:
+        if level == Level.DISTRICT:
             return [f"district-{d}/{name}" for d in range(lay.n_districts) for name in deps]
-        if level == 4:
+        if level == Level.CITY:
             return [f"city/{name}" for name in deps]
         return [f"court-{d}" for d in range(lay.n_districts)]

@@ -4,15 +4,38 @@ Every mechanism draws from its own stream, re-derived each day from the root see
 ``SeedSequence(root.entropy, spawn_key=root.spawn_key + (mechanism_id, day))``. A policy change
 that alters how many draws one mechanism makes on one day cannot shift the draws of any other
 mechanism, nor of the same mechanism on another day.
+
+Stream names are the members of :class:`Stream`, so a typo is an AttributeError, not a new,
+silently independent stream. Qualified streams (one per shock, per staffing level and day) are
+spelled ``name:qualifier:...`` by :meth:`Streams.get`.
 """
 
 from __future__ import annotations
 
 import zlib
+from enum import StrEnum
 
 import numpy as np
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+
+class Stream(StrEnum):
+    """Every random stream of the model, one per mechanism."""
+
+    MESA = "mesa"  # Mesa's own model.rng / model.random (the model does not use them)
+    LAYOUT = "layout"  # grid populations
+    RESIDENTS = "residents"  # initial trust and reporting propensity
+    VIDEO = "video"  # the fixed order in which grids get cameras
+    SHOCK = "shock"  # which grids a shock hits (qualified by the shock's index)
+    OVERDISPERSION = "overdispersion"  # weekly gamma noise on emergence (per week)
+    EMERGENCE = "emergence"  # new-case counts, times and residents (per day)
+    DETECTION = "detection"  # detection and fading clocks, channel choice
+    ESCALATION = "escalation"  # severity thresholds
+    SERVICE = "service"  # work per level
+    OUTCOME = "outcome"  # success per level
+    ROUTING = "routing"  # on-the-spot fixes, misrouting, court choice per level
+    STAFF = "staff"  # speeds of new handlers (qualified by level and day)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:
@@ -36,10 +59,19 @@ class Streams:
     def __init__(self, root: np.random.SeedSequence) -> None:
         self.root = root
 
-    def get(self, mechanism: str, day: int = 0) -> np.random.Generator:
-        """The generator for ``mechanism`` on simulated ``day`` (same inputs → same stream)."""
-        key = tuple(self.root.spawn_key) + (mechanism_id(mechanism), int(day))
+    def get(self, stream: Stream, day: int = 0, *qualifiers: int) -> np.random.Generator:
+        """The generator for ``stream`` (qualified, e.g. by a shock's index) on simulated ``day``:
+        the same inputs always give the same stream."""
+        if not isinstance(stream, Stream):
+            raise TypeError(f"stream must be a Stream member, not {stream!r}")
+        name = ":".join([stream.value, *map(str, qualifiers)])
+        key = (*self.root.spawn_key, mechanism_id(name), int(day))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.root.entropy, spawn_key=key)))
+
+    def mesa_seed(self) -> np.random.SeedSequence:
+        """The seed handed to :class:`mesa.Model` (its own stream, apart from every mechanism)."""
+        return np.random.SeedSequence(self.root.entropy,
+                                      spawn_key=(*self.root.spawn_key, mechanism_id(Stream.MESA)))
 
     def seed_label(self) -> int | str:
         """The root entropy as recorded in provenance."""

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ..config.params import LEVELS
+from ..engine.levels import LEVELS
 
 DPI = 150
 ROLL = 7  # days in the rolling means of noisy daily series

@@ -1,0 +1,136 @@
+"""Emergence: new disputes and risks, a Poisson count per grid and category each day.
+
+The expected count is residents × the category's rate × season × weekday × a weekly gamma
+multiplier (over-dispersion) × active shocks. Residents are then picked within the grid. Every
+per-case random quantity is drawn here, once, from the stream of the mechanism that uses it
+(detection clocks, escalation thresholds, work, outcomes, routing): under a policy change the
+same case gets the same draws, so differences between runs come from the policy, not from
+reshuffled luck (common random numbers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .cases import Stage
+from .levels import N_LEVELS
+from .state import CityState
+from .streams import Stream
+
+COLLECTIVE_MIN_INVOLVED = 10
+
+
+class Emergence:
+    """Stage ``emergence``. Reads clock, layout, categories, world, streams; writes new case rows,
+    residents' tension and ``today["new_cases"]``. Keeps the week's noise and the shocks' grids."""
+
+    def __init__(self, s: CityState) -> None:
+        n_grids = s.layout.n_grids
+        self.shock_masks = [s.streams.get(Stream.SHOCK, 0, i).random(n_grids) < shock["share_of_grids"]
+                            for i, shock in enumerate(s.world["shocks"])]
+        self._week_noise: dict[int, np.ndarray] = {}
+
+    # ----------------------------------------------------------------- rates
+    def daily_rates(self, s: CityState) -> np.ndarray:
+        """Expected new cases today per grid and category (seasons, weekdays, shocks, noise)."""
+        w, cats, lay, day = s.world, s.categories, s.layout, s.clock.day
+        doy = (w["start_day_of_year"] + day) % 365
+        season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
+        weekday = w["weekday_multipliers"][day % 7]
+        per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
+        per_cat = per_cat * self._week_multiplier(s)
+        rate = lay.residents_per_grid[:, None] * per_cat[None, :]
+        for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
+            if _active(shock, day):
+                cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
+                rate[np.ix_(mask, np.arange(cats.n)[cols])] *= shock["multiplier"]
+        return rate
+
+    def _week_multiplier(self, s: CityState) -> np.ndarray:
+        """Gamma noise (mean 1, variance ``overdispersion``) per category, one draw per week."""
+        var = s.world["overdispersion"]
+        if var <= 0:
+            return np.ones(s.categories.n)
+        week = s.clock.day // 7
+        if week not in self._week_noise:
+            shape = 1.0 / var
+            draw = s.streams.get(Stream.OVERDISPERSION, week).gamma(shape, var, s.categories.n)
+            self._week_noise = {week: draw}
+        return self._week_noise[week]
+
+    def shock_collective_boost(self, s: CityState, grid: np.ndarray, cat: np.ndarray) -> np.ndarray:
+        """Extra collective-case share from active shocks."""
+        boost = np.zeros(grid.size)
+        for shock, mask in zip(s.world["shocks"], self.shock_masks, strict=True):
+            if _active(shock, s.clock.day) and shock["collective_boost"] > 0:
+                hit = mask[grid]
+                if shock["category"]:
+                    hit = hit & (cat == s.categories.names.index(shock["category"]))
+                boost += np.where(hit, shock["collective_boost"], 0.0)
+        return boost
+
+    # ----------------------------------------------------------------- the stage
+    def __call__(self, s: CityState) -> None:
+        """New cases: a Poisson count per grid and category, then residents picked within the grid."""
+        day, t0 = s.clock.day, s.clock.t0
+        rng = s.streams.get(Stream.EMERGENCE, day)
+        rate = self.daily_rates(s)  # [grids, categories], expected new cases today
+        counts = rng.poisson(rate)
+        flat = np.repeat(np.arange(counts.size), counts.ravel())
+        n = flat.size
+        s.today["new_cases"] = n
+        if n == 0:
+            return
+        n_cat = rate.shape[1]
+        grid, cat = flat // n_cat, flat % n_cat
+        t = t0 + 24.0 * rng.random(n)
+        order = np.argsort(t, kind="stable")
+        grid, cat, t = grid[order], cat[order], t[order]
+        u = rng.random((n, 4))
+
+        cats = s.categories
+        start, size = s.layout.resident_start[grid], s.layout.residents_per_grid[grid]
+        res_a = start + (u[:, 0] * size).astype(np.int64)
+        res_b = start + (u[:, 1] * size).astype(np.int64)
+        collective_share = np.minimum(cats.collective[cat] + self.shock_collective_boost(s, grid, cat), 1.0)
+        is_pair = u[:, 2] < cats.pair[cat]
+        is_collective = u[:, 2] >= 1.0 - collective_share
+        n_involved = np.where(is_pair, 2, 1)
+        many = COLLECTIVE_MIN_INVOLVED + rng.geometric(0.05, n) - 1
+        n_involved = np.where(is_collective, many, n_involved)
+        severity = (u[:, 3:4] >= cats.severity_cum[cat][:, :3]).sum(axis=1).astype(np.int8)
+        severity = np.where(is_collective, np.maximum(severity, 1), severity)
+
+        tab = s.cases
+        sl = tab.append(n)
+        tab["category"][sl] = cat
+        tab["grid"][sl] = grid
+        tab["resident_a"][sl] = res_a
+        tab["resident_b"][sl] = np.where(n_involved >= 2, res_b, -1)
+        tab["n_involved"][sl] = n_involved
+        tab["severity0"][sl] = severity
+        tab["severity"][sl] = severity
+        tab["stage"][sl] = Stage.LATENT
+        tab["t_emerge"][sl] = t
+        tab["acc_from"][sl] = t
+        tab["proactive_only"][sl] = rng.random(n) < cats.proactive_only[cat]
+
+        det = s.streams.get(Stream.DETECTION, day)
+        tab["detect_left"][sl] = det.exponential(1.0, n)
+        tab["fade_left"][sl] = det.exponential(1.0, n)
+        tab["channel_u"][sl] = det.random(n)
+        tab["esc_thresholds"][sl] = np.cumsum(s.streams.get(Stream.ESCALATION, day).exponential(1.0, (n, 3)),
+                                              axis=1)
+        tab["service_u"][sl] = s.streams.get(Stream.SERVICE, day).exponential(1.0, (n, N_LEVELS))
+        tab["outcome_u"][sl] = s.streams.get(Stream.OUTCOME, day).random((n, N_LEVELS))
+        tab["route_u"][sl] = s.streams.get(Stream.ROUTING, day).random((n, N_LEVELS))
+
+        tension = s.world["tension_per_case"]
+        s.residents.add_tension(res_a, tension, t0)
+        s.residents.add_tension(res_b[n_involved >= 2], tension, t0)
+
+
+def _active(shock: dict[str, Any], day: int) -> bool:
+    return bool(shock["start_day"] <= day < shock["start_day"] + shock["days"])

@@ -1,0 +1,190 @@
+"""Escalation: a case's severity rising while it waits (minor → intensified → collective → major).
+
+The escalation clock runs from emergence while a case is not being served. Each day every open
+case gets a hazard — base × (1 + growth × days waited) × (1 + tension weight × tension +
+distrust weight × distrust) × (1 + neighbour weight × open cases per 1,000 neighbours) — and the
+hazard integrated over its exposure is compared with three unit-exponential thresholds drawn at
+emergence; each threshold crossed is one severity step. This is exact for piecewise-constant
+hazards. (Moving a case *up a level* is a referral: :mod:`sim.engine.routing`.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .routing import Router
+from .state import CityState
+
+
+def neighbourhood_sum(s: CityState, per_grid: np.ndarray) -> np.ndarray:
+    """Sum of a per-grid quantity over each grid's 3x3 neighbourhood on the map."""
+    lay = s.layout
+    a = np.zeros((lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
+    a[1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = per_grid
+    total = sum(a[1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
+                for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+    return np.asarray(total).ravel()[lay.cell_of_grid]
+
+
+class Escalation:
+    """The severity clock of every open case. Keeps escalations per grid (a map layer) and the
+    open cases per 1,000 residents around each grid (the neighbour term)."""
+
+    def __init__(self, s: CityState, router: Router) -> None:
+        self.router = router
+        self.escalations_by_grid = np.zeros(s.layout.n_grids, dtype=np.int64)
+        self.open_nearby_per_1000 = np.zeros(s.layout.n_grids)
+        # the map does not change: residents around each grid are summed once
+        self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
+
+    def hazard(self, s: CityState) -> None:
+        """Stage ``escalation_hazard``: today's hazard per open case. Reads cases, residents,
+        world, clock; writes ``cases.hazard`` and ``open_nearby_per_1000``."""
+        tab, w = s.cases, s.world
+        if len(tab) == 0:
+            return
+        g = tab["grid"]
+        open_per_grid = np.bincount(g, minlength=s.layout.n_grids).astype(np.float64)
+        near_open = neighbourhood_sum(s, open_per_grid)
+        self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
+        # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
+        # as in ResidentTable.tension_at); the float32 exp stays numpy's own.
+        r, t0 = s.residents, s.clock.t0
+        x, tension, trust = _gather_residents(tab["resident_a"], r.tension_t, r.tension, r.trust,
+                                              np.float32(t0), np.float32(r.relax_hours))
+        _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
+                self.open_nearby_per_1000, float(t0), float(w["escalation_hazard_per_hour"]),
+                float(w["escalation_growth_per_day"]), np.float32(w["escalation_tension_weight"]),
+                float(w["escalation_distrust_weight"]), float(w["escalation_neighbour_weight"]))
+
+    def accrue(self, s: CityState, rows: np.ndarray, until: np.ndarray | float) -> None:
+        """Integrate today's hazard over each case's exposure up to ``until``; apply the severity
+        steps whose thresholds were crossed, recording when severity first reached 2."""
+        if rows.size == 0:
+            return
+        tab = s.cases
+        # One compiled pass integrates every case; only those that crossed a threshold come back
+        # (a case's severity is always severity0 + thresholds crossed, capped at 3).
+        pos, k0, k1, start, before = _accrue(
+            np.asarray(rows, dtype=np.int64), np.atleast_1d(np.asarray(until, dtype=np.float64)),
+            float(s.clock.t0), tab["acc_from"], tab["hazard"], tab["hazard_acc"], tab["esc_thresholds"])
+        if pos.size == 0:
+            return
+        rows = rows[pos]
+        hz = tab["hazard"][rows]
+        thr = tab["esc_thresholds"][rows].astype(np.float64)
+        sev0 = tab["severity0"][rows].astype(np.int64)
+        sev_before = np.minimum(sev0 + k0, 3)
+        sev_after = np.minimum(sev0 + k1, 3)
+        s.today["escalations"] += int((sev_after - sev_before).sum())
+        np.add.at(self.escalations_by_grid, tab["grid"][rows], sev_after - sev_before)
+        tab["severity"][rows] = sev_after
+        reach = (sev_before < 2) & (sev_after >= 2)
+        if reach.any():
+            j = (k0 + (2 - sev_before) - 1)[reach]  # index of the threshold that took it to 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t2 = start[reach] + (thr[reach, j] - before[reach]) / hz[reach]
+            tab["t_severity2"][rows[reach]] = t2
+
+    def end_of_day(self, s: CityState) -> None:
+        """Stage ``escalation``: integrate the hazard of every unserved open case to the end of
+        the day; then refer cases that outgrew their queue's level up (the router's review)."""
+        tab = s.cases
+        # unserved: latent, reporting or queued (stages 0..2), exposure not yet integrated to t1
+        rows = _unserved(tab["stage"], tab["acc_from"], float(s.clock.t1))
+        self.accrue(s, rows, s.clock.t1)
+        self.router.refer_outgrown(s, rows)
+
+
+# ----------------------------------------------------------------- compiled kernels
+@njit(cache=True)
+def _accrue(rows, until, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no cover - compiled
+    """Integrate ``hazard`` from ``max(acc_from, t0)`` to ``until`` (one value, or one per row)
+    for ``rows``; returns the positions in ``rows`` that crossed thresholds, with the number of
+    thresholds crossed before and after, the start of the exposure and the hazard before."""
+    n = rows.shape[0]
+    pos = np.empty(n, np.int64)
+    k0s = np.empty(n, np.int64)
+    k1s = np.empty(n, np.int64)
+    starts = np.empty(n, np.float64)
+    befores = np.empty(n, np.float64)
+    one = until.shape[0] == 1
+    hit = 0
+    for r in range(n):
+        i = rows[r]
+        u = until[0] if one else until[r]
+        a = acc_from[i]
+        start = a if a >= t0 else t0
+        span = u - start
+        if not span >= 0.0:
+            span = 0.0
+        before = hazard_acc[i]
+        after = before + hazard[i] * span
+        k0 = 0
+        k1 = 0
+        for c in range(3):
+            t = np.float64(thr[i, c])
+            if t <= before:
+                k0 += 1
+            if t <= after:
+                k1 += 1
+        hazard_acc[i] = after
+        acc_from[i] = u
+        if k1 != k0:
+            pos[hit] = r
+            k0s[hit] = k0
+            k1s[hit] = k1
+            starts[hit] = start
+            befores[hit] = before
+            hit += 1
+    return pos[:hit], k0s[:hit], k1s[:hit], starts[:hit], befores[:hit]
+
+
+@njit(cache=True)
+def _unserved(stage, acc_from, t1):  # pragma: no cover - compiled
+    """Rows in stages 0..2 (latent, reporting, queued) with ``acc_from < t1``."""
+    out = np.empty(stage.shape[0], np.int64)
+    k = 0
+    for i in range(stage.shape[0]):
+        if stage[i] <= 2 and stage[i] >= 0 and acc_from[i] < t1:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True)
+def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no cover - compiled
+    """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
+    tension decay), their tension and their own trust (one pass over the resident records)."""
+    n = res.shape[0]
+    x = np.empty(n, np.float32)
+    ten = np.empty(n, np.float32)
+    tru = np.empty(n, np.float32)
+    zero = np.float32(0.0)
+    for k in range(n):
+        i = res[k]
+        dt = now - tension_t[i]
+        if not dt >= zero:
+            dt = zero
+        x[k] = -dt / relax
+        ten[k] = tension[i]
+        tru[k] = trust[i]
+    return x, ten, tru
+
+
+@njit(cache=True)
+def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, w_tension,
+            w_distrust, w_neighbour):  # pragma: no cover - compiled
+    """base × (1 + growth × days waited) × personal × (1 + w × open cases nearby per 1,000)."""
+    one32 = np.float32(1.0)
+    for k in range(out.shape[0]):
+        waited_days = t0 - t_emerge[k]
+        if not waited_days >= 0.0:
+            waited_days = 0.0
+        waited_days = waited_days / 24.0
+        tension_now = tension[k] * decay[k]  # float32
+        trust_now = np.float64(trust[k]) + shift[g[k]]
+        trust_now = min(max(trust_now, 0.0), 1.0)
+        personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
+        out[k] = (base * (1.0 + growth * waited_days)) * personal * (1.0 + w_neighbour * per_1000[g[k]])

@@ -1,0 +1,148 @@
+"""Service: capacity-limited first-come-first-served handling in continuous time, and outcomes.
+
+Levels are served bottom-up within a day, so a case that fails at one level and reaches the next
+before the day ends is handled there the same day. Work per case = a unit exponential drawn at
+emergence × the level's mean hours × the category's multiplier × (1 + factor × severity),
+spread over the handlers' working hours. Success is a draw against the level's chance (raised by
+mediator training at mediation levels and by integration at department levels, lowered by
+severity); a failure is referred up by the router, or leaves the system at the top level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .cases import Stage
+from .escalation import Escalation
+from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
+from .routing import Router
+from .state import CityState
+
+
+def work_hours(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
+    """Calendar hours of work for each case ``rows`` at ``level`` for a handler of speed 1."""
+    tab, h = s.cases, s.handling
+    # compiled, in numpy's order and dtypes: service_u (float32) × mean (as float32) × multiplier
+    # × (1 + factor × severity) × 24 / hours per day
+    return _work_hours(np.asarray(rows, dtype=np.int64), tab["service_u"], int(level),
+                       np.float32(h["mean_hours"][level]), s.categories.service_mult, tab["category"],
+                       tab["severity"], float(h["severity_service_factor"]), float(h["hours_per_day"][level]))
+
+
+def success_probability(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
+    """Chance that handling at ``level`` resolves each case ``rows``."""
+    h, lev = s.handling, s.levers
+    p = np.full(rows.size, h["success"][level])
+    if level in MEDIATION_LEVELS:  # mediation: professionalisation raises success (枫桥经验)
+        p += h["training_success_gain"] * lev.mediator_training
+    if level in DEPARTMENT_LEVELS:  # joint handling across departments
+        p += h["integration_success_gain"] * lev.resource_integration
+    p -= h["severity_success_penalty"] * s.cases["severity"][rows]
+    return np.clip(p, 0.0, 1.0)
+
+
+class Service:
+    """Stages ``handle_<level>``: serve every pool of a level for the day, then settle the
+    services that end today. Reads cases, pools, levers, handling, clock; writes cases (stage,
+    times, server), pools (free times, busy hours) and ``failures_today``."""
+
+    def __init__(self, router: Router, escalation: Escalation) -> None:
+        self.router = router
+        self.escalation = escalation
+
+    def handle(self, s: CityState, level: Level) -> None:
+        """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
+        tab, t1 = s.cases, s.clock.t1
+        # One compiled pass: cases arrived at this level's queues (marked QUEUED here; those that
+        # start below become IN_SERVICE), and services here ending today.
+        # Only the queues of pools with a server free before t1 are served: behind staff busy all
+        # day nobody can start, however long the queue (those cases are just marked QUEUED).
+        pools = s.pools[level]
+        waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
+                                    float(t1), tab["pool"], pools.can_start(t1))
+        if waiting.size:
+            pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
+                                                     work_hours(s, waiting, level), tab["case_id"], t1)
+            si = waiting[pos]
+            self.escalation.accrue(s, si, sst)  # the clock stops when service starts
+            tab["acc_from"][si] = np.inf
+            wait = sst - tab["t_arrive"][si]
+            first = tab["visits"][si] == 0
+            tab["first_wait"][si[first]] = wait[first]
+            tab["esc_before_service"][si[first]] = (tab["severity"][si[first]] - tab["severity0"][si[first]])
+            tab["wait_total"][si] += wait
+            tab["visits"][si] += 1
+            tab["t_start"][si] = sst
+            tab["t_end"][si] = end
+            tab["server"][si] = server
+            tab["stage"][si] = Stage.IN_SERVICE
+            ends = si[end < t1]  # started and finished today (rows disjoint from ``done``)
+            if ends.size:
+                done = np.sort(np.concatenate([done, ends]))
+        self.settle(s, level, done)
+
+    def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
+        """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
+        referred up (or to court), or closed as failed at the top level."""
+        if done.size == 0:
+            return
+        tab = s.cases
+        p = success_probability(s, done, level)
+        u = tab["outcome_u"][done, level]
+        ok = u < p
+        ri = done[ok]
+        tab["stage"][ri] = Stage.RESOLVED
+        tab["t_close"][ri] = tab["t_end"][ri]
+        fi = done[~ok]
+        if fi.size == 0:
+            return
+        s.failures_today.append(fi.copy())
+        if level == TOP:
+            tab["stage"][fi] = Stage.FAILED
+            tab["t_close"][fi] = tab["t_end"][fi]
+            return
+        # the rest of the outcome uniform above p is itself uniform; it decides court vs up
+        pf = p[~ok]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rest = np.where(pf < 1.0, (u[~ok] - pf) / (1.0 - pf), 0.0)
+        self.router.refer_failed(s, fi, level, rest)
+
+
+# ----------------------------------------------------------------- compiled kernels
+@njit(cache=True)
+def _work_hours(rows, service_u, level, mean, service_mult, category, severity, factor,
+                hpd):  # pragma: no cover - compiled
+    """:func:`work_hours` for ``rows``."""
+    out = np.empty(rows.shape[0], np.float64)
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        w = np.float64(service_u[i, level] * mean) * service_mult[category[i]]
+        w = w * (1.0 + factor * np.float64(severity[i]))
+        out[k] = w * 24.0 / hpd
+    return out
+
+
+@njit(cache=True)
+def _level_rows(level_col, stage, t_arrive, t_end, level, t1, pool,
+                can_start):  # pragma: no cover - compiled
+    """Rows at ``level`` that wait for service (reporting or queued, arrived before ``t1``; their
+    stage is set to QUEUED) in a pool that ``can_start`` someone, and rows in service there whose
+    service ends before ``t1``."""
+    n = stage.shape[0]
+    waiting = np.empty(n, np.int64)
+    done = np.empty(n, np.int64)
+    w = 0
+    d = 0
+    for i in range(n):
+        if level_col[i] == level:
+            s = stage[i]
+            if (s == 1 or s == 2) and t_arrive[i] < t1:
+                stage[i] = 2
+                if can_start[pool[i]]:
+                    waiting[w] = i
+                    w += 1
+            elif s == 3 and t_end[i] < t1:
+                done[d] = i
+                d += 1
+    return waiting[:w].copy(), done[:d].copy()

@@ -1,0 +1,52 @@
+"""Trust feedback: residents' trust in government moves with today's outcomes.
+
+Trust rises with fast, fair resolution and falls with delay and failure — for the residents
+involved, and more weakly for their grid through a neighbour shift that fades over about
+:data:`TRUST_SHIFT_RELAX_DAYS`; information disclosure amplifies the good news. Trust in turn
+drives reporting (detection) and the escalation hazard.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .cases import Stage
+from .state import CityState
+
+TRUST_SHIFT_RELAX_DAYS = 90.0  # how long a grid remembers its neighbours' experiences
+
+
+def trust_feedback(s: CityState) -> None:
+    """Stage ``trust``. Reads cases closed today and ``failures_today``, world, levers; writes
+    residents' own trust and the grids' trust shift."""
+    tab, w, lev, res = s.cases, s.world, s.levers, s.residents
+    rate, nb = w["trust_sensitivity"], w["trust_neighbour_weight"]
+    res.trust_shift *= np.exp(-1.0 / TRUST_SHIFT_RELAX_DAYS)
+    closed = np.flatnonzero((tab["stage"] == Stage.RESOLVED) | (tab["stage"] == Stage.FAILED))
+    if closed.size:
+        hours = tab["t_close"][closed] - tab["t_detect"][closed]
+        fair = w["trust_fair_hours"]
+        sat = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
+        sat = np.where(tab["stage"][closed] == Stage.FAILED, 0.0, sat)
+        sat = np.where(tab["severity"][closed] >= 2, sat * 0.5, sat)
+        _move(s, closed, sat, rate)
+        news = sat - 0.5
+        news = np.where(news > 0, news * (0.5 + lev.information_disclosure), news)
+        weight = np.log1p(tab["n_involved"][closed])
+        np.add.at(res.trust_shift, tab["grid"][closed], nb * news * weight)
+    if s.failures_today:
+        failed = np.concatenate(s.failures_today)
+        failed = failed[tab["stage"][failed] != Stage.FAILED]  # already counted above
+        _move(s, failed, np.zeros(failed.size), 0.5 * rate)
+        np.add.at(res.trust_shift, tab["grid"][failed], -0.5 * nb)
+    np.clip(res.trust_shift, -0.5, 0.5, out=res.trust_shift)
+
+
+def _move(s: CityState, rows: np.ndarray, target: np.ndarray, rate: float) -> None:
+    """Move the trust of both parties of cases ``rows`` toward ``target``."""
+    tab = s.cases
+    a, b = tab["resident_a"][rows], tab["resident_b"][rows]
+    both = b >= 0
+    people = np.concatenate([a, b[both]])
+    targets = np.concatenate([target, target[both]])
+    s.residents.move_trust(people, targets, rate)
