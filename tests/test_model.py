@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli import dumps
+from sim.engine.agents import Mediator
 from sim.engine.cases import Stage
 
 
@@ -43,11 +44,11 @@ def test_json_has_the_documented_keys():
 
 
 def check_invariants(m: sim.CityModel, emerged: int) -> None:
-    tab, t1 = m.cases, m.t1
+    tab, t1 = m.cases, m.state.clock.t1
     stage = tab["stage"]
     assert np.all((stage >= Stage.LATENT) & (stage <= Stage.IN_SERVICE))  # closed cases left the table
     assert len(np.unique(tab["case_id"])) == len(tab)
-    assert int(m.kpi.closed.sum()) + len(tab) == emerged  # nothing lost, nothing counted twice
+    assert int(m.accounts.closed.closed.sum()) + len(tab) == emerged  # nothing lost, nothing counted twice
     lat, rep, que, svc = (stage == s for s in (Stage.LATENT, Stage.REPORTING, Stage.QUEUED, Stage.IN_SERVICE))
     assert np.all(~np.isfinite(tab["t_detect"][lat]))
     assert np.all(tab["t_arrive"][rep] >= t1)
@@ -71,7 +72,7 @@ def test_every_case_is_in_exactly_one_stage_every_tick(residents, gw, med, dept,
     emerged = 0
     for _ in range(days):
         m.step()
-        emerged += m.today["new_cases"]
+        emerged += m.state.today["new_cases"]
         check_invariants(m, emerged)
 
 
@@ -116,8 +117,9 @@ def test_lever_changes_mid_run_apply_and_are_validated():
     m = sim.CityModel(small(), rng=2).run(10)
     m.levers.mediators_per_street = 20
     m.run(1)
-    assert m.pools[1].counts.min() == 20
-    assert len([a for a in m.staff[1]]) == 20 * m.layout.n_streets
+    assert m.state.pools[sim.Level.COMMUNITY].counts.min() == 20
+    assert len(m.staffing.staff[sim.Level.COMMUNITY]) == 20 * m.layout.n_streets
+    assert len(m.agents_by_type[Mediator]) == 20 * m.layout.n_streets  # Mesa's registry agrees
     with pytest.raises(sim.ScenarioError, match=r"levers.video_coverage"):
         m.levers.video_coverage = 3
     with pytest.raises(sim.ScenarioError):
@@ -127,8 +129,9 @@ def test_lever_changes_mid_run_apply_and_are_validated():
 def test_budget_cap_scales_staff_down():
     m = sim.CityModel(small(budget_million_yuan=1.0), rng=0)
     full = sim.CityModel(small(), rng=0)
-    assert m.annual_cost(m.desired_staff()) <= 1.0e6 + 1e-6 or sum(m.desired_staff().values()) == 0
-    assert sum(m.desired_staff().values()) < sum(full.desired_staff().values())
+    want = m.staffing.desired()
+    assert m.staffing.annual_cost(want) <= 1.0e6 + 1e-6 or sum(want.values()) == 0
+    assert sum(want.values()) < sum(full.staffing.desired().values())
 
 
 def test_resident_view_grid_layers_plan_and_timeseries():

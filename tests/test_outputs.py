@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.io.sinks import ParquetSink
 from sim.io.outputs import FIGURES, jsonable, main, redraw, write_outputs
 from sim.io.report import format_summary
+from sim.io.sinks import ParquetSink
 
 SMALL = {"city.residents": 20000}
 DAYS = 20
@@ -85,7 +85,7 @@ def test_grids_csv_and_scenario(written):
     out, model, _, _ = written
     grids = pd.read_csv(out / "grids.csv")
     assert len(grids) == model.layout.n_grids
-    assert grids["escalations"].sum() == model.escalations_by_grid.sum()
+    assert grids["escalations"].sum() == model.escalation.escalations_by_grid.sum()
     reloaded = sim.load_scenario(out / "scenario.toml")
     assert reloaded.hash == model.spec.hash
 

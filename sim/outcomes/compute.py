@@ -24,74 +24,9 @@ def _share(a: float, b: float) -> float:
 
 
 @njit(cache=True)
-def _pairwise_block(a, lo, n):  # pragma: no cover - compiled
-    """numpy's sum of a block of at most 128 values (8 accumulators when n >= 8)."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - (n % 8):
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@njit(cache=True)
-def _pairwise_sum(a, n):  # pragma: no cover - compiled
-    """numpy's pairwise summation of ``a[:n]`` (halves rounded to multiples of 8, blocks of at
-    most 128), evaluated with an explicit stack (numba's cache does not keep recursive
-    functions), so that the sum equals ``np.sum(a[:n])`` bit for bit."""
-    if n <= 128:
-        return _pairwise_block(a, 0, n)
-    los = np.empty(128, np.int64)
-    ns = np.empty(128, np.int64)
-    states = np.empty(128, np.int64)
-    vals = np.empty(128, np.float64)
-    sp = 0
-    vp = 0
-    los[0], ns[0], states[0] = 0, n, 0
-    sp = 1
-    while sp > 0:
-        lo, m, st = los[sp - 1], ns[sp - 1], states[sp - 1]
-        half = m // 2 - (m // 2) % 8
-        if m <= 128:
-            sp -= 1
-            vals[vp] = _pairwise_block(a, lo, m)
-            vp += 1
-        elif st == 0:  # left half first
-            states[sp - 1] = 1
-            los[sp], ns[sp], states[sp] = lo, half, 0
-            sp += 1
-        elif st == 1:  # then the right half
-            states[sp - 1] = 2
-            los[sp], ns[sp], states[sp] = lo + half, m - half, 0
-            sp += 1
-        else:  # both done: left + right
-            sp -= 1
-            vals[vp - 2] = vals[vp - 2] + vals[vp - 1]
-            vp -= 1
-    return vals[0]
-
-
-@njit(cache=True)
 def _tallies(stage, severity, t_detect, t_emerge):  # pragma: no cover - compiled
     """One pass over the open-case table: cases per stage, per severity among stages 0..3, with
-    severity >= 2, detected, and the sum of detection delays (as ``np.sum`` would add them)."""
+    severity >= 2, detected, and the detection delays of the detected."""
     n = stage.shape[0]
     per_stage = np.zeros(8, np.int64)
     per_severity = np.zeros(4, np.int64)
@@ -109,7 +44,7 @@ def _tallies(stage, severity, t_detect, t_emerge):  # pragma: no cover - compile
         if np.isfinite(t_detect[i]):
             delays[n_det] = t_detect[i] - t_emerge[i]
             n_det += 1
-    return per_stage, per_severity, n_sev2, n_det, 0.0 + _pairwise_sum(delays, n_det)
+    return per_stage, per_severity, n_sev2, n_det, delays[:n_det]
 
 
 def open_tallies(s: CityState) -> dict[str, Any]:
@@ -118,8 +53,10 @@ def open_tallies(s: CityState) -> dict[str, Any]:
     stage, severity = tab["stage"], tab["severity"]
     if len(tab) and (stage.min() < 0 or stage.max() > 7 or severity.min() < 0 or severity.max() > 3):
         raise ValueError("stage or severity out of range in the case table")
-    per_stage, per_severity, n_sev2, n_det, delay = _tallies(stage, severity, tab["t_detect"],
-                                                             tab["t_emerge"])
+    per_stage, per_severity, n_sev2, n_det, delays = _tallies(stage, severity, tab["t_detect"],
+                                                              tab["t_emerge"])
+    # summed by numpy, in the same order as compute_kpis sums them, so both agree to the bit
+    delay = float(np.sum(delays))
     return {"per_stage": per_stage, "per_severity": per_severity, "severity_2_plus": int(n_sev2),
             "detected": int(n_det), "detection_delay_sum": float(delay)}
 
