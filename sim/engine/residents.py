@@ -37,6 +37,12 @@ STATE_COLUMNS = ("trust", "propensity", "tension", "tension_t")
 class ResidentTable:
     """Column store of residents: trust, reporting propensity, tension (lazy)."""
 
+    # column views of the packed records (set by _set_views; not pickled, rebuilt on load)
+    trust: np.ndarray  # own trust in government, float32
+    propensity: np.ndarray  # propensity to report, float32
+    tension: np.ndarray  # tension when last written, float32
+    tension_t: np.ndarray  # hours when tension was last written, float32
+
     def __init__(self, layout: CityLayout, world: dict, rng: np.random.Generator) -> None:
         n = layout.n_residents
         self.layout = layout
