@@ -18,7 +18,6 @@ from sim.app.citymap import border_segments, cell_info, map_option
 from sim.app.compare import KpiDiff, paired_interval, run_compare, sentence, summarise, summary
 from sim.app.i18n import (
     CAPACITIES,
-    KPI_TEXT,
     LANGS,
     LAYER_TEXT,
     LEVER_TEXT,
@@ -68,7 +67,7 @@ def test_every_string_in_both_languages_with_same_placeholders() -> None:
             assert ph["zh"] == ph["en"], key
             if key not in ("lang", "lang_tip"):  # these name the *other* language
                 assert CJK.search(entry["zh"]), key
-    for table in (KPI_TEXT, LAYER_TEXT):
+    for table in (LAYER_TEXT,):  # KPI labels: tests/test_outcomes_registry.py
         for key, entry in table.items():
             assert set(entry) == set(LANGS), key
 
@@ -174,7 +173,7 @@ def test_chart_options_have_translated_titles_and_data(town: AppSession) -> None
         assert set(opts) == {c.key for c in CHARTS}
         for chart in CHARTS:
             o = opts[chart.key]
-            assert o["title"]["text"] == t(chart.title, lang)
+            assert o["title"]["text"] == chart.heading(lang)
             assert o["series"] and all(len(s["data"]) == 3 for s in o["series"]), chart.key
             json.dumps(o)
     assert len(thin(10_000)) <= 400 and thin(10_000)[-1] == 9_999
@@ -198,7 +197,7 @@ def test_paired_interval_matches_t_distribution() -> None:
 def test_sentence_format() -> None:
     d = KpiDiff("escalated_share", base=0.10, policy=0.082, diff=-0.018, diff_lo=-0.024,
                 diff_hi=-0.011, rel=-0.18, rel_lo=-0.24, rel_hi=-0.11, n=5)
-    assert sentence(d, "en") == "Escalated \u221218% (\u221224% to \u221211%)"
+    assert sentence(d, "en") == "Escalated (severity ≥ 2) \u221218% (\u221224% to \u221211%)"
     assert sentence(d, "zh") == "升级比例 \u221218%(\u221224% 至 \u221211%)"
     assert d.verdict() == "better"
 
@@ -215,7 +214,7 @@ def test_summarise_and_summary_on_fake_runs() -> None:
     assert diffs["staff_cost"].verdict() == "worse"
     assert diffs["mean_trust"].verdict() == "unclear"
     lines = summary(list(diffs.values()), "en")
-    assert lines[0][0].startswith("Collective incidents \u221220%")
+    assert lines[0][0].startswith("Collective incidents (severity ≥ 2) \u221220%")
     assert any("million yuan" in text for text, _ in lines)
 
 

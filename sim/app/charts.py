@@ -1,7 +1,7 @@
 """Live charts: ECharts options (drawn in the browser) and a PNG of all of them (matplotlib).
 
-Each chart is described once in :data:`CHARTS` (title key, series with the timeseries columns
-they read, a scale and a unit) and rendered two ways: as an ECharts option for the page (cheap to
+Each chart is described once in :data:`CHARTS` (title, series with the timeseries columns
+they read, a scale and a unit; names and units of the columns come from the outcomes registry) and rendered two ways: as an ECharts option for the page (cheap to
 update every simulated day; hover tooltips and a "save as picture" button come with it) and as a
 matplotlib figure for the "Download charts (PNG)" button.
 """
@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import LEVEL_TEXT, SEVERITY_TEXT, t
+from ..outcomes.registry import LEVEL_NAMES, SEVERITY_NAMES
+from .i18n import STRINGS, kpi_name, kpi_title, t
 
 MAX_POINTS = 400  # per series sent to the browser; longer runs are thinned evenly
 
@@ -28,13 +29,14 @@ class Series:
     """One line of a chart: the timeseries columns that may hold it (first found is used)."""
 
     columns: tuple[str, ...]
-    label: tuple[str, str] | str  # (en, zh), or a STRINGS key
+    label: tuple[str, str] | None = None  # (en, zh); None: the registry label of columns[0]
     colour: str | None = None
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart: title (STRINGS key), its series, a value scale, stacked or not."""
+    """A chart: title (a STRINGS key, else an outcome key: its name and unit), its series, a
+    value scale, stacked or not."""
 
     key: str
     title: str
@@ -44,38 +46,44 @@ class Chart:
     y_min: float | None = None
     y_max: float | None = None
 
+    def heading(self, lang: str) -> str:
+        """The chart's title in ``lang``."""
+        return t(self.title, lang) if self.title in STRINGS else kpi_title(self.title, lang)
+
 
 def _sev(i: int) -> Series:
     return Series((f"open_severity_{i}", f"open_sev{i}", f"open_{i}"),
-                  (SEVERITY_TEXT["en"][i], SEVERITY_TEXT["zh"][i]), SEV_COLOURS[i])
+                  (SEVERITY_NAMES["en"][i], SEVERITY_NAMES["zh"][i]), SEV_COLOURS[i])
 
 
 def _lvl(i: int) -> Series:
     from sim.engine.levels import LEVELS
 
     return Series((f"resolved_at_{LEVELS[i]}", f"resolved_level_{i}"),
-                  (LEVEL_TEXT["en"][i], LEVEL_TEXT["zh"][i]), LEVEL_COLOURS[i])
+                  (LEVEL_NAMES["en"][i], LEVEL_NAMES["zh"][i]), LEVEL_COLOURS[i])
 
 
 CHARTS: tuple[Chart, ...] = (
     Chart("open", "chart_open", tuple(_sev(i) for i in range(4)), stacked=True),
     Chart("level", "chart_level", tuple(_lvl(i) for i in range(6)), stacked=True),
     Chart("time", "chart_time", (
-        Series(("median_hours_to_resolution",), "median", "#3182bd"),
-        Series(("p90_hours_to_resolution",), "p90", "#e6550d"))),
-    Chart("trust", "chart_trust", (Series(("mean_trust",), "chart_trust", "#31a354"),),
-          scale=100.0),
-    Chart("safety", "chart_safety", (Series(("safety_index",), "chart_safety", "#756bb1"),),
+        Series(("median_hours_to_resolution",), colour="#3182bd"),
+        Series(("p90_hours_to_resolution",), colour="#e6550d"))),
+    Chart("trust", "mean_trust", (Series(("mean_trust",), colour="#31a354"),), scale=100.0),
+    Chart("safety", "safety_index", (Series(("safety_index",), colour="#756bb1"),),
           y_min=0, y_max=100),
-    Chart("cost", "chart_cost", (Series(("cost_rate",), "chart_cost", "#636363"),),
+    # cost_rate is the session's annualised daily cost, not a model column: its own text
+    Chart("cost", "chart_cost", (Series(("cost_rate",), (STRINGS["chart_cost"]["en"],
+                                                          STRINGS["chart_cost"]["zh"]),
+                                        "#636363"),),
           scale=1e-6, y_min=0),
 )
 
 
 def _label(s: Series, lang: str) -> str:
-    if isinstance(s.label, tuple):
+    if s.label is not None:
         return s.label[0] if lang == "en" else s.label[1]
-    return t(s.label, lang)
+    return kpi_name(s.columns[0], lang)
 
 
 def _column(df: pd.DataFrame, s: Series) -> str | None:
@@ -115,7 +123,7 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         if chart.stacked:
             item.update(stack="total", areaStyle={"opacity": 0.85}, lineStyle={"width": 0})
         series.append(item)
-    title = t(chart.title, lang)
+    title = chart.heading(lang)
     y_axis: dict[str, Any] = {"type": "value", "scale": chart.y_min is None}
     if chart.y_min is not None:
         y_axis["min"] = chart.y_min
@@ -169,7 +177,7 @@ def _charts_png(df: pd.DataFrame, lang: str, caption: str, Figure: Any) -> bytes
             for s, c in cols:
                 ax.plot(days, df[c].to_numpy(dtype=float) * chart.scale, label=_label(s, lang),
                         color=s.colour, lw=2)
-        ax.set_title(t(chart.title, lang), loc="left", fontsize=12)
+        ax.set_title(chart.heading(lang), loc="left", fontsize=12)
         ax.set_xlabel(t("axis_day", lang))
         if chart.y_min is not None:
             top = chart.y_max

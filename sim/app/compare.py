@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .i18n import KPI_GOOD, kpi_name, kpi_unit, t
+from ..outcomes import registry
+from .i18n import kpi_name, kpi_unit, t
 
+# Which KPIs the compare tab shows, in this order (labels, units and directions: the registry).
 COMPARE_KPIS: tuple[str, ...] = (
     "escalated_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
     "grassroots_resolution_share", "median_hours_to_resolution", "p90_hours_to_resolution",
@@ -58,7 +60,7 @@ class KpiDiff:
         if self.rel_lo is not None and self.rel_hi is not None and \
                 max(abs(self.rel_lo), abs(self.rel_hi)) < NEGLIGIBLE:
             return "negligible"
-        good = KPI_GOOD.get(self.key, 0)
+        good = registry.direction(self.key).sign
         if good == 0:
             return "changed_kpi"
         return "better" if (self.diff > 0) == (good > 0) else "worse"
@@ -110,8 +112,8 @@ def fmt_value(key: str, value: float, lang: str) -> str:
     unit = kpi_unit(key, lang)
     if unit == "%":
         return f"{value * 100:.1f}%"
-    if key == "staff_cost":
-        return f"{value / 1e6:,.1f}"
+    if registry.unit(key) == "yuan":
+        return f"{value / 1e6:,.1f} {unit}"
     if abs(value) >= 100:
         return f"{value:,.0f}" + (f" {unit}" if unit else "")
     return f"{value:.1f}" + (f" {unit}" if unit else "")
@@ -131,7 +133,8 @@ def change_text(d: KpiDiff, lang: str) -> str:
         digits = 0 if biggest >= 0.095 else (1 if biggest >= 0.0095 else 2)
         pct, lo, hi = (_signed(x * 100, digits, "%") for x in (d.rel, d.rel_lo, d.rel_hi))
     else:
-        scale = 1e-6 if d.key == "staff_cost" else (100.0 if kpi_unit(d.key, "en") == "%" else 1.0)
+        yuan = registry.unit(d.key) == "yuan"
+        scale = 1e-6 if yuan else (100.0 if kpi_unit(d.key, "en") == "%" else 1.0)
         suffix = " pp" if kpi_unit(d.key, "en") == "%" else ""
         pct, lo, hi = (_signed(x * scale, 1, suffix) for x in (d.diff, d.diff_lo, d.diff_hi))
     if lo == hi:  # no spread between replications (e.g. staff cost)

@@ -7,61 +7,21 @@ article (市域社会治理现代化): 多网合一, 枫桥经验, 雪亮工程,
 
 from __future__ import annotations
 
+from ..outcomes import registry
 from .i18n_levers import CAPACITIES, CAPACITY_TEXT, LEVER_TEXT
 
-__all__ = ["CAPACITIES", "CAPACITY_TEXT", "LEVER_TEXT", "LANGS", "STRINGS", "t"]
+__all__ = ["CAPACITIES", "CAPACITY_TEXT", "LANGS", "LEVER_TEXT", "STRINGS", "UNIT_TEXT",
+           "kpi_help", "kpi_name", "kpi_title", "kpi_unit", "t"]
 
 LANGS: tuple[str, ...] = ("zh", "en")
 
-# KPI key -> lang -> (name, unit); unit "%" means the value is a share shown in per cent.
-KPI_TEXT: dict[str, dict[str, tuple[str, str]]] = {
-    "cases_total": {"en": ("Cases", ""), "zh": ("案件数", "")},
-    "resolved_share": {"en": ("Resolved", "%"), "zh": ("化解率", "%")},
-    "escalated_share": {"en": ("Escalated", "%"), "zh": ("升级比例", "%")},
-    "collective_incidents": {"en": ("Collective incidents", ""), "zh": ("群体性事件", "")},
-    "major_incidents": {"en": ("Major incidents", ""), "zh": ("重大事件", "")},
-    "median_hours_to_resolution": {"en": ("Median time to resolve", "h"),
-                                   "zh": ("化解时间中位数", "小时")},
-    "p90_hours_to_resolution": {"en": ("Slowest 10% take over", "h"),
-                                "zh": ("最慢10%的化解时间", "小时")},
-    "grassroots_resolution_share": {"en": ("Resolved at grassroots", "%"),
-                                    "zh": ("基层化解率", "%")},
-    "mean_detection_delay_hours": {"en": ("Time to detection", "h"), "zh": ("发现用时", "小时")},
-    "detection_rate": {"en": ("Detected", "%"), "zh": ("发现率", "%")},
-    "mean_trust": {"en": ("Trust in government", "%"), "zh": ("群众信任度", "%")},
-    "safety_index": {"en": ("Safety index (0-100)", ""), "zh": ("平安指数(0-100)", "")},
-    "staff_cost": {"en": ("Staff cost so far (million yuan)", ""),
-                   "zh": ("累计人员成本(百万元)", "")},
-    "backlog": {"en": ("Open cases (backlog)", ""), "zh": ("积压案件", "")},
-    "misrouted_share": {"en": ("Misrouted", "%"), "zh": ("错派比例", "%")},
-    "staff_utilisation": {"en": ("Staff utilisation", "%"), "zh": ("人员负荷", "%")},
-}
-
-# What each headline figure means (hover text of the key-figure tiles).
-KPI_HELP: dict[str, dict[str, str]] = {
-    "safety_index": {"en": "City safety index (市域平安指数), 0-100: resolution, escalation, "
-                           "trust, detection speed and backlog combined.",
-                     "zh": "市域平安指数(0-100):综合化解率、升级比例、群众信任度、"
-                           "发现速度和积压案件。"},
-    "backlog": {"en": "Cases reported and not yet closed.", "zh": "已发现但尚未办结的案件数。"},
-    "escalated_share": {"en": "Share of cases that grew into a collective or major incident.",
-                        "zh": "升级为群体性事件或重大事件的案件比例。"},
-    "mean_trust": {"en": "Residents' average trust in government.",
-                   "zh": "居民对政府的平均信任程度。"},
-    "grassroots_resolution_share": {
-        "en": "Share of resolved cases settled at grid, community or street level (矛盾不上交).",
-        "zh": "在网格、社区、街道层面化解的案件比例(矛盾不上交)。"},
-    "median_hours_to_resolution": {"en": "Half of the resolved cases took less than this.",
-                                   "zh": "一半已化解案件的用时少于此值。"},
-}
-
-# +1: higher is better, -1: lower is better, 0: neither
-KPI_GOOD: dict[str, int] = {
-    "cases_total": 0, "resolved_share": 1, "escalated_share": -1, "collective_incidents": -1,
-    "major_incidents": -1, "median_hours_to_resolution": -1, "p90_hours_to_resolution": -1,
-    "grassroots_resolution_share": 1, "mean_detection_delay_hours": -1, "detection_rate": 1,
-    "mean_trust": 1, "safety_index": 1, "staff_cost": -1, "backlog": -1, "misrouted_share": -1,
-    "staff_utilisation": 0,
+# How the app shows each registry unit (the registry says what a KPI is; this says how the page
+# prints it): shares and 0-1 scores in per cent, costs in million yuan.
+UNIT_TEXT: dict[str, dict[str, str]] = {
+    "share": {"en": "%", "zh": "%"},
+    "score": {"en": "%", "zh": "%"},
+    "hours": {"en": "h", "zh": "小时"},
+    "yuan": {"en": "million yuan", "zh": "百万元"},
 }
 
 LAYER_TEXT: dict[str, dict[str, str]] = {
@@ -87,16 +47,6 @@ SCENARIO_TEXT: dict[str, dict[str, str]] = {
                                 "zh": "春节前欠薪冲击"},
     "understaffed": {"en": "Understaffed city", "zh": "人手不足"},
     "boston": {"en": "Boston 311 (calibration)", "zh": "波士顿 311(校准用)"},
-}
-
-SEVERITY_TEXT: dict[str, tuple[str, ...]] = {
-    "en": ("Minor", "Intensified", "Collective incident", "Major incident"),
-    "zh": ("一般矛盾", "矛盾激化", "群体性事件", "重大事件"),
-}
-LEVEL_TEXT: dict[str, tuple[str, ...]] = {
-    "en": ("On the spot (grid)", "Community mediation", "Street centre", "District department",
-           "City department", "Court"),
-    "zh": ("网格就地化解", "社区调解", "街道综治中心", "区县职能部门", "市级部门", "法院"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -151,11 +101,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart_open": {"en": "Open cases by severity", "zh": "未结案件(按严重程度)"},
     "chart_level": {"en": "Where cases were resolved (cumulative)", "zh": "案件在哪一级化解(累计)"},
     "chart_time": {"en": "Time to resolution (hours)", "zh": "化解用时(小时)"},
-    "chart_trust": {"en": "Trust in government (%)", "zh": "群众信任度(%)"},
-    "chart_safety": {"en": "City safety index (0-100)", "zh": "市域平安指数(0-100)"},
     "chart_cost": {"en": "Staff cost (million yuan per year)", "zh": "人员成本(百万元/年)"},
-    "median": {"en": "median", "zh": "中位数"},
-    "p90": {"en": "slowest 10%", "zh": "最慢10%"},
     "axis_day": {"en": "day", "zh": "天"},
     "no_data": {"en": "Press “Next day” to start.", "zh": "点击“下一天”开始模拟。"},
     "save_png": {"en": "Save as picture", "zh": "保存为图片"},
@@ -245,13 +191,26 @@ def lever_tip(key: str, lang: str) -> str:
 
 
 def kpi_name(key: str, lang: str) -> str:
-    """Display name of a KPI."""
-    return KPI_TEXT[key][lang][0] if key in KPI_TEXT else key
+    """Display name of a KPI (its label in the outcomes registry; the key when undeclared)."""
+    return registry.label(key, lang)
 
 
 def kpi_unit(key: str, lang: str) -> str:
-    """Unit of a KPI ("%" for shares shown as per cent, "" for counts)."""
-    return KPI_TEXT[key][lang][1] if key in KPI_TEXT else ""
+    """Unit of a KPI as the page shows it ("%" for shares and scores, "" for counts)."""
+    return UNIT_TEXT.get(registry.unit(key), {}).get(lang, "")
+
+
+def kpi_title(key: str, lang: str) -> str:
+    """Chart title of a KPI: its name with the unit the page shows, e.g. "群众信任度(%)"."""
+    name, u = kpi_name(key, lang), kpi_unit(key, lang)
+    if not u:
+        return name
+    return f"{name}({u})" if lang == "zh" else f"{name} ({u})"
+
+
+def kpi_help(key: str, lang: str) -> str:
+    """Hover text of a KPI: its one-sentence definition from the registry ("" if undeclared)."""
+    return registry.get(key).describe(lang) if registry.is_declared(key) else ""
 
 
 def capacity_label(key: str, lang: str) -> tuple[str, str]:

@@ -6,6 +6,8 @@ Each lever's tooltip explains it with the article's vocabulary (多网合一, �
 
 from __future__ import annotations
 
+from ..outcomes.registry import CAPACITY_LABELS
+
 # The article's four capacities (四种能力), each with the levers that build it.
 CAPACITIES: dict[str, tuple[str, ...]] = {
     "risk_prevention": (
@@ -169,22 +171,19 @@ LEVER_TEXT: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# What each capacity's levers do (the capacity names themselves are the outcomes registry's).
+_CAPACITY_TIPS: dict[str, dict[str, str]] = {
+    "risk_prevention": {"en": "Find risks early: patrols, screening, cameras, volunteers.",
+                        "zh": "早发现、早预警:巡查、排查、视频监控、群防群治。"},
+    "resource_integration": {"en": "Staff and platforms shared across departments and levels.",
+                             "zh": "整合人力、物力、财力,多网合一,三级联动。"},
+    "conflict_resolution": {"en": "Settle disputes locally and route the rest to the right place.",
+                            "zh": "矛盾就地化解,责任对口,依法解决。"},
+    "information_processing": {"en": "How fast and how openly information flows.",
+                               "zh": "信息传得快、传得通、公开透明。"},
+}
+# capacity -> lang -> (title, one-line description)
 CAPACITY_TEXT: dict[str, dict[str, tuple[str, str]]] = {
-    "risk_prevention": {
-        "en": ("Risk prevention", "Find risks early: patrols, screening, cameras, volunteers."),
-        "zh": ("风险防控能力", "早发现、早预警:巡查、排查、视频监控、群防群治。"),
-    },
-    "resource_integration": {
-        "en": ("Resource integration", "Staff and platforms shared across departments and levels."),
-        "zh": ("资源整合能力", "整合人力、物力、财力,多网合一,三级联动。"),
-    },
-    "conflict_resolution": {
-        "en": ("Conflict resolution",
-               "Settle disputes locally and route the rest to the right place."),
-        "zh": ("矛盾化解能力", "矛盾就地化解,责任对口,依法解决。"),
-    },
-    "information_processing": {
-        "en": ("Information processing", "How fast and how openly information flows."),
-        "zh": ("信息处理能力", "信息传得快、传得通、公开透明。"),
-    },
+    cap: {lang: (CAPACITY_LABELS[cap][lang], tip) for lang, tip in tips.items()}
+    for cap, tips in _CAPACITY_TIPS.items()
 }

@@ -14,7 +14,7 @@ from .charts import CHARTS, all_options, charts_png
 from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
 from .echart import EChart
-from .i18n import KPI_HELP, KPI_TEXT, kpi_name, layer_label, lever_label, t
+from .i18n import kpi_help, kpi_name, layer_label, lever_label, t
 from .session import AppSession
 
 TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share", "mean_trust",
@@ -40,7 +40,7 @@ def kpi_csv(session: AppSession, lang: str) -> str:
     w.writerow(["scenario", t("scenario", lang), session.scenario_name])
     w.writerow(["day", t("axis_day", lang), session.day])
     for key, val in flat_kpis(session.model.kpis()).items():
-        w.writerow([key, kpi_name(key, lang) if key in KPI_TEXT else key, val])
+        w.writerow([key, kpi_name(key, lang), val])
     for key, val in session.levers.items():
         w.writerow([key, lever_label(key, lang), val])
     return buf.getvalue()
@@ -52,7 +52,7 @@ def tiles_html(kpis: dict[str, Any], lang: str) -> str:
     for key in TILES:
         if key not in kpis:
             continue
-        tip = html.escape(KPI_HELP.get(key, {}).get(lang, ""), quote=True)
+        tip = html.escape(kpi_help(key, lang), quote=True)
         cells.append(
             f"<div class='cr-tile cr-tile-{key}' title='{tip}'><div class='cr-tile-name'>"
             f"{html.escape(kpi_name(key, lang))}</div><div class='cr-tile-value'>"

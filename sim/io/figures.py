@@ -22,15 +22,14 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ..engine.levels import LEVELS
+from ..outcomes import registry
 
 DPI = 150
 ROLL = 7  # days in the rolling means of noisy daily series
 LEVEL_COLOURS = ("#31a354", "#a1d99b", "#3182bd", "#9ecae1", "#9e9ac8", "#636363")
-SEVERITY = (("minor", "#c6dbef"), ("intensified", "#fdae6b"), ("collective incident", "#e6550d"),
-            ("major incident", "#a50f15"))
-STAGES = (("latent (undetected)", "open_latent", "#d9d9d9"),
-          ("reporting / in transit", "open_reporting", "#bcbddc"),
-          ("queued", "open_queued", "#fd8d3c"), ("in service", "open_in_service", "#6baed6"))
+SEVERITY_COLOURS = ("#c6dbef", "#fdae6b", "#e6550d", "#a50f15")
+STAGES = (("open_latent", "#d9d9d9"), ("open_reporting", "#bcbddc"), ("open_queued", "#fd8d3c"),
+          ("open_in_service", "#6baed6"))
 TIME_TICKS = ((1 / 60, "1 min"), (10 / 60, "10 min"), (1, "1 h"), (8, "8 h"), (24, "1 d"),
               (72, "3 d"), (168, "1 wk"), (720, "30 d"), (2160, "90 d"), (8760, "1 yr"),
               (26280, "3 yr"))
@@ -69,6 +68,12 @@ def footer(kpis: Mapping[str, Any]) -> str:
     return (f"cityrisk {p.get('version', '?')} · scenario {p.get('scenario', '?')} "
             f"(hash {str(p.get('scenario_hash', '?'))[:12]}) · seed {p.get('seed', '?')} · "
             f"{kpis.get('days', '?')} simulated days · commit {commit}")
+
+
+def _short(key: str) -> str:
+    """Legend text of a time-series column: its compact label in the outcomes registry."""
+    o = registry.get(key)
+    return o.short or o.en
 
 
 def _new_figure(width: float, height: float) -> Figure:
@@ -169,29 +174,30 @@ def fig_dashboard(ts: pd.DataFrame, kpis: Mapping[str, Any],
     for i, ax in enumerate(panels):
         _shade_shocks(ax, shocks, label=i == 0)
     ax = panels[0]
-    line(ax, "new_cases", "new (emerged)", "#636363")
-    line(ax, "detected", "detected", "#3182bd")
-    line(ax, "resolved", "resolved", "#31a354")
+    for col, colour in (("new_cases", "#636363"), ("detected", "#3182bd"),
+                        ("resolved", "#31a354")):
+        line(ax, col, _short(col), colour)
     ax.set(title="Case flow", ylabel="cases per day")
     ax.legend(loc="lower right")
-    stack(panels[1], [c for _, c, _ in STAGES], [n for n, _, _ in STAGES],
-          [k for _, _, k in STAGES])
+    stack(panels[1], [c for c, _ in STAGES], [_short(c) for c, _ in STAGES],
+          [k for _, k in STAGES])
     panels[1].set(title="Open cases by stage", ylabel="open cases (end of day)")
-    stack(panels[2], [f"open_severity_{s}" for s in range(4)], [n for n, _ in SEVERITY],
-          [k for _, k in SEVERITY])
+    sev = [f"open_severity_{s}" for s in range(4)]
+    stack(panels[2], sev, [_short(c) for c in sev], list(SEVERITY_COLOURS))
     panels[2].set(title="Open cases by severity", ylabel="open cases (end of day)")
-    line(panels[3], "escalations", "severity steps", "#e6550d")
-    panels[3].set(title="Escalations", ylabel="severity escalations per day")
-    line(panels[4], "escalated_share", "to date", "#a50f15", roll=False, scale=100)
-    panels[4].set(title="Share reaching collective-incident severity", ylabel="% of cases so far")
-    line(panels[5], "median_hours_to_resolution", "to date", "#756bb1", roll=False)
-    panels[5].set(title="Median time to resolution", ylabel="hours (detection → resolution)")
-    line(panels[6], "mean_trust", "mean trust", "#2b8cbe", roll=False)
-    panels[6].set(title="Trust in government", ylabel="mean resident trust (0–1)")
-    line(panels[7], "safety_index", "safety index", "#238b45", roll=False)
-    panels[7].set(title="Safety index", ylabel="index (0–100)")
-    line(panels[8], "staff_utilisation", "to date", "#8c6d31", roll=False, scale=100)
-    panels[8].set(title="Staff utilisation (mediators to city)", ylabel="% of handler time, to date")
+    line(panels[3], "escalations", _short("escalations"), "#e6550d")
+    panels[3].set(title=registry.label("escalations"), ylabel="severity escalations per day")
+    # single-KPI panels: the title is the KPI's registry label
+    for ax, col, lab, colour, scale, ylabel in (
+            (panels[4], "escalated_share", "to date", "#a50f15", 100, "% of cases so far"),
+            (panels[5], "median_hours_to_resolution", "to date", "#756bb1", 1,
+             "hours (detection → resolution)"),
+            (panels[6], "mean_trust", "mean trust", "#2b8cbe", 1, "mean resident trust (0–1)"),
+            (panels[7], "safety_index", "safety index", "#238b45", 1, "index (0–100)"),
+            (panels[8], "staff_utilisation", "to date", "#8c6d31", 100,
+             "% of handler time, to date")):
+        line(ax, col, lab, colour, roll=False, scale=scale)
+        ax.set(title=registry.label(col), ylabel=ylabel)
     for ax in panels[6:]:
         ax.set_xlabel("simulated day")
     for ax in panels[3:6] + panels[8:]:

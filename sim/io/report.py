@@ -1,8 +1,10 @@
 """Plain-text summary of a run's KPIs for the terminal (``cityrisk run`` prints it after a run).
 
 The KPIs are grouped by the article's four capacities (四种能力): risk prevention, conflict
-resolution, information processing and resource integration, followed by where cases were
-resolved, a table per category, a table per department and the provenance line.
+resolution, information processing and resource integration, after the headline outcome, then
+where cases were resolved, staff utilisation per level, a table per category, a table per
+department and the provenance line. Which KPI goes in which group, its label and its unit all
+come from the outcomes registry (:mod:`sim.outcomes.registry`); this module only lays them out.
 """
 
 from __future__ import annotations
@@ -11,38 +13,35 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-# (key, label, kind) — kind: int, share, hours, float, index, yuan
-SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
-    ("Outcome", (
-        ("cases_total", "cases", "int"),
-        ("cases_resolved", "cases resolved", "int"),
-        ("resolved_share", "resolved share", "share"),
-        ("safety_index", "safety index (0-100)", "float"),
-        ("mean_trust", "mean trust (0-1)", "float3"),
-    )),
-    ("Risk prevention (风险防控)", (
-        ("escalated_share", "escalated share (severity >= 2)", "share"),
-        ("collective_incidents", "collective incidents (severity >= 2)", "int"),
-        ("major_incidents", "major incidents (severity 3)", "int"),
-        ("backlog", "backlog (open, detected)", "int"),
-    )),
-    ("Conflict resolution (矛盾化解)", (
-        ("grassroots_resolution_share", "resolved at grid/community/street", "share"),
-        ("median_hours_to_resolution", "median time to resolution", "hours"),
-        ("p90_hours_to_resolution", "p90 time to resolution", "hours"),
-    )),
-    ("Information processing (信息处理)", (
-        ("detection_rate", "detection rate", "share"),
-        ("mean_detection_delay_hours", "mean detection delay", "hours"),
-        ("faded_share", "faded away undetected", "share"),
-    )),
-    ("Resource integration (资源整合)", (
-        ("misrouted_share", "misrouted share (of detected)", "share"),
-        ("staff_utilisation", "staff utilisation (mediators to city)", "share"),
-        ("staff_cost", "staff cost", "yuan"),
-    )),
-)
+from ..outcomes import registry
+
 WIDTH = 44  # label column
+# registry unit -> how a value of that unit is printed (fmt_value kinds)
+KIND = {"count": "int", "share": "share", "hours": "hours", "yuan": "yuan", "score": "float3",
+        "index": "float", "day": "int", "per_day": "float", "ratio": "float"}
+NESTED = ("resolved_by_level", "utilisation_by_level", "by_category", "by_department")
+
+
+def kind_of(key: str) -> str:
+    """The fmt_value kind of a KPI key, from its registry unit ("float" when undeclared)."""
+    return KIND.get(registry.unit(key), "float")
+
+
+def label_of(key: str) -> str:
+    """English label of a KPI key, with the scale of a 0-1 score (printed as a plain number)."""
+    text = registry.label(key)
+    return f"{text} (0-1)" if registry.unit(key) == "score" and "(0-1)" not in text else text
+
+
+def sections() -> list[tuple[str, list[str]]]:
+    """(title, top-level KPI keys) per capacity group, in the registry's order."""
+    flat = [o for o in registry.outcomes("kpis") if not o.is_family and "." not in o.key
+            and o.key != "days"]
+    out = []
+    for cap in registry.CAPACITY_ORDER:
+        names = registry.CAPACITY_LABELS[cap]
+        out.append((f"{names['en']} ({names['zh']})", [o.key for o in flat if o.capacity == cap]))
+    return out
 
 
 def fmt_value(value: Any, kind: str) -> str:
@@ -73,6 +72,23 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return [line(header), "  " + "  ".join("-" * w for w in widths), *[line(r) for r in rows]]
 
 
+def _family_table(title: str, first: str, prefix: str, rows: Mapping[str, Any]) -> list[str]:
+    """A table with one row per member (category, department) and one column per field the
+    registry declares for ``prefix.*.<field>`` (compact headers, no day equivalents)."""
+    fields = [o for o in registry.outcomes("kpis") if o.key.startswith(f"{prefix}.*.")]
+    fields = [o for o in fields if any(o.key.rsplit(".", 1)[1] in r for r in rows.values())]
+    compact = {"hours": "float"}  # a table column has no room for "(3.2 d)"
+    body = [[name, *[fmt_value(r.get(o.key.rsplit(".", 1)[1]),
+                               compact.get(o.unit, KIND.get(o.unit, "float"))) for o in fields]]
+            for name, r in rows.items()]
+    return [title, *_table(body, [first, *[o.short or o.en for o in fields]])]
+
+
+def _level_line(title: str, prefix: str, values: Mapping[str, Any]) -> list[str]:
+    return [title, "  " + "  ".join(f"{lv} {fmt_value(v, kind_of(f'{prefix}.{lv}'))}"
+                                    for lv, v in values.items())]
+
+
 def format_summary(kpis: Mapping[str, Any]) -> str:
     """A plain-text summary table of ``model.kpis()`` (or a ``summary.json``) for the terminal."""
     out: list[str] = []
@@ -81,38 +97,31 @@ def format_summary(kpis: Mapping[str, Any]) -> str:
     if "days" in kpis:
         head += f", {kpis['days']} days"
     out += [head, "=" * len(head)]
-    used: set[str] = {"provenance", "days", "resolved_by_level", "by_category", "by_department"}
-    for title, rows in SECTIONS:
-        present = [(k, label, kind) for k, label, kind in rows if k in kpis]
+    used: set[str] = {"provenance", "days", *NESTED}
+    for title, keys in sections():
+        present = [k for k in keys if k in kpis]
         if not present:
             continue
         out.append(title)
-        for key, label, kind in present:
-            out.append(f"  {label:<{WIDTH}}{fmt_value(kpis[key], kind):>22}")
+        for key in present:
+            out.append(f"  {label_of(key):<{WIDTH}}{fmt_value(kpis[key], kind_of(key)):>22}")
             used.add(key)
     extra = [k for k, v in kpis.items() if k not in used and isinstance(v, int | float)]
     if extra:
         out.append("Other")
-        out += [f"  {k:<{WIDTH}}{fmt_value(kpis[k], 'float'):>22}" for k in extra]
-    levels = kpis.get("resolved_by_level") or {}
-    if levels:
-        out.append("Where resolved cases were resolved (share of resolved)")
-        out.append("  " + "  ".join(f"{lv} {fmt_value(v, 'share')}" for lv, v in levels.items()))
-    cats = kpis.get("by_category") or {}
-    if cats:
-        out.append("By category")
-        rows = [[name, fmt_value(c.get("cases"), "int"),
-                 fmt_value(c.get("resolved_share"), "share"), fmt_value(c.get("escalated"), "int"),
-                 fmt_value(c.get("major_incidents"), "int"),
-                 fmt_value(c.get("mean_hours_to_resolution"), "float")] for name, c in cats.items()]
-        out += _table(rows, ["category", "cases", "resolved", "escalated", "major", "mean h"])
-    deps = kpis.get("by_department") or {}
-    if deps:
-        out.append("By department (share of detected cases closed within)")
-        rows = [[name, fmt_value(d.get("cases"), "int"),
-                 *[fmt_value(d.get(f"closed_within_{w}h"), "share") for w in (24, 168, 720)]]
-                for name, d in deps.items()]
-        out += _table(rows, ["department", "cases", "24 h", "7 d", "30 d"])
+        out += [f"  {label_of(k):<{WIDTH}}{fmt_value(kpis[k], kind_of(k)):>22}"
+                for k in extra]
+    if kpis.get("resolved_by_level"):
+        out += _level_line("Where resolved cases were resolved (share of resolved)",
+                           "resolved_by_level", kpis["resolved_by_level"])
+    if kpis.get("utilisation_by_level"):
+        out += _level_line("Staff utilisation by level (share of handler time, to date)",
+                           "utilisation_by_level", kpis["utilisation_by_level"])
+    if kpis.get("by_category"):
+        out += _family_table("By category", "category", "by_category", kpis["by_category"])
+    if kpis.get("by_department"):
+        out += _family_table("By department (share of detected cases resolved within)",
+                             "department", "by_department", kpis["by_department"])
     if prov:
         commit = str(prov.get("git_commit", "?"))
         out.append(f"provenance: cityrisk {prov.get('version', '?')}, commit {commit[:12]}"

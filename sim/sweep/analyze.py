@@ -1,9 +1,14 @@
 """Analysis of a sweep store: per-point summaries with confidence intervals, Sobol / Morris
 indices when the design is one, PRIM scenario discovery, and figures (see :mod:`.figures`).
+
+KPI names asked for are checked against the sweep's columns and the outcomes registry
+(:mod:`sim.outcomes.registry`), which also gives each analysed KPI its label, unit and the
+direction that is better; a custom evaluator's outputs are analysed under their own names.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..outcomes import registry
 from .designs import Design, build_design, salib_problem
 from .spec import SweepSpec, parse_spec
 from .store import Store
@@ -193,9 +199,12 @@ def analyze_store(path: str | Path, out: str | Path | None = None, kpis: list[st
     outdir = Path(out) if out else res.store.root / "analysis"
     outdir.mkdir(parents=True, exist_ok=True)
     conf = float(confidence or res.spec.analysis.get("confidence", 0.95))
+    for k in [*(kpis or []), *([prim_opts["kpi"]] if prim_opts and "kpi" in prim_opts else [])]:
+        check_kpi(k, res.kpis)
     ks = [k for k in (kpis or res.default_kpis()) if k in res.kpis]
     report: dict[str, Any] = {"store": str(res.store.root), "runs": len(res.runs),
-                              "missing": res.missing, "kpis": ks, "outdir": str(outdir)}
+                              "missing": res.missing, "kpis": ks, "outdir": str(outdir),
+                              "outcomes": {k: outcome_meta(k) for k in ks}}
     if res.runs.empty:
         return report
     summary = summarize(res.runs, res.params, res.kpis, conf)
@@ -219,7 +228,8 @@ def analyze_store(path: str | Path, out: str | Path | None = None, kpis: list[st
         box = prim(res.points.loc[ok, res.params], hit[ok],
                    min_coverage=float(popts.get("min_coverage", 0.5)))
         box.update(kpi=popts["kpi"], threshold=popts["threshold"],
-                   direction="below" if below else "above")
+                   direction="below" if below else "above",
+                   hit_is=hit_verdict(popts["kpi"], below))
         (outdir / "prim.json").write_text(json.dumps(box, indent=2), encoding="utf-8")
         report["prim"] = {k: v for k, v in box.items() if k != "trajectory"}
     if figures:
@@ -230,6 +240,32 @@ def analyze_store(path: str | Path, out: str | Path | None = None, kpis: list[st
 
 
 analyze = analyze_store  # ``sim.sweep.analyze.analyze``; the package exports analyze_store
+
+
+def check_kpi(key: str, columns: list[str]) -> None:
+    """Raise ValueError naming ``key`` when the sweep has no such KPI column."""
+    if key in columns:
+        return
+    if registry.is_declared(key):
+        raise ValueError(f"KPI {key!r}: a declared outcome, but this sweep's runs did not record "
+                         f"it (they have: {', '.join(columns)})")
+    near = difflib.get_close_matches(key, columns, n=3)
+    hint = f"; did you mean {', '.join(near)}?" if near else f" (KPIs: {', '.join(columns)})"
+    raise ValueError(f"KPI {key!r}: not a KPI of this sweep{hint}")
+
+
+def outcome_meta(key: str) -> dict[str, str]:
+    """Label, unit and better direction of a KPI from the registry (neutral if undeclared)."""
+    return {"label": registry.label(key), "unit": registry.unit(key),
+            "direction": registry.direction(key).value}
+
+
+def hit_verdict(key: str, below: bool) -> str:
+    """Whether PRIM's "hit" (the KPI below / above the threshold) is the good or the bad side."""
+    sign = registry.direction(key).sign
+    if sign == 0:
+        return "neither"
+    return "good" if (sign < 0) == below else "bad"
 
 
 def _safe(name: str) -> str:

@@ -1,5 +1,6 @@
 """Figures for ``cityrisk analyze``: KPI against lever with confidence bands, scatter plots for
-sampled designs, and sensitivity bars (Sobol S1/ST, Morris mu*)."""
+sampled designs, and sensitivity bars (Sobol S1/ST, Morris mu*). KPI axes and panel titles use the
+outcomes registry's labels, units and directions; a custom evaluator's outputs keep their names."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..outcomes import registry
+
 if TYPE_CHECKING:
     from .analyze import Results
 
-__all__ = ["draw_all", "plot_lines", "plot_scatter", "plot_sensitivity"]
+__all__ = ["draw_all", "kpi_axis_label", "plot_lines", "plot_scatter", "plot_sensitivity"]
 
 
 def _plt():
@@ -26,6 +29,17 @@ def _plt():
 
 def _label(key: str) -> str:
     return key.split(".", 1)[1] if key.startswith(("levers.", "world.")) else key
+
+
+ARROW = {1: " ↑ better", -1: " ↓ better", 0: ""}
+
+
+def kpi_axis_label(key: str) -> str:
+    """Axis label of a KPI: registry label, unit and which way is better (the key if undeclared)."""
+    if not registry.is_declared(key):
+        return key
+    o = registry.get(key)
+    return f"{registry.label(key)} [{registry.UNITS[o.unit]['en']}]{ARROW[o.direction.sign]}"
 
 
 def plot_lines(summary: pd.DataFrame, x: str, kpis: list[str], path: Path,
@@ -47,7 +61,7 @@ def plot_lines(summary: pd.DataFrame, x: str, kpis: list[str], path: Path,
                 ax.fill_between(g[x], g["ci_lo"], g["ci_hi"], alpha=0.25, color=line.get_color(),
                                 lw=0)
         ax.set_xlabel(_label(x))
-        ax.set_ylabel(k)
+        ax.set_ylabel(kpi_axis_label(k), fontsize=8)
         ax.grid(alpha=0.3)
         if hue is not None:
             ax.legend(fontsize=7)
@@ -79,7 +93,7 @@ def plot_scatter(summary: pd.DataFrame, params: list[str], kpis: list[str], path
             if i == len(kpis) - 1:
                 ax.set_xlabel(_label(p))
             if j == 0:
-                ax.set_ylabel(k)
+                ax.set_ylabel(kpi_axis_label(k), fontsize=7)
             ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
@@ -106,7 +120,7 @@ def plot_sensitivity(sens: dict[str, pd.DataFrame], path: Path, title: str = "")
             ax.barh(y, df["mu_star"], 0.6, xerr=df["mu_star_conf"])
             ax.set_xlabel("Morris mu* (mean |elementary effect|)")
         ax.set_yticks(y, labels, fontsize=8)
-        ax.set_title(k, fontsize=9)
+        ax.set_title(registry.label(k), fontsize=9)
         ax.grid(alpha=0.3, axis="x")
     if title:
         fig.suptitle(title)

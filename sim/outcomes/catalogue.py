@@ -1,0 +1,222 @@
+"""Every outcome of cityrisk, declared once (the types and lookups are in :mod:`.registry`).
+
+Order matters: within a capacity group the terminal report lists outcomes in the order they
+are declared here. Denominators follow DESIGN §8: shares are of all emerged (or all detected)
+cases, not of resolved ones, unless the definition says otherwise; "to date" means from day 0
+of the run up to now.
+"""
+
+from __future__ import annotations
+
+from ..engine.levels import LEVELS
+from .registry import LEVEL_NAMES, SEVERITY_NAMES, Direction, Outcome
+
+__all__ = ["OUTCOMES"]
+
+H, L, N = Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL
+KPI, TS, CAL = ("kpis",), ("timeseries",), ("calibration",)
+BOTH = ("kpis", "timeseries")  # a run's final value and the same figure, to date, each day
+
+SAFETY_FORMULA = ("100 × (0.25 R + 0.25 (1 − min(1, 5 E)) + 0.20 T + 0.15 exp(−D / 168) + "
+                  "0.15 (1 − min(1, B / 5))) with R the resolved share, E the escalated share, "
+                  "T mean trust, D the mean detection delay in hours and B the open backlog per "
+                  "1,000 residents")
+
+_HEADLINE = (
+    Outcome("days", "day", N, "overall", "Simulated days", "模拟天数",
+            "Days simulated so far (the run's length when it ends).", KPI),
+    Outcome("cases_total", "count", N, "overall", "Cases", "案件数",
+            "Cases that emerged so far — resolved, failed, faded or still open — the denominator "
+            "of the shares of all cases.", KPI, short="cases",
+            definition_zh="迄今产生的全部案件(已化解、失败、自行消散或仍未结),是各项比例的分母。"),
+    Outcome("cases_resolved", "count", N, "overall", "Cases resolved", "已化解案件数",
+            "Cases closed as resolved so far, at any level.", KPI,
+            definition_zh="迄今在任一层级化解结案的案件数。"),
+    Outcome("resolved_share", "share", H, "overall", "Resolved share", "化解率",
+            "Resolved cases divided by all cases that emerged (open cases count as unresolved).",
+            KPI, definition_zh="已化解案件数除以全部产生的案件数(未结案件按未化解计)。"),
+    Outcome("safety_index", "index", H, "overall", "City safety index (0-100)",
+            "市域平安指数(0-100)",
+            f"City safety index (市域平安指数): {SAFETY_FORMULA}.", BOTH,
+            definition_zh="市域平安指数(0-100):综合化解率、升级比例、群众信任度、发现速度和积压案件。"),
+    Outcome("mean_trust", "score", H, "overall", "Trust in government", "群众信任度",
+            "Residents' mean trust in government (0-1), averaged over all residents.", BOTH,
+            definition_zh="全体居民对政府信任程度的平均值(0-1)。"),
+)
+
+_RISK = (
+    Outcome("escalated_share", "share", L, "risk_prevention", "Escalated (severity ≥ 2)",
+            "升级比例", "Cases that reached collective-incident severity (≥ 2) divided by all "
+            "cases that emerged.", BOTH,
+            definition_zh="升级为群体性事件或重大事件(严重程度≥2)的案件占全部案件的比例。"),
+    Outcome("collective_incidents", "count", L, "risk_prevention",
+            "Collective incidents (severity ≥ 2)", "群体性事件",
+            "Cases that reached severity 2 or more (major incidents included), of all cases.",
+            KPI, definition_zh="严重程度达到2级及以上的案件数(含重大事件)。"),
+    Outcome("major_incidents", "count", L, "risk_prevention", "Major incidents (severity 3)",
+            "重大事件", "Cases that reached severity 3, of all cases.", KPI, short="major",
+            definition_zh="严重程度达到3级的案件数。"),
+    Outcome("backlog", "count", L, "risk_prevention", "Open detected cases (backlog)", "积压案件",
+            "Open cases past the latent stage (detected, not yet closed) at the end of the run.",
+            KPI, definition_zh="已发现但尚未办结的案件数。"),
+)
+
+_RESOLUTION = (
+    Outcome("grassroots_resolution_share", "share", H, "conflict_resolution",
+            "Resolved at grid/community/street", "基层化解率",
+            "Resolved cases settled at grid, community or street level divided by all resolved "
+            "cases (矛盾不上交).", KPI,
+            definition_zh="在网格、社区、街道层面化解的案件占已化解案件的比例(矛盾不上交)。"),
+    Outcome("median_hours_to_resolution", "hours", L, "conflict_resolution",
+            "Median time to resolution", "化解时间中位数",
+            "Median hours from detection to resolution over cases resolved to date (open and "
+            "failed cases are not in it).", BOTH,
+            definition_zh="已化解案件从发现到化解用时的中位数(小时);未结和失败案件不计入。"),
+    Outcome("p90_hours_to_resolution", "hours", L, "conflict_resolution",
+            "p90 time to resolution (slowest 10%)", "最慢10%的化解时间",
+            "90th percentile of hours from detection to resolution over resolved cases.", KPI,
+            definition_zh="已化解案件从发现到化解用时的第90百分位数(小时)。"),
+    *(Outcome(f"resolved_by_level.{lv}", "share", N, "conflict_resolution",
+              f"Resolved at: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}化解比例",
+              f"Cases resolved at the {lv} level divided by all resolved cases.", KPI,
+              short=lv) for i, lv in enumerate(LEVELS)),
+)
+
+_INFORMATION = (
+    Outcome("detection_rate", "share", H, "information_processing", "Detection rate", "发现率",
+            "Cases detected (by patrol, screening, video, volunteers or a resident's report) "
+            "divided by all cases that emerged.", KPI,
+            definition_zh="被发现的案件(巡查、排查、视频、志愿者或群众反映)占全部案件的比例。"),
+    Outcome("mean_detection_delay_hours", "hours", L, "information_processing",
+            "Mean time to detection", "发现用时",
+            "Mean hours from emergence to detection over detected cases (undetected ones are "
+            "not in it).", KPI, definition_zh="已发现案件从产生到被发现的平均用时(小时)。"),
+    Outcome("faded_share", "share", N, "information_processing", "Faded away undetected",
+            "未发现即消散比例",
+            "Cases that faded away before anyone detected them divided by all cases.", KPI,
+            definition_zh="未被发现即自行消散的案件占全部案件的比例。"),
+)
+
+_RESOURCES = (
+    Outcome("misrouted_share", "share", L, "resource_integration",
+            "Misrouted (share of detected)", "错派比例",
+            "Detected cases bounced between departments at least once divided by detected cases.",
+            KPI, definition_zh="至少在部门间被退回转派一次的案件占已发现案件的比例。"),
+    Outcome("staff_utilisation", "share", N, "resource_integration",
+            "Staff utilisation (mediators to city)", "人员负荷",
+            "Handler hours spent on cases divided by handler hours available, community "
+            "mediators to city departments, to date.", BOTH,
+            definition_zh="调解员至市级部门处理案件所用工时占可用工时的比例(累计)。"),
+    *(Outcome(f"utilisation_by_level.{lv}", "share", N, "resource_integration",
+              f"Utilisation: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}负荷",
+              f"Handler hours spent on cases at the {lv} level divided by that level's handler "
+              "hours available, to date.", KPI, short=lv) for i, lv in enumerate(LEVELS)),
+    Outcome("staff_cost", "yuan", L, "resource_integration", "Staff cost so far", "累计人员成本",
+            "Staff cost accrued to date (each day 1/365 of the annual cost of the staff on duty).",
+            BOTH, definition_zh="迄今累计的人员成本(每天计入在岗人员年成本的1/365)。"),
+)
+
+_CATEGORY = (
+    Outcome("by_category.*.cases", "count", N, "overall", "{name}: cases", "{name}:案件数",
+            "Cases of this category that emerged so far.", KPI, short="cases"),
+    Outcome("by_category.*.resolved", "count", N, "overall", "{name}: resolved",
+            "{name}:已化解", "Cases of this category resolved so far.", KPI, short="resolved"),
+    Outcome("by_category.*.resolved_share", "share", H, "overall", "{name}: resolved share",
+            "{name}:化解率", "Resolved cases of this category divided by its cases.", KPI,
+            short="resolved %"),
+    Outcome("by_category.*.escalated", "count", L, "risk_prevention", "{name}: escalated",
+            "{name}:升级案件", "Cases of this category that reached severity 2 or more.", KPI,
+            short="escalated"),
+    Outcome("by_category.*.major_incidents", "count", L, "risk_prevention",
+            "{name}: major incidents", "{name}:重大事件",
+            "Cases of this category that reached severity 3.", KPI, short="major"),
+    Outcome("by_category.*.detected", "count", N, "information_processing", "{name}: detected",
+            "{name}:已发现", "Cases of this category detected so far.", KPI, short="detected"),
+    Outcome("by_category.*.mean_hours_to_resolution", "hours", L, "conflict_resolution",
+            "{name}: mean time to resolution", "{name}:平均化解用时",
+            "Mean hours from detection to resolution over this category's resolved cases "
+            "(0 when none is resolved).", KPI, short="mean h"),
+)
+
+_DEPARTMENT = (
+    Outcome("by_department.*.cases", "count", N, "overall", "{name}: detected cases",
+            "{name}:已发现案件", "Detected cases of the categories this department answers for.",
+            KPI, short="cases"),
+    *(Outcome(f"by_department.*.closed_within_{h}h", "share", H, "conflict_resolution",
+              f"{{name}}: resolved within {txt}", f"{{name}}:{zh}内化解",
+              f"Detected cases of this department resolved within {h} hours of detection "
+              "divided by its detected cases.", KPI, short=txt)
+      for h, txt, zh in ((24, "24 h", "24小时"), (168, "7 d", "7天"), (720, "30 d", "30天"))),
+)
+
+_DAILY = (
+    Outcome("day", "day", N, "overall", "Day", "天", "Number of the simulated day the row records, from 0.", TS),
+    Outcome("new_cases", "per_day", N, "overall", "New cases", "新增案件",
+            "Cases that emerged during the day.", TS, short="new (emerged)"),
+    Outcome("detected", "per_day", N, "information_processing", "Detected cases", "新发现案件",
+            "Cases detected during the day.", TS, short="detected"),
+    Outcome("resolved", "per_day", N, "conflict_resolution", "Resolved cases", "新化解案件",
+            "Cases closed as resolved during the day.", TS, short="resolved"),
+    Outcome("escalations", "per_day", L, "risk_prevention", "Escalations", "升级次数",
+            "Severity steps taken by open cases during the day (a case can step more than "
+            "once).", TS, short="severity steps"),
+    Outcome("passed_up", "per_day", L, "conflict_resolution", "Passed up a level", "上交案件",
+            "Waiting cases whose severity outgrew their level and were passed up at the day's "
+            "review.", TS),
+    *(Outcome(f"open_{st}", "count", L, cap, f"Open: {en}", f"未结:{zh}",
+              f"Open cases {what} at the end of the day.", TS, short=en)
+      for st, en, zh, cap, what in (
+          ("latent", "latent (undetected)", "未发现", "information_processing",
+           "not yet detected"),
+          ("reporting", "reporting / in transit", "上报/转送中", "information_processing",
+           "detected and in transit to their next queue"),
+          ("queued", "queued", "排队中", "resource_integration", "waiting for a handler"),
+          ("in_service", "in service", "处理中", "conflict_resolution", "being handled"))),
+    *(Outcome(f"open_severity_{s}", "count", L, "risk_prevention",
+              f"Open: {SEVERITY_NAMES['en'][s].lower()}", f"未结:{SEVERITY_NAMES['zh'][s]}",
+              f"Open cases (latent to in service) of severity {s} at the end of the day.", TS,
+              short=SEVERITY_NAMES["en"][s].lower()) for s in range(4)),
+    Outcome("resolved_total", "count", N, "conflict_resolution", "Cases resolved to date",
+            "累计化解案件", "Cases closed as resolved from day 0 to the end of the day.", TS),
+    *(Outcome(f"resolved_at_{lv}", "count", N, "conflict_resolution",
+              f"Resolved to date: {LEVEL_NAMES['en'][i]}", f"累计{LEVEL_NAMES['zh'][i]}",
+              f"Cases resolved at the {lv} level from day 0 to the end of the day.", TS, short=lv)
+      for i, lv in enumerate(LEVELS)),
+)
+
+_CALIBRATION = (
+    Outcome("arrivals.per_day", "per_day", N, "information_processing",
+            "Reported cases per day", "日均上报案件",
+            "Detected cases per day over the arrival window (the days before the first shock "
+            "that stops all emergence, else the whole run).", CAL),
+    Outcome("weekly_var_mean", "ratio", N, "information_processing",
+            "Weekly variance / mean of reports", "周上报量方差均值比",
+            "Variance over mean of the 7-day counts of detected cases in the arrival window "
+            "(a trailing partial week dropped).", CAL),
+    Outcome("arrivals.month_multiplier.*", "ratio", N, "information_processing",
+            "Reports in month {name} / mean", "{name}月上报量/均值",
+            "Mean detected cases per day in calendar month {name} divided by the arrival "
+            "window's mean.", CAL),
+    Outcome("proactive_share", "share", N, "information_processing", "Found proactively",
+            "主动发现比例",
+            "Detected cases found by patrol, screening or video divided by all detected cases "
+            "(open ones included).", CAL),
+    Outcome("mediation_success", "share", H, "conflict_resolution", "Mediation success",
+            "人民调解成功率",
+            "Closed cases that entered at community mediation and were resolved there divided "
+            "by closed (resolved or failed) cases that entered there.", CAL),
+    *(Outcome(f"resolved_by_tier.{tier}", "share", N, "conflict_resolution",
+              f"Resolved at tier: {tier} ({levels})", f"{zh}化解比例",
+              f"Cases resolved at {levels} divided by all closed resolved cases.", CAL, short=tier)
+      for tier, levels, zh in (("village", "grid or community", "村(社区)级"),
+                               ("township", "street", "乡镇(街道)级"),
+                               ("county", "district or city", "县(区)市级"),
+                               ("court", "court", "法院"))),
+    Outcome("resolved_share_of_reported", "share", H, "conflict_resolution",
+            "Resolved share of reported", "上报案件化解率",
+            "Resolved cases divided by detected cases (a hotline's resolution rate counts the "
+            "requests it received).", CAL),
+)
+
+OUTCOMES: tuple[Outcome, ...] = (*_HEADLINE, *_RISK, *_RESOLUTION, *_INFORMATION, *_RESOURCES,
+                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION)
