@@ -26,6 +26,7 @@ from .engine.city import CityLayout, build_layout
 from .engine.detection import Detection
 from .engine.emergence import Emergence
 from .engine.escalation import Escalation
+from .engine.lapse import Lapse
 from .engine.levels import LEVEL_TABLE, LEVELS, Level
 from .engine.queues import PoolSet, warm_up
 from .engine.residents import Resident, ResidentTable
@@ -38,7 +39,8 @@ from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
 
 MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk")
-TIMESERIES_KEYS = ("day", "new_cases", "detected", "resolved", "escalations", "passed_up", "open_latent",
+TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "lapsed", "escalations", "passed_up",
+                   "transferred", "open_latent",
                    "open_reporting", "open_queued", "open_in_service", "open_severity_0",
                    "open_severity_1", "open_severity_2", "open_severity_3", "resolved_total",
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
@@ -72,18 +74,20 @@ class CityModel(mesa.Model):
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
             layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS)),
-            categories=Categories.from_scenario(d["world"]["categories"], departments),
+            categories=Categories.from_scenario(d["world"]["categories"], departments,
+                                                d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)))
         warm_up()  # start numba's compiler runtime now, not inside the first day's stages
 
         # the parts, each owning its own state, composed (Staffing owns the Mesa staff agents)
         self.router = Router(s.handling, len(departments))
         self.staffing = Staffing(self, s)
-        self.accounts = Accounts(s, self.staffing, case_sink)
+        self.accounts = Accounts(s, self.staffing, d["run"]["warmup_days"], case_sink)
         self.emergence = Emergence(s)
         self.detection = Detection(s, self.router)
         self.escalation = Escalation(s, self.router)
-        self.service = Service(self.router, self.escalation)
+        self.service = Service(self.router, self.escalation, self.accounts)
+        self.lapse = Lapse(self.escalation)
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -102,11 +106,18 @@ class CityModel(mesa.Model):
                         f"Serve the FCFS queues of every {lv.key}-level pool this day; settle services "
                         "that end: resolved, referred up (or to court), or failed at the top.")
               for lv in Level],
-            StageSpec("escalation", self.escalation.end_of_day, ("cases",), ("cases",),
-                      "Integrate the escalation hazard of unserved cases to the end of the day; refer "
-                      "cases that outgrew their level up."),
-            StageSpec("trust", trust_feedback, ("cases", "failures_today", "levers"), ("residents.trust",),
-                      "Trust moves with today's outcomes (own, and neighbours' through the grid)."),
+            StageSpec("lapse", self.lapse, ("cases", "world"), ("cases",),
+                      "Parties of detected, waiting cases give up (serious cases less often): an exit."),
+            StageSpec("escalation", self.escalation.end_of_day, ("cases", "levers"), ("cases",),
+                      "Integrate the escalation hazard of unserved cases to the end of the day; the daily "
+                      "review refers up cases that outgrew their level or waited too long; the district "
+                      "balances its streets' backlogs (三级联动)."),
+            StageSpec("trust", trust_feedback, ("cases", "failures_today", "levers"),
+                      ("residents.trust", "residents.tension"),
+                      "Trust moves with today's outcomes (own, and neighbours' through the grid); "
+                      "unresolved grievances keep their tension."),
+            StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
+                      "Unresolved exits (lapsed, decided against) may come back as new cases later."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),
@@ -194,7 +205,7 @@ class CityModel(mesa.Model):
         for i, lv in enumerate(LEVELS):
             t[f"resolved_at_{lv}"] = int(closed.by_level[i])
         t["mean_trust"] = s.residents.mean_trust()
-        kp = daily_kpis(s, self.accounts, t["mean_trust"], tallies)  # compute_kpis' headline figures only
+        kp = daily_kpis(s, self.accounts, t["mean_trust"])  # compute_kpis' headline figures only
         for key in ("safety_index", "median_hours_to_resolution", "staff_cost", "escalated_share"):
             t[key] = kp[key]
         t["staff_utilisation"] = kp["staff_utilisation"]

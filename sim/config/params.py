@@ -32,6 +32,7 @@ class Field:
     hi: float | None = None
     length: int | None = None  # for "floats": required list length (None = any length >= 1)
     choices: tuple[str, ...] | None = None
+    optional: bool = False  # for "floats": an empty list is allowed (= inherit, see doc)
 
     def allowed(self) -> str:
         """Human-readable description of the allowed values."""
@@ -42,7 +43,7 @@ class Field:
         rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
         if self.kind == "floats":
             n = f"{self.length} numbers" if self.length else "a list of numbers"
-            return f"{n}, each {rng}"
+            return f"{n}, each {rng}" + (" (or [] to inherit)" if self.optional else "")
         return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}"
 
     def check(self, path: str, value: Any) -> Any:
@@ -60,6 +61,8 @@ class Field:
                 raise bad()
             return value
         if self.kind == "floats":
+            if self.optional and isinstance(value, list | tuple) and not value:
+                return []
             if not isinstance(value, list | tuple) or not value:
                 raise bad()
             if self.length is not None and len(value) != self.length:
@@ -102,9 +105,10 @@ def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field: 
     return Field("str", default, doc, choices=choices)
 
 
-def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None) -> Field:  # noqa: N802
-    """A list-of-floats field."""
-    return Field("floats", list(default), doc, lo, hi, length)
+def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None,  # noqa: N802
+       optional: bool = False) -> Field:
+    """A list-of-floats field (``optional``: an empty list means "inherit")."""
+    return Field("floats", list(default), doc, lo, hi, length, optional=optional)
 
 
 SCHEMA: dict[str, Any] = {
@@ -135,7 +139,12 @@ SCHEMA: dict[str, Any] = {
         "video_coverage": F(0.3, 0, 1, "Share of grids under video surveillance (雪亮工程)."),
         "volunteer_participation": F(0.2, 0, 1, "Volunteer patrol participation (群防群治)."),
         "responsibility_clarity": F(0.7, 0, 1, "Clear department responsibility (责任对口); low = misrouting."),
-        "information_disclosure": F(0.5, 0, 1, "Openness about cases and outcomes; raises trust."),
+        "information_disclosure": F(0.5, 0, 1, "Openness about cases and outcomes: amplifies good news "
+                                    "(trust) and damps the escalation pull of open cases nearby (rumour)."),
+        "linkage": F(0.5, 0, 1, "三级联动: share of a district's imbalance of street-level backlogs that the "
+                     "district moves between streets each day."),
+        "prevention_million_yuan": F(0, 0, 1e5, "源头治理: annual spending on prevention at the source, million "
+                                     "yuan; lowers the emergence of preventable categories."),
         "budget_million_yuan": F(0, 0, 1e6, "Annual staff budget cap, million yuan (0 = no cap)."),
     },
     "world": {
@@ -147,6 +156,17 @@ SCHEMA: dict[str, Any] = {
         "overdispersion": F(0, 0, 50, "Variance of a weekly gamma multiplier on emergence (0 = Poisson)."),
         "escalation_hazard_per_hour": F(0.0006, 0, 1, "Base hazard of one severity step while unhandled, per hour."),
         "escalation_growth_per_day": F(0.05, 0, 10, "Hazard grows by this fraction per day already waited."),
+        "escalation_max_multiplier": F(4, 1, 100, "Cap on the waiting factor (1 + growth × days) of the hazard."),
+        "escalation_bounce_weight": F(0.3, 0, 10, "Hazard multiplier per bounce between departments (推诿)."),
+        "escalation_disclosure_damping": F(0.5, 0, 1, "Share of the neighbour term removed at full disclosure."),
+        "lapse_per_day": F(0.01, 0, 1, "Rate at which the parties of a detected, waiting minor case give up, per day."),
+        "lapse_severity_factor": F(0.5, 0, 1, "Lapse and fading rates are multiplied by this per severity level."),
+        "recurrence_share": F(0.3, 0, 1, "Share of unresolved exits (lapsed, decided against) that come back."),
+        "recurrence_days": F(60, 1, 3650, "Mean days before an unresolved grievance comes back as a new case."),
+        "prevention_max_reduction": F(0.3, 0, 1, "Largest share of a preventable category's emergence that "
+                                      "prevention can remove."),
+        "prevention_yuan_per_resident": F(20, 0.01, 1e5, "Prevention spending per resident-year that achieves "
+                                          "63% of the largest reduction (1 − e⁻¹)."),
         "escalation_tension_weight": F(1.0, 0, 10, "Hazard multiplier per unit of resident tension."),
         "escalation_distrust_weight": F(1.0, 0, 10, "Hazard multiplier per unit of distrust (1 - trust)."),
         "escalation_neighbour_weight": F(0.5, 0, 10, "Hazard multiplier per open case per 1,000 neighbours."),
@@ -173,8 +193,15 @@ SCHEMA: dict[str, Any] = {
         "success": FL([0.75, 0.9, 0.85, 0.85, 0.9, 1.0], 0, 1,
                       "Base chance a handling attempt resolves the case, per level.", N_LEVELS),
         "handler_skill_spread": F(0.2, 0, 1, "Spread (CV) of handler speed across staff."),
+        "difficulty_weight": F(1.0, 0, 5, "Logit of success lost per standard deviation of a case's latent "
+                               "difficulty (the same at every level: a case that failed below is harder above)."),
+        "queue_discipline": S("fcfs", "Order of service within a pool: first come first served, or by "
+                              "severity (non-preemptive priority, then arrival).", ("fcfs", "priority")),
+        "review_after_hours": F(168, 1, 100000, "A case waiting this long at a level (staffed or not) is "
+                                "referred up at the platform's daily review."),
         "entry_level_by_severity": FL([1, 2, 3, 4], 0, 5,
-                                      "Level where a reported case of severity 0..3 enters.", 4),
+                                      "Level where a reported case of severity 0..3 enters (categories "
+                                      "may set their own route).", 4),
         "on_the_spot_share": F(0.6, 0, 1, "Share of minor cases found on patrol that are fixed on the spot."),
         "training_success_gain": F(0.08, 0, 1, "Mediation success gained at full training."),
         "integration_success_gain": F(0.05, 0, 1, "Department success gained at full integration."),
@@ -198,6 +225,8 @@ SCHEMA: dict[str, Any] = {
     },
     "run": {
         "days": I(365, 1, 3650, "Simulated days."),
+        "warmup_days": I(0, 0, 3650, "Days at the start excluded from the outcomes (cases that emerged "
+                         "before, and that period's cost and staff time)."),
     },
 }
 
@@ -210,23 +239,33 @@ CATEGORY_SCHEMA: dict[str, Field] = {
     "department": S("general", "Functional department responsible for this category."),
     "patrol_visible": F(1, 0, 1, "How visible this category is to patrols (0 = never seen)."),
     "proactive_only": F(0, 0, 1, "Share of cases only a proactive channel can detect."),
+    "entry_level_by_severity": FL([], 0, 5, "Level where a reported case of severity 0..3 enters "
+                                  "([] = handling.entry_level_by_severity).", 4, optional=True),
+    "escalation_multiplier": F(1, 0, 100, "Escalation hazard multiplier of this category."),
+    "preventable": F(1, 0, 1, "How much of this category prevention at the source can reach."),
 }
 
 DEFAULT_CATEGORIES: dict[str, dict[str, Any]] = {
     # The five major risks (五大风险), rates per 1,000 residents per year.
+    # Routes and hazard multipliers are assumed institutional arrangements, not fitted: political
+    # security goes to public security and cyber to the cyberspace administration, never to
+    # people's mediators; civil disputes and public order start at community mediation.
     "political_security": {"rate_per_1000_per_year": 1.0, "severity_probs": [0.6, 0.3, 0.08, 0.02],
                            "pair_share": 0.1, "collective_share": 0.2, "department": "public_security",
-                           "service_multiplier": 1.5, "patrol_visible": 0.5},
+                           "service_multiplier": 1.5, "patrol_visible": 0.5,
+                           "entry_level_by_severity": [3, 3, 4, 4], "escalation_multiplier": 1.5,
+                           "preventable": 0.5},
     "public_order": {"rate_per_1000_per_year": 18.0, "severity_probs": [0.85, 0.13, 0.02, 0.0],
                      "pair_share": 0.3, "collective_share": 0.03, "department": "urban_management"},
     "major_disputes": {"rate_per_1000_per_year": 12.0, "severity_probs": [0.7, 0.25, 0.05, 0.0],
                        "pair_share": 0.7, "collective_share": 0.1, "department": "justice",
                        "service_multiplier": 1.3},
     "public_safety": {"rate_per_1000_per_year": 8.0, "severity_probs": [0.8, 0.17, 0.03, 0.0],
-                      "pair_share": 0.1, "collective_share": 0.05, "department": "emergency_management"},
+                      "pair_share": 0.1, "collective_share": 0.05, "department": "emergency_management",
+                      "entry_level_by_severity": [2, 2, 3, 4]},
     "cyber": {"rate_per_1000_per_year": 3.0, "severity_probs": [0.85, 0.13, 0.02, 0.0],
               "pair_share": 0.2, "collective_share": 0.05, "department": "cyberspace",
-              "patrol_visible": 0.1},
+              "patrol_visible": 0.1, "entry_level_by_severity": [3, 3, 4, 4], "preventable": 0.5},
 }
 
 SHOCK_SCHEMA: dict[str, Field] = {

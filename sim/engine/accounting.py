@@ -1,9 +1,15 @@
 """Accounting: closing cases out of the table, and the day's costs and staff time.
 
-Closed cases (resolved, faded, failed at the top) are folded into the outcome accumulator and
+Closed cases (resolved, faded, lapsed, decided against) are folded into the outcome totals and
 handed to the case sink, then dropped from the open-case table: memory stays flat however many
-cases a run produces. Cost accrues daily from the staff actually in post (after the budget cap);
-utilisation is work started over staff-hours available, per level.
+cases a run produces. Every exit is counted by stage, so on every day
+``emerged = resolved + faded + lapsed + unresolved + open`` (``Accounts.exits``).
+
+Staff time is booked day by day: a service from ``a`` to ``b`` counts only its hours inside each
+day, so work booked past the end of a run is not counted as done and utilisation cannot exceed 1
+(a handler serves one case at a time). Cost accrues daily from the staff in post (after the
+budget cap) plus video, integration and prevention spending. Cases that emerged during the
+warm-up (``run.warmup_days``), and that period's cost and staff time, are left out of the outcomes.
 """
 
 from __future__ import annotations
@@ -22,40 +28,100 @@ UTILISATION_LEVELS = (Level.COMMUNITY, Level.STREET, Level.DISTRICT, Level.CITY)
 """Levels in the headline utilisation: grid workers mostly patrol, and the court is apart."""
 
 
-class Accounts:
-    """Running totals of a run: outcomes of closed cases, cost to date, busy and available
-    staff-hours per level. Stages ``close`` and ``account``."""
+class BusyLedger:
+    """Handler-hours busy per level and day, from service intervals (difference arrays)."""
 
-    def __init__(self, s: CityState, staffing: Staffing, case_sink: Any = None) -> None:
+    def __init__(self) -> None:
+        self.partial = np.zeros((N_LEVELS, 64))  # hours in the first and last day of a service
+        self.full_diff = np.zeros((N_LEVELS, 65))  # +1 / -1 at the ends of whole busy days
+
+    def _grow(self, day: int) -> None:
+        if day + 2 > self.partial.shape[1]:
+            n = max(day + 2, 2 * self.partial.shape[1])
+            self.partial = np.pad(self.partial, ((0, 0), (0, n - self.partial.shape[1])))
+            self.full_diff = np.pad(self.full_diff, ((0, 0), (0, n + 1 - self.full_diff.shape[1])))
+
+    def book(self, level: int, start: np.ndarray, end: np.ndarray) -> None:
+        """Book services ``[start, end)`` (hours) at ``level``."""
+        if start.size == 0:
+            return
+        da = np.floor(start / 24.0).astype(np.int64)
+        db = np.floor(end / 24.0).astype(np.int64)
+        self._grow(int(db.max()))
+        same = da == db
+        np.add.at(self.partial[level], da[same], (end - start)[same])
+        x = ~same
+        np.add.at(self.partial[level], da[x], ((da + 1) * 24.0 - start)[x])
+        np.add.at(self.partial[level], db[x], (end - db * 24.0)[x])
+        np.add.at(self.full_diff[level], da[x] + 1, 1.0)
+        np.add.at(self.full_diff[level], db[x], -1.0)
+
+    def busy(self, day: int) -> np.ndarray:
+        """Busy handler-hours of ``day`` per level."""
+        self._grow(day)
+        return self.partial[:, day] + 24.0 * self.full_diff[:, : day + 1].sum(axis=1)
+
+
+class Accounts:
+    """Running totals of a run: outcome totals of closed cases, exits by stage, attempts and
+    successes per level, cost to date, busy and available staff-hours per level. Stages
+    ``close`` and ``account``."""
+
+    def __init__(self, s: CityState, staffing: Staffing, warmup_days: int, case_sink: Any = None) -> None:
         self.staffing = staffing
         self.case_sink = case_sink
+        self.warmup_days = int(warmup_days)
+        self.warmup_hours = 24.0 * warmup_days
         self.closed = KpiAccumulator(s.categories.n, len(s.departments))
+        self.exits = np.zeros(len(Stage), np.int64)  # every closed case by exit, warm-up included
+        self.attempts = np.zeros(N_LEVELS, np.int64)  # services completed, per level (after warm-up)
+        self.successes = np.zeros(N_LEVELS, np.int64)
         self.cost_to_date = 0.0
+        self.ledger = BusyLedger()
         self.busy_hours = np.zeros(N_LEVELS)
         self.capacity_hours = np.zeros(N_LEVELS)
 
+    def book_busy(self, level: Level, start: np.ndarray, end: np.ndarray) -> None:
+        """Book the services that started (``start`` to ``end``, hours) at ``level``."""
+        self.ledger.book(int(level), start, end)
+
+    def count_attempts(self, s: CityState, level: Level, rows: np.ndarray, ok: np.ndarray) -> None:
+        """Count completed services at ``level`` and their successes (cases after warm-up)."""
+        keep = s.cases["t_emerge"][rows] >= self.warmup_hours
+        self.attempts[level] += int(np.count_nonzero(keep))
+        self.successes[level] += int(np.count_nonzero(keep & ok))
+
     def close(self, s: CityState) -> None:
-        """Stage ``close``: hand closed cases to the accumulator and the case sink, then drop
-        them. Reads and writes the case table; writes ``today["resolved"]``."""
+        """Stage ``close``: fold closed cases into the totals, hand them to the case sink and drop
+        them. Reads and writes the case table; writes today's exits."""
         tab = s.cases
         stage = tab["stage"]
         closed = np.flatnonzero(stage >= min(CLOSED_STAGES))  # closed stages are the highest codes
-        s.today["resolved"] = int(np.count_nonzero(stage[closed] == Stage.RESOLVED))
+        exits = np.bincount(stage[closed], minlength=len(Stage))
+        s.today["resolved"] = int(exits[Stage.RESOLVED])
+        s.today["lapsed"] = int(exits[Stage.LAPSED])
         if closed.size == 0:
             return
+        self.exits += exits
         records = tab.take(closed)
-        self.closed.add_closed(records, s.categories.department)
+        counted = records["t_emerge"] >= self.warmup_hours
+        self.closed.add({k: v[counted] for k, v in records.items()}, s.categories.department, s.clock.t1)
         if self.case_sink is not None:
             self.case_sink.write(records)
         tab.drop(closed)
 
     def account(self, s: CityState) -> None:
-        """Stage ``account``: the day's staff cost, and busy and available hours per level."""
+        """Stage ``account``: the day's cost, and busy and available hours per level."""
+        day = s.clock.day
+        busy = self.ledger.busy(day)
+        if day < self.warmup_days:
+            return
         self.cost_to_date += self.staffing.annual_cost(dict(self.staffing.current)) / 365.0
-        for lv, pools in enumerate(s.pools):
-            self.busy_hours[lv] += pools.busy_hours
-            self.capacity_hours[lv] += pools.counts.sum() * 24.0
-            pools.busy_hours = 0.0
+        capacity = np.array([p.counts.sum() * 24.0 for p in s.pools])
+        # handlers who left mid-service finish their cases: their hours are not in today's
+        # capacity, so a level's busy time is capped at it (utilisation never exceeds 1)
+        self.busy_hours += np.minimum(busy, capacity)
+        self.capacity_hours += capacity
 
     def utilisation(self, levels: tuple[Level, ...] = UTILISATION_LEVELS) -> float:
         """Share of handler time spent on cases at ``levels`` (default: mediators, street centres,

@@ -19,18 +19,22 @@ INF = np.inf
 
 
 class Stage(IntEnum):
-    """Where a case is at the end of a tick. Every open case is in exactly one stage."""
+    """Where a case is at the end of a tick. Every open case is in exactly one open stage; a case
+    leaves the system only through one of the documented exits (the closed stages)."""
 
     LATENT = 0  # emerged, not yet detected
-    REPORTING = 1  # detected or escalated, in transit to its next queue (latency, bounces)
-    QUEUED = 2  # waiting for a handler
+    REPORTING = 1  # detected or referred, in transit to its next queue (latency, bounces)
+    QUEUED = 2  # waiting for a handler (at a level with no staff it waits for the review)
     IN_SERVICE = 3  # being handled
-    RESOLVED = 4  # closed: resolved (record leaves the table at the end of the tick)
-    FADED = 5  # closed: faded away undetected
-    FAILED = 6  # closed: failed at the last level
+    RESOLVED = 4  # exit: resolved (record leaves the table at the end of the tick)
+    FADED = 5  # exit: an undetected grievance the parties dropped before anyone knew of it
+    UNRESOLVED = 6  # exit: decided against the parties at the top level (court judgment); the
+    #                 grievance stays with its residents and may come back as a new case
+    LAPSED = 7  # exit: the parties gave up waiting for a detected case to be handled
 
 
-CLOSED_STAGES = (Stage.RESOLVED, Stage.FADED, Stage.FAILED)
+OPEN_STAGES = (Stage.LATENT, Stage.REPORTING, Stage.QUEUED, Stage.IN_SERVICE)
+CLOSED_STAGES = (Stage.RESOLVED, Stage.FADED, Stage.UNRESOLVED, Stage.LAPSED)
 
 CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline")
 """Detection channels: the codes of the ``channel`` column."""
@@ -72,6 +76,13 @@ COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
     "hazard": (np.float64, 0.0, ()),  # today's escalation hazard, per hour
     "hazard_acc": (np.float64, 0.0, ()),  # integrated escalation hazard so far
     "acc_from": (np.float64, INF, ()),  # start of exposure not yet integrated (INF = in service)
+    "lapse_left": (np.float64, 0.0, ()),  # unit-exponential budget left on the lapse clock
+    "difficulty": (np.float32, 0.0, ()),  # latent difficulty (standard normal): the same at every level
+    "levels_served": (np.uint8, 0, ()),  # bitmask of levels that handled the case
+    "levels_routed": (np.uint8, 0, ()),  # bitmask of levels the case was sent to
+    "recurrence": (np.int8, 0, ()),  # 0 = a new grievance; k = its k-th return after an unresolved exit
+    "return_u": (np.float32, 1.0, ()),  # uniform deciding whether an unresolved exit comes back
+    "return_wait": (np.float32, 1.0, ()),  # unit exponential: how long until it comes back
     "esc_thresholds": (np.float32, 0.0, (3,)),  # cumulative unit-exponential thresholds
     "service_u": (np.float32, 1.0, (N_LEVELS,)),  # unit exponential work per level
     "outcome_u": (np.float32, 0.0, (N_LEVELS,)),  # uniform deciding success per level
@@ -80,7 +91,8 @@ COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
 
 RECORD_COLUMNS = ("case_id", "category", "grid", "n_involved", "severity0", "severity", "stage",
                   "entry_level", "level", "channel", "visits", "bounces", "t_emerge", "t_detect",
-                  "t_close", "t_severity2", "first_wait", "wait_total", "esc_before_service")
+                  "t_close", "t_severity2", "first_wait", "wait_total", "esc_before_service",
+                  "levels_served", "levels_routed", "recurrence", "resident_a", "resident_b")
 """Columns of a closed-case record (what sinks receive)."""
 
 

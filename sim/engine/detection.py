@@ -57,19 +57,21 @@ class Detection:
         instant = (delay == 0) & (reporting > 0)
         h[:, 4] = 0.0 if delay == 0 else reporting / delay
         h_det = h.sum(axis=1)
-        h_fade = w["self_resolution_per_day"] / 24.0
+        # undetected grievances fade, serious ones less often (the lapse severity factor)
+        h_fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** tab["severity"][idx].astype(
+            np.float64)
 
         t_from = np.maximum(tab["t_emerge"][idx], t0)
         span = t1 - t_from
         left = tab["detect_left"][idx]
         with np.errstate(divide="ignore", invalid="ignore"):
             t_det = np.where(instant, t_from, np.where(h_det > 0, t_from + left / h_det, np.inf))
-            t_fade = t_from + tab["fade_left"][idx] / h_fade if h_fade > 0 else np.full(idx.size, np.inf)
+            t_fade = np.where(h_fade > 0, t_from + tab["fade_left"][idx] / h_fade, np.inf)
         detected = (t_det < t1) & (t_det <= t_fade)
         faded = (t_fade < t1) & ~detected
         quiet = ~(detected | faded)
         tab["detect_left"][idx[quiet]] = left[quiet] - h_det[quiet] * span[quiet]
-        tab["fade_left"][idx[quiet]] = tab["fade_left"][idx[quiet]] - h_fade * span[quiet]
+        tab["fade_left"][idx[quiet]] = tab["fade_left"][idx[quiet]] - h_fade[quiet] * span[quiet]
 
         di = idx[detected]
         hd = h[detected]

@@ -1,11 +1,20 @@
-"""Emergence: new disputes and risks, a Poisson count per grid and category each day.
+"""Emergence: new disputes and risks, a Poisson count per grid and category each day — and the
+return of grievances that left unresolved.
 
 The expected count is residents × the category's rate × season × weekday × a weekly gamma
-multiplier (over-dispersion) × active shocks. Residents are then picked within the grid. Every
-per-case random quantity is drawn here, once, from the stream of the mechanism that uses it
-(detection clocks, escalation thresholds, work, outcomes, routing): under a policy change the
-same case gets the same draws, so differences between runs come from the policy, not from
-reshuffled luck (common random numbers).
+multiplier (over-dispersion) × active shocks × prevention (源头治理: spending per resident ``x``
+removes ``max_reduction × preventable × (1 − exp(−x / scale))`` of a category's emergence).
+Residents are then picked within the grid. Every per-case random quantity is drawn here, once,
+from the stream of the mechanism that uses it (detection, fading and lapse clocks, escalation
+thresholds, work, outcomes and latent difficulty, routing, whether and when it would return):
+under a policy change the same case gets the same draws, so differences between runs come from
+the policy, not from reshuffled luck (common random numbers).
+
+A case that leaves unresolved (lapsed, or decided against its parties) comes back — with its
+draw against ``world.recurrence_share`` — after an exponential wait of mean
+``world.recurrence_days``, as a new case of the same residents and category, at least
+intensified (severity ≥ 1). Returns draw their own clocks from qualified streams, so they do
+not shift the draws of new cases.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ class Emergence:
         self.shock_masks = [s.streams.get(Stream.SHOCK, 0, i).random(n_grids) < shock["share_of_grids"]
                             for i, shock in enumerate(s.world["shocks"])]
         self._week_noise: dict[int, np.ndarray] = {}
+        # grievances due to come back: return time (hours) and what the new case inherits
+        self.pending: dict[str, np.ndarray] = {k: np.zeros(0, dt) for k, dt in _RETURN_FIELDS.items()}
 
     # ----------------------------------------------------------------- rates
     def daily_rates(self, s: CityState) -> np.ndarray:
@@ -40,13 +51,21 @@ class Emergence:
         season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
         weekday = w["weekday_multipliers"][day % 7]
         per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
-        per_cat = per_cat * self._week_multiplier(s)
+        per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
         rate = lay.residents_per_grid[:, None] * per_cat[None, :]
         for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
             if _active(shock, day):
                 cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
                 rate[np.ix_(mask, np.arange(cats.n)[cols])] *= shock["multiplier"]
         return rate
+
+    @staticmethod
+    def prevention_factor(s: CityState) -> np.ndarray:
+        """Share of each category's emergence left after prevention spending (源头治理)."""
+        w, lev = s.world, s.levers
+        per_resident = lev.prevention_million_yuan * 1e6 / max(s.layout.n_residents, 1)
+        reach = 1.0 - np.exp(-per_resident / w["prevention_yuan_per_resident"])
+        return 1.0 - w["prevention_max_reduction"] * s.categories.preventable * reach
 
     def _week_multiplier(self, s: CityState) -> np.ndarray:
         """Gamma noise (mean 1, variance ``overdispersion``) per category, one draw per week."""
@@ -82,6 +101,7 @@ class Emergence:
         n = flat.size
         s.today["new_cases"] = n
         if n == 0:
+            self._add_returns(s)
             return
         n_cat = rate.shape[1]
         grid, cat = flat // n_cat, flat % n_cat
@@ -112,24 +132,81 @@ class Emergence:
         tab["n_involved"][sl] = n_involved
         tab["severity0"][sl] = severity
         tab["severity"][sl] = severity
-        tab["stage"][sl] = Stage.LATENT
         tab["t_emerge"][sl] = t
-        tab["acc_from"][sl] = t
         tab["proactive_only"][sl] = rng.random(n) < cats.proactive_only[cat]
-
-        det = s.streams.get(Stream.DETECTION, day)
-        tab["detect_left"][sl] = det.exponential(1.0, n)
-        tab["fade_left"][sl] = det.exponential(1.0, n)
-        tab["channel_u"][sl] = det.random(n)
-        tab["esc_thresholds"][sl] = np.cumsum(s.streams.get(Stream.ESCALATION, day).exponential(1.0, (n, 3)),
-                                              axis=1)
-        tab["service_u"][sl] = s.streams.get(Stream.SERVICE, day).exponential(1.0, (n, N_LEVELS))
-        tab["outcome_u"][sl] = s.streams.get(Stream.OUTCOME, day).random((n, N_LEVELS))
-        tab["route_u"][sl] = s.streams.get(Stream.ROUTING, day).random((n, N_LEVELS))
-
+        _draw_clocks(s, sl, n, ())
         tension = s.world["tension_per_case"]
         s.residents.add_tension(res_a, tension, t0)
         s.residents.add_tension(res_b[n_involved >= 2], tension, t0)
+        self._add_returns(s)
+
+    # ----------------------------------------------------------------- returning grievances
+    def schedule_returns(self, s: CityState) -> None:
+        """Stage ``returns``: of today's unresolved exits (lapsed, decided against), those whose
+        draw falls under ``world.recurrence_share`` are set to come back as new cases."""
+        tab, w = s.cases, s.world
+        rows = np.flatnonzero((tab["stage"] == Stage.LAPSED) | (tab["stage"] == Stage.UNRESOLVED))
+        rows = rows[tab["return_u"][rows] < w["recurrence_share"]]
+        if rows.size == 0:
+            return
+        new = {"t": tab["t_close"][rows] + tab["return_wait"][rows] * w["recurrence_days"] * 24.0,
+               "severity": np.maximum(tab["severity"][rows], 1),
+               "recurrence": np.minimum(tab["recurrence"][rows].astype(np.int64) + 1, 100)}
+        for k in ("category", "grid", "resident_a", "resident_b", "n_involved"):
+            new[k] = tab[k][rows]
+        self.pending = {k: np.concatenate([self.pending[k], new[k].astype(dt)])
+                        for k, dt in _RETURN_FIELDS.items()}
+
+    def _add_returns(self, s: CityState) -> None:
+        """Grievances whose return falls today become new cases (after today's new cases)."""
+        p = self.pending
+        due = p["t"] < s.clock.t1
+        if not due.any():
+            return
+        order = np.flatnonzero(due)[np.argsort(p["t"][due], kind="stable")]
+        n = order.size
+        tab = s.cases
+        sl = tab.append(n)
+        for k in ("category", "grid", "resident_a", "resident_b", "n_involved", "recurrence"):
+            tab[k][sl] = p[k][order]
+        tab["severity0"][sl] = p["severity"][order]
+        tab["severity"][sl] = p["severity"][order]
+        tab["t_emerge"][sl] = np.maximum(p["t"][order], s.clock.t0)
+        _draw_clocks(s, sl, n, (1,))
+        self.pending = {k: v[~due] for k, v in p.items()}
+        s.today["returned"] = n
+        t0 = s.clock.t0
+        s.residents.add_tension(tab["resident_a"][sl], s.world["tension_per_case"], t0)
+
+
+_RETURN_FIELDS = {"t": np.float64, "category": np.int16, "grid": np.int32, "resident_a": np.int64,
+                  "resident_b": np.int64, "n_involved": np.int32, "severity": np.int8, "recurrence": np.int8}
+
+
+def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -> None:
+    """Draw every per-case random quantity of the new rows ``sl`` from its mechanism's stream
+    (``qualifiers`` separate the streams of returning grievances from those of new cases)."""
+    tab, day = s.cases, s.clock.day
+
+    def rng(stream: Stream) -> np.random.Generator:
+        return s.streams.get(stream, day, *qualifiers)
+
+    tab["stage"][sl] = Stage.LATENT
+    tab["acc_from"][sl] = tab["t_emerge"][sl]
+    det = rng(Stream.DETECTION)
+    tab["detect_left"][sl] = det.exponential(1.0, n)
+    tab["fade_left"][sl] = det.exponential(1.0, n)
+    tab["channel_u"][sl] = det.random(n)
+    tab["lapse_left"][sl] = det.exponential(1.0, n)
+    tab["esc_thresholds"][sl] = np.cumsum(rng(Stream.ESCALATION).exponential(1.0, (n, 3)), axis=1)
+    tab["service_u"][sl] = rng(Stream.SERVICE).exponential(1.0, (n, N_LEVELS))
+    out = rng(Stream.OUTCOME)
+    tab["outcome_u"][sl] = out.random((n, N_LEVELS))
+    tab["difficulty"][sl] = out.standard_normal(n)
+    tab["route_u"][sl] = rng(Stream.ROUTING).random((n, N_LEVELS))
+    back = rng(Stream.RECURRENCE)
+    tab["return_u"][sl] = back.random(n)
+    tab["return_wait"][sl] = back.exponential(1.0, n)
 
 
 def _active(shock: dict[str, Any], day: int) -> bool:

@@ -1,8 +1,14 @@
 """Escalation: a case's severity rising while it waits (minor → intensified → collective → major).
 
 The escalation clock runs from emergence while a case is not being served. Each day every open
-case gets a hazard — base × (1 + growth × days waited) × (1 + tension weight × tension +
-distrust weight × distrust) × (1 + neighbour weight × open cases per 1,000 neighbours) — and the
+case gets a hazard (per hour)::
+
+    base × category multiplier × min(1 + growth × days waited, max multiplier)
+         × (1 + tension weight × tension + distrust weight × (1 − trust))
+         × (1 + bounce weight × bounces between departments)
+         × (1 + neighbour weight × (1 − damping × disclosure) × open cases per 1,000 neighbours)
+
+— bounded, since tension and trust lie in [0, 1] and the waiting factor is capped — and the
 hazard integrated over its exposure is compared with three unit-exponential thresholds drawn at
 emergence; each threshold crossed is one severity step. This is exact for piecewise-constant
 hazards. (Moving a case *up a level* is a referral: :mod:`sim.engine.routing`.)
@@ -53,10 +59,14 @@ class Escalation:
         r, t0 = s.residents, s.clock.t0
         x, tension, trust = _gather_residents(tab["resident_a"], r.tension_t, r.tension, r.trust,
                                               np.float32(t0), np.float32(r.relax_hours))
+        neighbour = w["escalation_neighbour_weight"] * (
+            1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
         _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
                 self.open_nearby_per_1000, float(t0), float(w["escalation_hazard_per_hour"]),
-                float(w["escalation_growth_per_day"]), np.float32(w["escalation_tension_weight"]),
-                float(w["escalation_distrust_weight"]), float(w["escalation_neighbour_weight"]))
+                float(w["escalation_growth_per_day"]), float(w["escalation_max_multiplier"]),
+                np.float32(w["escalation_tension_weight"]), float(w["escalation_distrust_weight"]),
+                float(neighbour), s.categories.escalation_mult, tab["category"], tab["bounces"],
+                float(w["escalation_bounce_weight"]))
 
     def accrue(self, s: CityState, rows: np.ndarray, until: np.ndarray | float) -> None:
         """Integrate today's hazard over each case's exposure up to ``until``; apply the severity
@@ -174,17 +184,22 @@ def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no
 
 
 @njit(cache=True)
-def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, w_tension,
-            w_distrust, w_neighbour):  # pragma: no cover - compiled
-    """base × (1 + growth × days waited) × personal × (1 + w × open cases nearby per 1,000)."""
+def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, max_mult,
+            w_tension, w_distrust, w_neighbour, cat_mult, category, bounces,
+            w_bounce):  # pragma: no cover - compiled
+    """The hazard of the module docstring for every open case."""
     one32 = np.float32(1.0)
     for k in range(out.shape[0]):
         waited_days = t0 - t_emerge[k]
         if not waited_days >= 0.0:
             waited_days = 0.0
         waited_days = waited_days / 24.0
+        waiting = 1.0 + growth * waited_days
+        if waiting > max_mult:
+            waiting = max_mult
         tension_now = tension[k] * decay[k]  # float32
         trust_now = np.float64(trust[k]) + shift[g[k]]
         trust_now = min(max(trust_now, 0.0), 1.0)
         personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
-        out[k] = (base * (1.0 + growth * waited_days)) * personal * (1.0 + w_neighbour * per_1000[g[k]])
+        out[k] = (base * cat_mult[category[k]] * waiting * personal * (1.0 + w_bounce * bounces[k])
+                  * (1.0 + w_neighbour * per_1000[g[k]]))

@@ -1,11 +1,12 @@
-"""Capacity-limited first-come-first-served handling in continuous time.
+"""Capacity-limited handling in continuous time: first come first served, or by priority.
 
 Each handling level has many pools (one per grid, street, district department ...), each with
-``c`` servers. A server is described by the time it next falls free and its speed. The kernel
-feeds the cases of a level, sorted by (pool, arrival time, case id), into the multi-server FCFS
-recursion: the head of a pool's queue takes the earliest-free server at
-``max(arrival, free time)``. Service starts only inside the current tick; the rest of the queue
-waits, in order, for the next tick — so a staffing change made between ticks applies to the
+``c`` servers. A server is described by the time it next falls free and its speed. FCFS: the
+head of a pool's queue (by arrival time, then case id) takes the earliest-free server at
+``max(arrival, free time)``. Priority (non-preemptive): when a server falls free it takes the
+most urgent case that has arrived by then (smallest priority key, then arrival, then case id),
+or, if none has, the next to arrive. Service starts only inside the current tick; the rest of
+the queue waits for the next tick — so a staffing change made between ticks applies to the
 backlog too. Ties are broken by case id, so runs are deterministic.
 """
 
@@ -30,7 +31,6 @@ class PoolSet:
         self.ptr = np.zeros(n_pools + 1, dtype=np.int64)
         self.free = np.zeros(0, dtype=np.float64)
         self.speed = np.zeros(0, dtype=np.float64)
-        self.busy_hours = 0.0  # work started in the current tick (for utilisation)
 
     def set_servers(self, pool_of_agent: np.ndarray, servers: list[int], free_at: list[np.ndarray],
                     speeds: list[np.ndarray]) -> None:
@@ -46,16 +46,20 @@ class PoolSet:
         self.speed = np.concatenate(speeds) if len(servers) else np.zeros(0)
 
     def serve_rows(self, rows: np.ndarray, pool: np.ndarray, arrive: np.ndarray, work: np.ndarray,
-                   case_key: np.ndarray, window_end: float
+                   case_key: np.ndarray, window_end: float, priority: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Run the FCFS recursion for one day over the cases ``rows`` of full columns ``pool``,
-        ``arrive``, ``case_key`` (``work`` is given per row), without gathering them. Returns, for
-        the cases that start, their positions in ``rows`` (ascending), start, end and server."""
-        pos, start, end, server = serve_fcfs_rows(
-            np.asarray(rows, dtype=np.int64), pool, arrive, case_key, np.asarray(work, dtype=np.float64),
-            self.free, self.speed, self.ptr, self.n_pools, float(window_end))
-        self.busy_hours += float(np.sum(end - start))
-        return pos, start, end, server
+        """Serve one day of the cases ``rows`` of full columns ``pool``, ``arrive``, ``case_key``
+        (and ``priority``: smaller first; None = FCFS), ``work`` given per row, without gathering
+        them. Returns, for the cases that start, their positions in ``rows`` (ascending), start,
+        end and server; the servers' free times move on."""
+        rows = np.asarray(rows, dtype=np.int64)
+        work = np.asarray(work, dtype=np.float64)
+        if priority is None:
+            return serve_fcfs_rows(rows, pool, arrive, case_key, work, self.free, self.speed, self.ptr,
+                                   self.n_pools, float(window_end))
+        order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
+        return serve_priority_rows(rows, order, pool, arrive, case_key, priority, work, self.free,
+                                   self.speed, self.ptr, float(window_end))
 
     def can_start(self, window_end: float) -> np.ndarray:
         """Per pool: has a server that falls free before ``window_end`` (so a case that arrived
@@ -194,3 +198,101 @@ def _can_start(free, srv_ptr, n_pools, window_end):  # pragma: no cover - compil
         lo, hi = srv_ptr[p], srv_ptr[p + 1]
         out[p] = hi > lo and _earliest_free(free, lo, hi) < window_end
     return out
+
+
+@njit(cache=True)
+def _before(a, b, prio, arrive, key):  # pragma: no cover - compiled
+    """Case ``a`` is served before case ``b``: (priority, arrival, key) order."""
+    if prio[a] != prio[b]:
+        return prio[a] < prio[b]
+    if arrive[a] != arrive[b]:
+        return arrive[a] < arrive[b]
+    return key[a] < key[b]
+
+
+@njit(cache=True)
+def serve_priority_rows(rows, order, pool, arrive, key, prio, work, free, speed, srv_ptr,
+                        window_end):  # pragma: no cover - compiled
+    """Non-preemptive priority for the cases ``rows`` (``order``: positions in ``rows`` sorted by
+    pool, arrival, key). Per pool, each time a server falls free it takes the best case arrived
+    by then (a heap on priority, arrival, key), or the next arrival if none has. Returns what
+    :func:`serve_fcfs_rows` returns."""
+    n = rows.shape[0]
+    heap = np.empty(n, np.int64)  # case rows
+    pos_of = np.empty(n, np.int64)
+    pos = np.empty(n, np.int64)
+    t_start = np.empty(n, np.float64)
+    t_end = np.empty(n, np.float64)
+    srv = np.empty(n, np.int64)
+    started = 0
+    a = 0
+    while a < n:
+        p = pool[rows[order[a]]]
+        b = a
+        while b < n and pool[rows[order[b]]] == p:
+            b += 1
+        lo = srv_ptr[p]
+        hi = srv_ptr[p + 1]
+        nxt = a  # next case (in arrival order) not yet in the heap
+        m = 0
+        while hi > lo:
+            s = lo
+            f = free[lo]
+            for j in range(lo + 1, hi):
+                if free[j] < f:
+                    f = free[j]
+                    s = j
+            if f >= window_end:
+                break
+            if m == 0 and nxt < b and arrive[rows[order[nxt]]] > f:
+                f = arrive[rows[order[nxt]]]  # idle until the next arrival
+            while nxt < b and arrive[rows[order[nxt]]] <= f:
+                r = order[nxt]
+                i = rows[r]
+                # push, sift up
+                j = m
+                m += 1
+                while j > 0:
+                    par = (j - 1) // 2
+                    if _before(i, heap[par], prio, arrive, key):
+                        heap[j] = heap[par]
+                        pos_of[j] = pos_of[par]
+                        j = par
+                    else:
+                        break
+                heap[j] = i
+                pos_of[j] = r
+                nxt += 1
+            if m == 0 or f >= window_end:
+                break
+            i = heap[0]
+            r = pos_of[0]
+            # pop, sift down
+            m -= 1
+            last, last_r = heap[m], pos_of[m]
+            j = 0
+            while True:
+                c = 2 * j + 1
+                if c >= m:
+                    break
+                if c + 1 < m and _before(heap[c + 1], heap[c], prio, arrive, key):
+                    c += 1
+                if _before(heap[c], last, prio, arrive, key):
+                    heap[j] = heap[c]
+                    pos_of[j] = pos_of[c]
+                    j = c
+                else:
+                    break
+            heap[j] = last
+            pos_of[j] = last_r
+            t0 = f if f > arrive[i] else arrive[i]
+            t1 = t0 + work[r] / speed[s]
+            free[s] = t1
+            pos[started] = r
+            t_start[started] = t0
+            t_end[started] = t1
+            srv[started] = s
+            started += 1
+        a = b
+    out = np.argsort(pos[:started])
+    return pos[:started][out], t_start[:started][out], t_end[:started][out], srv[:started][out]

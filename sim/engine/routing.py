@@ -2,16 +2,22 @@
 
 One router decides, for every move of a case:
 
-* **triage** — a detected case enters at the level set by its severity
-  (``handling.entry_level_by_severity``), unless it is minor and found by a grid worker, who may
-  fix it on the spot;
-* **first staffed level** — a level whose pool has nobody is skipped (the next staffed level
-  up takes the case; the court at most);
+* **triage** — a detected case enters at the level its category's route sets for its severity
+  (``entry_level_by_severity``: political security goes to public security, cyber to the
+  cyberspace administration, civil disputes to community mediation), unless it is minor and
+  found by a grid worker, who may fix it on the spot;
 * **handover delay** — information latency per reporting hop plus the silo penalty across
   platform barriers (平台壁垒), which resource integration (多网合一) removes;
 * **misrouting** — at department levels, unclear responsibility (责任对口) sends a case to a
-  geometric number of wrong departments first, each bounce costing a delay;
-* **referral** — a case that failed, or outgrew its level while waiting, is sent up.
+  geometric number of wrong departments first, each bounce costing a delay (and, in the
+  escalation hazard, the parties' patience);
+* **referral** — a case that failed, or outgrew its level while waiting, is sent up;
+* **review** — at the platform's daily review, a case that has waited ``review_after_hours`` at
+  a level is referred up. A level with no staff is not skipped: its cases wait there for the
+  review (the handover delay of an unstaffed level), with their escalation clock running, so
+  removing staff can never shorten a case's path;
+* **linkage** (三级联动) — the district moves part of the imbalance of street-level backlogs
+  between its streets each day (``levers.linkage``).
 
 Which pool of a level serves a case is set by the level's :class:`~sim.engine.levels.PoolScope`.
 """
@@ -24,56 +30,47 @@ import numpy as np
 from numba import njit
 
 from .cases import HOTLINE, Stage
-from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level
+from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level, PoolScope
 from .state import CityState
 
 _SCOPE = np.array([spec.scope for spec in LEVEL_TABLE], dtype=np.int64)
+STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolScope.STREET)
 
 
 class Router:
-    """Entry levels, pools, handover delays, misrouting and referrals (one object per model)."""
+    """Entry levels, pools, handover delays, misrouting, referrals, review and linkage."""
 
     def __init__(self, handling: dict[str, Any], n_departments: int) -> None:
         self.handling = handling
-        self.entry_by_severity = np.array(handling["entry_level_by_severity"], dtype=np.int64)
         self.n_departments = n_departments
+        self._district_of_street: np.ndarray | None = None
 
-    def entry_level(self, severity: np.ndarray) -> np.ndarray:
-        """Level where a reported case of each severity enters (scenario's triage table)."""
-        return self.entry_by_severity[severity]
+    def entry_level(self, s: CityState, rows: np.ndarray, severity: np.ndarray | None = None) -> np.ndarray:
+        """Level where each case ``rows`` enters at its severity (or ``severity``), by its
+        category's route."""
+        tab = s.cases
+        sev = tab["severity"][rows] if severity is None else severity
+        return s.categories.entry_level[tab["category"][rows], sev]
 
     # ----------------------------------------------------------------- pools
-    def _args(self, s: CityState, level: np.ndarray | int, rows: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def pool_index(self, s: CityState, level: np.ndarray | int, rows: np.ndarray) -> np.ndarray:
+        """Pool of each case ``rows`` at ``level`` (its grid, street, district department ...)."""
         g = s.cases["grid"][rows]
         dept = s.department_of_cases(rows)
         level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), g.shape))
-        return level, g, dept
-
-    def pool_index(self, s: CityState, level: np.ndarray | int, rows: np.ndarray) -> np.ndarray:
-        """Pool of each case ``rows`` at ``level`` (its grid, street, district department ...)."""
-        level, g, dept = self._args(s, level, rows)
         lay = s.layout
         return _pool_index(level, g, dept, _SCOPE, lay.street_of, lay.district_of, self.n_departments)
-
-    def first_staffed(self, s: CityState, level: np.ndarray | int, rows: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """For cases ``rows`` bound for ``level``: the first level at or above it whose pool has
-        staff (the court at most), and that pool."""
-        level, g, dept = self._args(s, level, rows)
-        lay = s.layout
-        return _first_staffed(level, g, dept, _SCOPE, lay.street_of, lay.district_of, self.n_departments,
-                              _counts(s), int(TOP))
 
     def pool_counts(self, s: CityState, level: np.ndarray | int, pool: np.ndarray) -> np.ndarray:
         """Servers in each (level, pool)."""
         level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), np.shape(pool)))
-        return _pool_counts(level, np.asarray(pool, dtype=np.int64), _counts(s))
+        counts = tuple(np.asarray(p.counts, dtype=np.int64) for p in s.pools)
+        return _pool_counts(level, np.asarray(pool, dtype=np.int64), counts)
 
     # ----------------------------------------------------------------- moves
     def triage(self, s: CityState, rows: np.ndarray) -> None:
         """Detected cases: minor ones found by a grid worker are fixed on the spot; the rest are
-        reported to the platform (latency per hop, silo penalty) and routed by severity."""
+        reported to the platform (latency per hop, silo penalty) and routed by their route."""
         if rows.size == 0:
             return
         tab = s.cases
@@ -86,18 +83,19 @@ class Router:
         tab["entry_level"][si] = Level.GRID
         tab["pool"][si] = tab["grid"][si]
         tab["t_arrive"][si] = tab["t_detect"][si]
+        tab["levels_routed"][si] |= np.uint8(1 << Level.GRID)
         rest = rows[~spot]
-        self.route(s, rest, self.entry_level(tab["severity"][rest]), tab["t_detect"][rest],
-                   self.handling["hops_to_platform"])
+        self.route(s, rest, self.entry_level(s, rest), tab["t_detect"][rest], self.handling["hops_to_platform"])
         tab["entry_level"][rest] = tab["level"][rest]
 
     def route(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, hops: int) -> None:
-        """Send cases ``rows`` to ``level`` (or the first staffed level above it), arriving after
-        the handover delay and any bounces between departments."""
+        """Send cases ``rows`` to ``level``, arriving after the handover delay and any bounces
+        between departments. Staffed or not: an unstaffed level's queue waits for the review."""
         if rows.size == 0:
             return
         tab, lev, h = s.cases, s.levers, self.handling
-        level, pool = self.first_staffed(s, level, rows)
+        level = np.asarray(level, dtype=np.int64)
+        pool = self.pool_index(s, level, rows)
         delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
         p_mis = h["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
         bounces = np.zeros(rows.size, dtype=np.int64)
@@ -107,25 +105,26 @@ class Router:
             # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right one
             bounces = np.where(dept, np.floor(np.log(u) / np.log(p_mis)), 0).astype(np.int64)
         t_arrive = t_ready + delay + bounces * (h["bounce_hours"] + lev.latency_hours_per_hop)
+        self._place(s, rows, level, pool, t_arrive)
+        tab["bounces"][rows] += bounces
+
+    def _place(self, s: CityState, rows: np.ndarray, level: np.ndarray, pool: np.ndarray,
+               t_arrive: np.ndarray) -> None:
+        tab = s.cases
         tab["level"][rows] = level
         tab["pool"][rows] = pool
         tab["t_arrive"][rows] = t_arrive
         tab["t_start"][rows] = np.inf
         tab["t_end"][rows] = np.inf
-        tab["bounces"][rows] += bounces
         tab["stage"][rows] = Stage.REPORTING
-        # nowhere left to go (no court staff): the case closes unresolved rather than wait forever
-        stuck = self.pool_counts(s, level, pool) == 0
-        if stuck.any():
-            tab["stage"][rows[stuck]] = Stage.FAILED
-            tab["t_close"][rows[stuck]] = t_ready[stuck]
+        tab["levels_routed"][rows] |= (1 << level).astype(np.uint8)
 
     def refer_failed(self, s: CityState, rows: np.ndarray, level: Level, rest_u: np.ndarray) -> None:
         """Cases that failed at ``level`` (below the top) go one level up, or to the entry level of
         their severity if that is higher; a share of district failures goes to court instead
         (``rest_u``: the outcome uniform's unused part, itself uniform)."""
         tab = s.cases
-        nxt = np.maximum(level + 1, self.entry_level(tab["severity"][rows]))
+        nxt = np.maximum(level + 1, self.entry_level(s, rows))
         if level == Level.DISTRICT:
             nxt = np.where(rest_u < self.handling["court_share_on_failure"], TOP, nxt)
         nxt = np.minimum(nxt, TOP)
@@ -138,17 +137,97 @@ class Router:
         severity — e.g. a collective incident queued for a community mediator — are passed up at
         the platform's end-of-day review; their waiting clock keeps running."""
         tab = s.cases
-        waiting = _outgrown(rows, tab["stage"], tab["level"], tab["severity"], self.entry_by_severity)
-        target = self.entry_level(tab["severity"][waiting])
+        waiting = _outgrown(rows, tab["stage"], tab["level"], tab["severity"], tab["category"],
+                            s.categories.entry_level)
+        target = self.entry_level(s, waiting)
         up = target > tab["level"][waiting]
         if up.any():
             self.route(s, waiting[up], target[up], np.full(int(up.sum()), s.clock.t1),
                        self.handling["hops_per_escalation"])
-            s.today["passed_up"] = int(up.sum())
+            s.today["passed_up"] += int(up.sum())
+
+    def review(self, s: CityState) -> None:
+        """The platform's daily review: cases that have waited ``review_after_hours`` at a level
+        below the top (staffed or not) are referred one level up (or to their route's level for
+        their severity, if higher)."""
+        tab, t1 = s.cases, s.clock.t1
+        rows = np.flatnonzero((tab["stage"] == Stage.QUEUED) & (tab["level"] < TOP)
+                              & (t1 - tab["t_arrive"] >= self.handling["review_after_hours"]))
+        if rows.size == 0:
+            return
+        nxt = np.minimum(np.maximum(tab["level"][rows].astype(np.int64) + 1, self.entry_level(s, rows)), TOP)
+        self.route(s, rows, nxt, np.full(rows.size, t1), self.handling["hops_per_escalation"])
+        s.today["passed_up"] += int(rows.size)
+
+    def balance(self, s: CityState) -> None:
+        """三级联动: at each street-scoped level, the district moves a share ``levers.linkage`` of
+        each street's excess backlog (beyond its share of the district's, by staff) to the
+        district's streets with a deficit; the newest arrivals move, after one reporting hop."""
+        share = s.levers.linkage
+        if share <= 0:
+            return
+        tab, t1 = s.cases, s.clock.t1
+        for level in STREET_SCOPED:
+            rows = np.flatnonzero((tab["stage"] == Stage.QUEUED) & (tab["level"] == level))
+            if rows.size == 0:
+                continue
+            moved, dest = _balance_moves(rows, tab["pool"], tab["t_arrive"], tab["case_id"],
+                                         s.pools[level].counts, self._street_districts(s), share)
+            if moved.size:
+                t_arrive = np.full(moved.size, t1 + s.levers.latency_hours_per_hop)
+                self._place(s, moved, np.full(moved.size, int(level)), dest, t_arrive)
+                s.today["transferred"] += int(moved.size)
+
+    def _street_districts(self, s: CityState) -> np.ndarray:
+        if self._district_of_street is None:
+            lay = s.layout
+            out = np.zeros(lay.n_streets, dtype=np.int64)
+            out[lay.street_of] = lay.district_of
+            self._district_of_street = out
+        return self._district_of_street
 
 
-def _counts(s: CityState) -> tuple[np.ndarray, ...]:
-    return tuple(np.asarray(p.counts, dtype=np.int64) for p in s.pools)
+def _balance_moves(rows: np.ndarray, pool_col: np.ndarray, t_arrive: np.ndarray, case_id: np.ndarray,
+                   counts: np.ndarray, district_of_pool: np.ndarray, share: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to move between the pools of one street-scoped level, and their destination pools.
+
+    Per district: pool p's fair queue is its staff's share of the district's queue; a share of
+    each excess (rounded down) moves, newest arrivals first, to pools short of their fair queue,
+    largest shortfall first and in turns, up to the (rounded-up) shortfall. Pools without staff
+    are never destinations."""
+    n_pools = counts.size
+    pool = pool_col[rows].astype(np.int64)
+    q = np.bincount(pool, minlength=n_pools).astype(np.float64)
+    n_d = int(district_of_pool.max()) + 1
+    q_d = np.bincount(district_of_pool, weights=q, minlength=n_d)
+    c_d = np.bincount(district_of_pool, weights=counts, minlength=n_d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fair = np.where(c_d[district_of_pool] > 0, counts * q_d[district_of_pool] / c_d[district_of_pool], q)
+    n_move = np.floor(share * np.maximum(q - fair, 0.0)).astype(np.int64)
+    n_slot = np.where(counts > 0, np.ceil(share * np.maximum(fair - q, 0.0)), 0).astype(np.int64)
+    if n_move.sum() == 0 or n_slot.sum() == 0:
+        return rows[:0], rows[:0]
+    # sources: the newest n_move[p] cases of each pool p
+    order = np.lexsort((-case_id[rows], -t_arrive[rows], pool))
+    sp = pool[order]
+    rank = np.arange(sp.size) - np.searchsorted(sp, sp, side="left")
+    src = order[rank < n_move[sp]]
+    src_d = district_of_pool[pool[src]]
+    # destination slots: pool d repeated n_slot[d] times; in turns across a district's pools
+    slot_pool = np.repeat(np.arange(n_pools), n_slot)
+    slot_turn = np.arange(slot_pool.size) - np.searchsorted(slot_pool, slot_pool, side="left")
+    slot_d = district_of_pool[slot_pool]
+    slots = np.lexsort((-(fair - q)[slot_pool], slot_turn, slot_d))
+    slot_pool, slot_d = slot_pool[slots], slot_d[slots]
+    # the k-th source of a district takes the district's k-th slot, if there is one
+    s_order = np.argsort(src_d, kind="stable")
+    src, src_d = src[s_order], src_d[s_order]
+    k = np.arange(src.size) - np.searchsorted(src_d, src_d, side="left")
+    first_slot = np.searchsorted(slot_d, src_d, side="left")
+    n_slots_d = np.searchsorted(slot_d, src_d, side="right") - first_slot
+    ok = k < n_slots_d
+    return rows[src[ok]], slot_pool[first_slot[ok] + k[ok]]
 
 
 # ----------------------------------------------------------------- compiled kernels
@@ -177,25 +256,6 @@ def _pool_index(level, g, dept, scope, street_of, district_of, n_dept):  # pragm
 
 
 @njit(cache=True)
-def _first_staffed(level, g, dept, scope, street_of, district_of, n_dept, counts,
-                   top):  # pragma: no cover - compiled
-    """Per case: the first level from ``level`` up (at most ``top``) whose pool has staff, and
-    that pool."""
-    n = level.shape[0]
-    out_level = np.empty(n, np.int64)
-    out_pool = np.empty(n, np.int64)
-    for k in range(n):
-        lv = level[k]
-        p = _pool_of(scope[lv], g[k], dept[k], street_of, district_of, n_dept)
-        while lv < top and counts[lv][p] == 0:
-            lv += 1
-            p = _pool_of(scope[lv], g[k], dept[k], street_of, district_of, n_dept)
-        out_level[k] = lv
-        out_pool[k] = p
-    return out_level, out_pool
-
-
-@njit(cache=True)
 def _pool_counts(level, pool, counts):  # pragma: no cover - compiled
     """``counts[level[k]][pool[k]]`` for every k (``counts``: one array per level)."""
     out = np.empty(level.shape[0], np.int64)
@@ -208,13 +268,14 @@ def _pool_counts(level, pool, counts):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _outgrown(rows, stage, level, severity, entry):  # pragma: no cover - compiled
-    """Of ``rows``, those waiting (not latent, level >= 0) below their severity's entry level."""
+def _outgrown(rows, stage, level, severity, category, entry):  # pragma: no cover - compiled
+    """Of ``rows``, those waiting (reporting or queued) below their route's level for their
+    severity (``entry[category, severity]``)."""
     out = np.empty(rows.shape[0], np.int64)
     k = 0
     for r in range(rows.shape[0]):
         i = rows[r]
-        if stage[i] != 0 and level[i] >= 0 and entry[severity[i]] > level[i]:
+        if (stage[i] == 1 or stage[i] == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
             out[k] = i
             k += 1
     return out[:k]

@@ -1,11 +1,16 @@
-"""Service: capacity-limited first-come-first-served handling in continuous time, and outcomes.
+"""Service: capacity-limited handling in continuous time, and outcomes.
 
 Levels are served bottom-up within a day, so a case that fails at one level and reaches the next
-before the day ends is handled there the same day. Work per case = a unit exponential drawn at
-emergence × the level's mean hours × the category's multiplier × (1 + factor × severity),
-spread over the handlers' working hours. Success is a draw against the level's chance (raised by
-mediator training at mediation levels and by integration at department levels, lowered by
-severity); a failure is referred up by the router, or leaves the system at the top level.
+before the day ends is handled there the same day. Within a pool, service is first come first
+served, or by severity (non-preemptive priority, ``handling.queue_discipline``). Work per case =
+a unit exponential drawn at emergence × the level's mean hours × the category's multiplier ×
+(1 + factor × severity), spread over the handlers' working hours.
+
+Success: the level's chance (raised by mediator training at mediation levels and by integration
+at department levels, lowered by severity) shifted on the logit scale by the case's latent
+difficulty, which is the same at every level — so a case that failed below is harder above. A
+failure is referred up by the router; at the top level it leaves the system as decided against
+the parties (``Stage.UNRESOLVED``): the grievance stays with its residents.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .accounting import Accounts
 from .cases import Stage
 from .escalation import Escalation
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
 from .state import CityState
+
+_P_EPS = 1e-9  # keeps the logit of a certain success finite
 
 
 def work_hours(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
@@ -39,7 +47,12 @@ def success_probability(s: CityState, rows: np.ndarray, level: Level) -> np.ndar
     if level in DEPARTMENT_LEVELS:  # joint handling across departments
         p += h["integration_success_gain"] * lev.resource_integration
     p -= h["severity_success_penalty"] * s.cases["severity"][rows]
-    return np.clip(p, 0.0, 1.0)
+    p = np.clip(p, _P_EPS, 1.0 - _P_EPS)
+    weight = h["difficulty_weight"]
+    if weight == 0:
+        return p
+    logit = np.log(p / (1.0 - p)) - weight * s.cases["difficulty"][rows].astype(np.float64)
+    return 1.0 / (1.0 + np.exp(-logit))
 
 
 class Service:
@@ -47,9 +60,10 @@ class Service:
     services that end today. Reads cases, pools, levers, handling, clock; writes cases (stage,
     times, server), pools (free times, busy hours) and ``failures_today``."""
 
-    def __init__(self, router: Router, escalation: Escalation) -> None:
+    def __init__(self, router: Router, escalation: Escalation, accounts: Accounts) -> None:
         self.router = router
         self.escalation = escalation
+        self.accounts = accounts
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -62,8 +76,13 @@ class Service:
         waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
                                     float(t1), tab["pool"], pools.can_start(t1))
         if waiting.size:
+            # priority: higher severity first (non-preemptive), then arrival, then case id
+            priority = (-tab["severity"].astype(np.int64) if s.handling["queue_discipline"] == "priority"
+                        else None)
             pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
-                                                     work_hours(s, waiting, level), tab["case_id"], t1)
+                                                     work_hours(s, waiting, level), tab["case_id"], t1,
+                                                     priority)
+            self.accounts.book_busy(level, sst, end)
             si = waiting[pos]
             self.escalation.accrue(s, si, sst)  # the clock stops when service starts
             tab["acc_from"][si] = np.inf
@@ -77,6 +96,7 @@ class Service:
             tab["t_end"][si] = end
             tab["server"][si] = server
             tab["stage"][si] = Stage.IN_SERVICE
+            tab["levels_served"][si] |= np.uint8(1 << level)
             ends = si[end < t1]  # started and finished today (rows disjoint from ``done``)
             if ends.size:
                 done = np.sort(np.concatenate([done, ends]))
@@ -91,6 +111,7 @@ class Service:
         p = success_probability(s, done, level)
         u = tab["outcome_u"][done, level]
         ok = u < p
+        self.accounts.count_attempts(s, level, done, ok)
         ri = done[ok]
         tab["stage"][ri] = Stage.RESOLVED
         tab["t_close"][ri] = tab["t_end"][ri]
@@ -98,8 +119,8 @@ class Service:
         if fi.size == 0:
             return
         s.failures_today.append(fi.copy())
-        if level == TOP:
-            tab["stage"][fi] = Stage.FAILED
+        if level == TOP:  # decided against the parties: an explicit exit, the grievance remains
+            tab["stage"][fi] = Stage.UNRESOLVED
             tab["t_close"][fi] = tab["t_end"][fi]
             return
         # the rest of the outcome uniform above p is itself uniform; it decides court vs up

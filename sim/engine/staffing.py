@@ -40,12 +40,13 @@ class Staffing:
         return want
 
     def annual_cost(self, per_pool: dict[Level, int]) -> float:
-        """Yuan per year for the given staff per pool, plus video and integration."""
+        """Yuan per year for the given staff per pool, plus video, integration and prevention."""
         s = self.state
         c, lay, lev = s.costs, s.layout, s.levers
         cost = sum(per_pool[lv] * s.pools[lv].n_pools * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
         return float(cost + lay.n_grids * (lev.video_coverage * c["video_per_grid"]
-                                           + lev.resource_integration * c["integration_per_grid"]))
+                                           + lev.resource_integration * c["integration_per_grid"])
+                     + lev.prevention_million_yuan * 1e6)
 
     def pool_load(self, level: Level) -> np.ndarray:
         """Open cases queued at or held by each pool of ``level``, per server."""

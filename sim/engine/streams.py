@@ -36,6 +36,7 @@ class Stream(StrEnum):
     OUTCOME = "outcome"  # success per level
     ROUTING = "routing"  # on-the-spot fixes, misrouting, court choice per level
     STAFF = "staff"  # speeds of new handlers (qualified by level and day)
+    RECURRENCE = "recurrence"  # whether and when an unresolved grievance comes back
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:

@@ -2,8 +2,10 @@
 
 Trust rises with fast, fair resolution and falls with delay and failure — for the residents
 involved, and more weakly for their grid through a neighbour shift that fades over about
-:data:`TRUST_SHIFT_RELAX_DAYS`; information disclosure amplifies the good news. Trust in turn
-drives reporting (detection) and the escalation hazard.
+:data:`TRUST_SHIFT_RELAX_DAYS`; information disclosure amplifies the good news. A case that left
+unresolved (lapsed, or decided against its parties) counts as a failure, and its residents keep
+the grievance: their tension rises again. Trust in turn drives reporting (detection) and the
+escalation hazard.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ def trust_feedback(s: CityState) -> None:
     tab, w, lev, res = s.cases, s.world, s.levers, s.residents
     rate, nb = w["trust_sensitivity"], w["trust_neighbour_weight"]
     res.trust_shift *= np.exp(-1.0 / TRUST_SHIFT_RELAX_DAYS)
-    closed = np.flatnonzero((tab["stage"] == Stage.RESOLVED) | (tab["stage"] == Stage.FAILED))
+    stage = tab["stage"]
+    unresolved = (stage == Stage.UNRESOLVED) | (stage == Stage.LAPSED)
+    closed = np.flatnonzero((stage == Stage.RESOLVED) | unresolved)
     if closed.size:
         hours = tab["t_close"][closed] - tab["t_detect"][closed]
         fair = w["trust_fair_hours"]
         sat = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
-        sat = np.where(tab["stage"][closed] == Stage.FAILED, 0.0, sat)
+        sat = np.where(unresolved[closed], 0.0, sat)
         sat = np.where(tab["severity"][closed] >= 2, sat * 0.5, sat)
         _move(s, closed, sat, rate)
         news = sat - 0.5
@@ -36,10 +40,15 @@ def trust_feedback(s: CityState) -> None:
         np.add.at(res.trust_shift, tab["grid"][closed], nb * news * weight)
     if s.failures_today:
         failed = np.concatenate(s.failures_today)
-        failed = failed[tab["stage"][failed] != Stage.FAILED]  # already counted above
+        failed = failed[tab["stage"][failed] != Stage.UNRESOLVED]  # already counted above
         _move(s, failed, np.zeros(failed.size), 0.5 * rate)
         np.add.at(res.trust_shift, tab["grid"][failed], -0.5 * nb)
     np.clip(res.trust_shift, -0.5, 0.5, out=res.trust_shift)
+    kept = np.flatnonzero(unresolved)  # the grievance stays with its residents
+    if kept.size:
+        b = tab["resident_b"][kept]
+        res.add_tension(np.concatenate([tab["resident_a"][kept], b[b >= 0]]), w["tension_per_case"],
+                        s.clock.t1)
 
 
 def _move(s: CityState, rows: np.ndarray, target: np.ndarray, rate: float) -> None:
