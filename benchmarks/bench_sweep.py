@@ -52,8 +52,8 @@ def _warm(module: str) -> str:
 
 def measure(spec_path: Path, workers: int, root: Path) -> dict[str, float]:
     """Throughput of one sweep on a warmed-up LocalCluster of ``workers`` workers."""
+    from sim.executors import DaskExecutor
     from sim.sweep import load_spec, run_sweep
-    from sim.sweep.executors import DaskExecutor
 
     spec = load_spec(spec_path)
     t0 = time.perf_counter()

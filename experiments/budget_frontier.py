@@ -14,15 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+import _common as common  # first: puts this checkout's sim ahead of an installed one
 import numpy as np
 import pandas as pd
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from sim.sweep import load_results, load_spec, run_sweep, summarize  # noqa: E402
 
 NAME = "budget_frontier"
 Y, C = "escalated_share", "staff_cost"
@@ -30,13 +25,6 @@ SHORT = {"levers.grid_workers_per_grid": "grid workers/grid",
          "levers.mediators_per_street": "mediators/street",
          "levers.centre_staff_per_street": "centre staff/street",
          "levers.department_staff": "department staff"}
-
-
-def ensure(store: Path, workers: int | None, run: bool) -> None:
-    """Run (or finish) the sweep into ``store`` unless told not to."""
-    if run:
-        run_sweep(load_spec(HERE / f"{NAME}.toml"), store, executor="local", workers=workers,
-                  resume=(store / "manifest.json").exists())
 
 
 def frontier(cost: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -66,20 +54,13 @@ def _ci(v: pd.Series) -> str:
     return f"{100 * v.mean():.2f}% [{100 * (v.mean() - half):.2f}, {100 * (v.mean() + half):.2f}]"
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--store", type=Path, default=HERE.parent / "runs" / NAME)
-    ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--no-run", action="store_true", help="only redraw from the store")
+def _options(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--confirm", type=int, default=6, help="fresh replications (0 = skip)")
-    ap.add_argument("--out", type=Path, default=HERE / "figures" / f"{NAME}.png")
-    args = ap.parse_args(argv)
-    ensure(args.store, args.workers, not args.no_run)
-    res = load_results(args.store)
-    if res.runs.empty:
-        print(f"{args.store}: no finished runs", file=sys.stderr)
-        return 1
-    s = summarize(res.runs, res.params, [Y, C, "collective_incidents"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, res, s = common.start(NAME, __doc__, argv, [Y, C, "collective_incidents"], _options,
+                                header=False)
     w = s.pivot_table(index=["point_id", *res.params], columns="kpi", values="mean").reset_index()
     cost, y = w[C].to_numpy() / 1e6, w[Y].to_numpy()
     front = frontier(cost, y)
@@ -117,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         mix = ", ".join(f"{SHORT.get(k, k)} {w.loc[i, k]:g}" for k in res.params)
         print(f"    {cost[i]:6.2f}  {100 * y[i]:5.2f}%  {mix}")
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = common.pyplot()
 
     fig, ax = plt.subplots(figsize=(8.5, 4.6))
     sc = ax.scatter(cost, 100 * y, c=w["levers.grid_workers_per_grid"], cmap="viridis", s=22,
@@ -143,11 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                  fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(args.out, dpi=130)
-    print(f"figure: {args.out}")
-    return 0
+    return common.save(fig, args.out)
 
 
 if __name__ == "__main__":

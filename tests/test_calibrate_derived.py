@@ -1,4 +1,4 @@
-"""sim.run + derived statistics, list-element keys, and the generated Boston scenario files."""
+"""sim.run's optional statistics, list-element keys, and the generated Boston scenario files."""
 
 from __future__ import annotations
 
@@ -11,47 +11,48 @@ import pytest
 import sim
 from sim.calibrate import boston as b
 from sim.calibrate import boston_scenario as bs
-from sim.calibrate import derived
+from sim.runner import build_scenario, split_params
+from sim.stats import STATS, arrival_stats, arrival_window
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_split_and_build_list_elements() -> None:
-    plain, elems = derived.split_params({"handling.success[3]": 0.5, "world.overdispersion": 1.0})
+    plain, elems = split_params({"handling.success[3]": 0.5, "world.overdispersion": 1.0})
     assert plain == {"world.overdispersion": 1.0} and elems == {"handling.success": {3: 0.5}}
-    scn = derived.build_scenario("town", {"handling.success[3]": 0.5, "handling.mean_hours[0]": 2})
+    scn = build_scenario("town", {"handling.success[3]": 0.5, "handling.mean_hours[0]": 2})
     assert scn.get("handling.success")[3] == 0.5
     assert scn.get("handling.mean_hours")[0] == 2.0
     base = sim.load_scenario("town")
     assert scn.get("handling.success")[:3] == base.get("handling.success")[:3]
     with pytest.raises(sim.ScenarioError, match=r"handling\.success\[3\] = 2(\.0)?: must be"):
-        derived.build_scenario("town", {"handling.success[3]": 2})
+        build_scenario("town", {"handling.success[3]": 2})
     with pytest.raises(sim.ScenarioError, match="index out of range"):
-        derived.build_scenario("town", {"world.weekday_multipliers[9]": 1.0})
+        build_scenario("town", {"world.weekday_multipliers[9]": 1.0})
 
 
 def test_arrival_stats() -> None:
     daily = np.array([10.0] * 14 + [30.0] * 7 + [5.0] * 3)  # 3 full weeks + 3 days
-    s = derived.arrival_stats(daily, start_day_of_year=0)
+    s = arrival_stats(daily, start_day_of_year=0)
     weeks = np.array([70.0, 70.0, 210.0])
     assert s["weekly_var_mean"] == pytest.approx(weeks.var(ddof=1) / weeks.mean())
     assert s["arrivals.per_day"] == pytest.approx(daily.mean())
     assert set(s) == {"arrivals.per_day", "weekly_var_mean", "arrivals.month_multiplier.1"}
-    s = derived.arrival_stats(np.ones(62), start_day_of_year=181)  # 1 July .. 31 August
+    s = arrival_stats(np.ones(62), start_day_of_year=181)  # 1 July .. 31 August
     assert s["arrivals.month_multiplier.7"] == 1 and s["arrivals.month_multiplier.8"] == 1
 
 
 def test_arrival_window_from_stop_shock() -> None:
     data = sim.load_scenario("boston").data
-    assert derived.arrival_window(data, 211) == 181
-    assert derived.arrival_window(sim.load_scenario("town").data, 50) == 50
+    assert arrival_window(data, 211) == 181
+    assert arrival_window(sim.load_scenario("town").data, 50) == 50
 
 
-def test_run_adds_derived_keys_to_sim_run() -> None:
+def test_run_adds_stats_to_the_kpis() -> None:
     params = {"city.residents": 20_000}
-    out = derived.run("town", params, seed=3, days=21)
+    out = sim.run("town", params, seed=3, days=21, stats=tuple(STATS))
     core = sim.run("town", params, seed=3, days=21)
-    assert {k: out[k] for k in core} == core  # same model, same KPIs as sim.run
+    assert {k: out[k] for k in core} == core  # same model, same KPIs without the stats
     for key in ("weekly_var_mean", "proactive_share", "mediation_success", "arrivals.per_day",
                 "resolved_share_of_reported",
                 "resolved_by_tier.village", "resolved_by_tier.court"):
@@ -59,6 +60,11 @@ def test_run_adds_derived_keys_to_sim_run() -> None:
     assert 0 <= out["proactive_share"] <= 1
     tiers = sum(out[f"resolved_by_tier.{t}"] for t in ("village", "township", "county", "court"))
     assert tiers == pytest.approx(1.0)
+    only = sim.run("town", params, seed=3, days=21, stats=("arrivals",))
+    assert set(only) - set(core) == {k for k in out if k.startswith("arrivals.")} | {
+        "weekly_var_mean"}
+    with pytest.raises(ValueError, match="unknown statistic 'nope'"):
+        sim.run("town", params, seed=3, days=1, stats=("nope",))
 
 
 def test_boston_scenario_loads_with_data_volumes() -> None:

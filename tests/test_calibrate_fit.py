@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from sim.calibrate import fit as F
-from sim.calibrate.cli import main
-from sim.calibrate.parallel import make_executor
 from sim.calibrate.spec import SpecError, Target, parse_spec
 from sim.calibrate.testing import TRUTH, toy_means, toy_targets
+from sim.cli import main
+from sim.executors import make_executor
 
 TOY = "sim.calibrate.testing:toy_run"
 
@@ -137,7 +137,7 @@ def test_interval_coverage_over_datasets() -> None:
 @pytest.mark.slow
 def test_recovery_with_the_real_model() -> None:
     """Targets simulated by the model at known parameters are recovered (a small Boston)."""
-    from sim.calibrate.derived import run
+    from sim import run
 
     truth = {"handling.success[3]": 0.6, "levers.latency_hours_per_hop": 6.0}
     fixed = {"city.residents": 150_000}
@@ -148,7 +148,7 @@ def test_recovery_with_the_real_model() -> None:
                    "sd": float(max(np.std([r[k] for r in runs], ddof=1), 0.005) / 2)}
                for k in keys}
     spec = parse_spec({
-        "calibrate": {"scenario": "boston", "simulator": "sim.calibrate.derived:run", "days": 120,
+        "calibrate": {"scenario": "boston", "simulator": "sim:run", "days": 120,
                       "trials": 30, "replications": 2, "refine_replications": 4, "seed": 3,
                       "overrides": fixed},
         "parameters": {"handling.success[3]": {"lo": 0.3, "hi": 1.0},

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from sim.calibrate.cli import main
 from sim.calibrate.spec import SpecError, load_spec, parse_spec
+from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = "sim.calibrate.testing:toy_run"
@@ -39,6 +39,17 @@ def test_valid_spec_defaults() -> None:
     share = next(t for t in spec.targets if t.key == "share")
     assert share.sd == pytest.approx(0.02)  # default: 5% of the value
     assert len(spec.hash) == 64
+
+
+def test_stats_and_executors() -> None:
+    spec = parse_spec(core_spec(stats=["arrivals", "mediation_success"], executor="dask"))
+    assert spec.stats == ("arrivals", "mediation_success")
+    assert spec.executor == "local"  # no dask_address: a LocalCluster, as before
+    spec = parse_spec(core_spec(executor="dask", dask_address="tcp://10.0.0.5:8786"))
+    assert spec.executor == "dask"
+    with pytest.raises(SpecError, match=r"calibrate\.stats = 'arrival': must be one of"):
+        parse_spec(core_spec(stats=["arrival"]))
+    assert parse_spec(toy_spec(stats=["own"])).stats == ("own",)  # a custom simulator's business
 
 
 @pytest.mark.parametrize("path, value, match", [

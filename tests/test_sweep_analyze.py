@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.cli import main
 from sim.sweep import (
     analyze_store,
     load_results,
@@ -19,7 +20,6 @@ from sim.sweep import (
     sensitivity,
     summarize,
 )
-from sim.sweep.cli import main
 
 PI = 3.141592653589793
 SAMPLED = f"""

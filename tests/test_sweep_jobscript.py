@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.sweep.cli import main
+from sim.cli import main
 
 SPEC = """
 scenario = "town"

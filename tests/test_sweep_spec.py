@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.sweep.cli import main
+from sim.cli import main
 from sim.sweep.designs import build_design
 from sim.sweep.spec import SpecError, load_spec, parse_spec
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.cli import main
 from sim.sweep import Store, StoreError, load_spec, plan_runs, run_seed, run_sweep
-from sim.sweep.cli import main
 from sim.sweep.runner import execute_run
 
 SPEC = """
@@ -86,6 +86,26 @@ def test_shards_together_equal_full_sweep(spec_path, tmp_path):
     full, sharded = rows(tmp_path / "full"), rows(tmp_path / "sharded")
     assert sharded["run_id"].is_unique
     pd.testing.assert_frame_equal(full, sharded)
+
+
+def test_process_pool_equals_serial(spec_path, tmp_path):
+    """``--executor processes`` (the executor calibration also uses) gives the serial rows."""
+    spec = load_spec(spec_path)
+    run_sweep(spec, tmp_path / "serial", executor="serial", progress=False)
+    rep = run_sweep(spec, tmp_path / "pool", executor="processes", workers=2, progress=False)
+    assert rep.complete and not rep.failed
+    pd.testing.assert_frame_equal(rows(tmp_path / "serial"), rows(tmp_path / "pool"))
+
+
+def test_run_ordered_keeps_order_and_raises_the_first_failure():
+    from sim.executors import SerialExecutor, run_ordered
+
+    done: list[int] = []
+    out = run_ordered(SerialExecutor(), [(pow, (2, i)) for i in range(5)], "t",
+                      lambda i, _r: done.append(i))
+    assert out == [1, 2, 4, 8, 16] and done == [0, 1, 2, 3, 4]
+    with pytest.raises(ZeroDivisionError):
+        run_ordered(SerialExecutor(), [(divmod, (1, 1)), (divmod, (1, 0))], "t")
 
 
 def test_resume_skips_done_runs_and_fills_gaps(spec_path, tmp_path):

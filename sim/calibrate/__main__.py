@@ -1,5 +1,5 @@
-"""``python -m sim.calibrate calibrate SPEC --out DIR``."""
+"""``python -m sim.calibrate calibrate SPEC --out DIR``: the core CLI (``cityrisk calibrate``)."""
 
-from .cli import main
+from sim.cli import main
 
 raise SystemExit(main())

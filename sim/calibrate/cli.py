@@ -1,6 +1,6 @@
 """``cityrisk calibrate SPEC --out DIR``: fit a scenario to targets (see docs/calibration.md).
 
-The core CLI calls :func:`register`; ``python -m sim.calibrate.cli`` runs it stand-alone.
+The core CLI calls :func:`register` (``python -m sim.calibrate`` is the core CLI too).
 Bad specs and bad scenario values exit with code 2 and a one-line message naming the key,
 the value and what is allowed (no traceback).
 """
@@ -11,7 +11,10 @@ import argparse
 import sys
 from typing import Any
 
-from .spec import EXECUTORS, METHODS, SpecError, load_spec
+from sim.executors.base import ExecutorError
+from sim.executors.options import add_executor_options, executor_options
+
+from .spec import METHODS, SpecError, load_spec
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -27,9 +30,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--refine-replications", type=int, dest="refine_replications",
                    help="override calibrate.refine_replications")
     p.add_argument("--method", choices=METHODS, help="override calibrate.method")
-    p.add_argument("--executor", choices=EXECUTORS, help="override calibrate.executor")
-    p.add_argument("--workers", type=int, help="override calibrate.workers")
-    p.add_argument("--dask-address", dest="dask_address", help="Dask scheduler (tcp://host:8786)")
+    add_executor_options(p, default=None, default_help="default calibrate.executor")
     p.add_argument("--seed", type=int, help="override calibrate.seed")
     p.add_argument("--days", type=int, help="override calibrate.days")
     p.add_argument("--check", action="store_true", help="validate the spec and exit")
@@ -39,21 +40,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-_FLAGS = ("trials", "replications", "refine_replications", "method", "executor", "workers",
-          "dask_address", "seed", "days")
+_FLAGS = ("trials", "replications", "refine_replications", "method", "seed", "days")
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run ``calibrate``; 0 on success, 2 on bad input."""
+    from sim.config.params import ScenarioError
+
     from .fit import fit
     from .report import write
 
     try:
-        from sim.config.params import ScenarioError
-    except ImportError:  # core not importable: only SpecError can occur
-        ScenarioError = SpecError  # noqa: N806
-    try:
-        spec = load_spec(args.spec, {k: getattr(args, k, None) for k in _FLAGS})
+        run_on = executor_options(args)
+        flags = {k: getattr(args, k, None) for k in _FLAGS}
+        flags.update(executor=run_on.kind, workers=run_on.workers, dask_address=run_on.address)
+        spec = load_spec(args.spec, flags)
         if args.check:
             print(f"{args.spec}: ok ({len(spec.parameters)} parameters, "
                   f"{len(spec.fitted_targets)} fitted targets, {spec.trials} trials x "
@@ -61,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
             return 0
         result = fit(spec, progress=not args.no_progress)
         rep = write(result, args.out, figures=not args.no_figures)
-    except (SpecError, ScenarioError) as exc:
+    except (SpecError, ScenarioError, ExecutorError) as exc:
         print(f"cityrisk calibrate: error: {exc}", file=sys.stderr)
         return 2
     print(summary(rep))
@@ -85,16 +86,3 @@ def summary(rep: dict[str, Any]) -> str:
                      f"rms z {h['rms_z_before']:.3g} -> {h['rms_z_after']:.3g}")
     lines += [f"  note: {n}" for n in rep.get("notes", [])]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry: ``python -m sim.calibrate.cli calibrate SPEC --out DIR``."""
-    parser = argparse.ArgumentParser(prog="cityrisk")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

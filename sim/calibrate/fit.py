@@ -4,7 +4,7 @@ Steps (``fit``):
 
 1. **Search.** Optuna (TPE by default) proposes parameter values in batches of ``batch``
    trials; each trial runs ``replications`` seeds through ``simulator(scenario, params, seed,
-   days)`` — ``sim.run`` — in parallel on the chosen executor. Replication ``r`` uses the same
+   days)`` — ``sim.run``, with the spec's ``stats`` — in parallel on the chosen executor. Replication ``r`` uses the same
    seed in every trial (common random numbers), so trials differ by their parameters, not by
    their luck. The loss of a trial is ``sum_i w_i ((mean_i - target_i) / sd_i)^2``.
 2. **Refine.** The ``refine_top`` best trials are run again with ``refine_replications`` fresh
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -36,8 +37,9 @@ import optuna
 import pandas as pd
 from scipy import stats as sps
 
+from sim.executors.base import Executor, make_executor, resolve, run_ordered
+
 from . import local
-from .parallel import SerialExecutor, call_simulator, make_executor, resolve
 from .spec import CalibrationSpec, Parameter, SpecError, Target
 
 NAN_PENALTY_Z = 10.0  # residual (in sd) charged for a target the simulator returned as NaN
@@ -134,7 +136,7 @@ def scenario_values(spec: CalibrationSpec, targets: Sequence[Target], params: Ma
     keys = [t.key for t in targets if t.key.startswith(SCENARIO_PREFIX)]
     if not keys:
         return {}
-    from .derived import build_scenario
+    from sim.runner import build_scenario
 
     scn = build_scenario(scenario or spec.scenario, {**spec.overrides, **params})
     return {k: float(scn.get(k[len(SCENARIO_PREFIX):])) for k in keys}
@@ -165,14 +167,24 @@ def loss(mean: Mapping[str, float], targets: Sequence[Target]) -> float:
     return float(sum(t.weight * z[t.key] ** 2 for t in targets))
 
 
+def call_simulator(ref: str | Callable[..., Any], scenario: Any, params: dict[str, Any],
+                   seed: int, days: int | None, stats: Sequence[str] = ()) -> dict[str, float]:
+    """One run on a worker (top level, so it pickles): ``simulator(scenario, params, seed,
+    days)``, with ``stats=`` only when some are asked for (other simulators need not take it)."""
+    fn = resolve(ref)
+    return fn(scenario, params, seed, days, stats=stats) if stats else fn(scenario, params, seed,
+                                                                          days)
+
+
 class _Runner:
     """Runs parameter sets x seeds on an executor; counts runs; drives the progress bar."""
 
-    def __init__(self, spec: CalibrationSpec, executor: SerialExecutor,
+    def __init__(self, spec: CalibrationSpec, executor: Executor,
                  simulator: str | Callable[..., Any], progress: bool = False) -> None:
         self.spec, self.executor, self.simulator = spec, executor, simulator
         self.progress = progress
         self.n_runs = 0
+        self.batches = 0
 
     def run(self, param_sets: Sequence[Mapping[str, Any]], seeds: Sequence[int],
             days: int | None = None, extra: Mapping[str, Any] | None = None,
@@ -183,7 +195,8 @@ class _Runner:
         days = self.spec.days if days is None else days
         scenario = scenario or self.spec.scenario
         base = {**self.spec.overrides, **(extra or {})}
-        tasks = [(call_simulator, (self.simulator, scenario, {**base, **ps}, s, days))
+        tasks = [(call_simulator, (self.simulator, scenario, {**base, **ps}, s, days,
+                                   self.spec.stats))
                  for ps in param_sets for s in seeds]
         left = [len(seeds)] * len(param_sets)
         from tqdm.auto import tqdm
@@ -198,8 +211,10 @@ class _Runner:
             if left[j] == 0 and on_set_done:
                 on_set_done(j)
 
-        try:
-            flat = self.executor.run(tasks, done)
+        self.batches += 1
+        try:  # Dask keys must be unique per batch and per process sharing a scheduler
+            flat = run_ordered(self.executor, tasks, f"calibrate-{os.getpid()}-{self.batches}",
+                               done)
         finally:
             bar.close()
         self.n_runs += len(tasks)
@@ -245,13 +260,13 @@ def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True) -> pd.
 
 def fit(spec: CalibrationSpec, progress: bool = True,
         simulator: str | Callable[..., Any] | None = None,
-        executor: SerialExecutor | None = None) -> FitResult:
+        executor: Executor | None = None) -> FitResult:
     """Search, refine, estimate uncertainty and check the hold-out. See the module docstring."""
     t0 = time.perf_counter()
     try:
         resolve(simulator or spec.simulator)
     except ImportError as exc:
-        raise SpecError(str(exc)) from None
+        raise SpecError(f"calibrate.simulator = {exc}") from None
     own = executor is None
     executor = executor or make_executor(spec.executor, spec.workers, spec.dask_address)
     runner = _Runner(spec, executor, simulator or spec.simulator, progress)

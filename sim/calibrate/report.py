@@ -18,55 +18,18 @@ from __future__ import annotations
 import json
 import math
 import platform
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.io.outputs import jsonable
+from sim.io.provenance import git_commit, version
+from sim.runner import build_scenario
+
 from .fit import FitResult, residuals
 from .spec import CORE_SIMULATORS, Target, to_dict
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _git_commit() -> str:
-    """The core's git commit label (``-dirty`` with uncommitted changes), else a plain lookup."""
-    try:
-        from sim.io.provenance import git_commit
-
-        return git_commit()
-    except ImportError:
-        pass
-    try:
-        out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() if out.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _version() -> str:
-    try:
-        from sim.io.provenance import version
-
-        return version()
-    except ImportError:
-        return "unknown"
-
-
-def _clean(x: Any) -> Any:
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(x, Mapping):
-        return {str(k): _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def target_table(targets: Sequence[Target], before: Mapping[str, float],
@@ -113,8 +76,6 @@ def fitted_scenario_toml(result: FitResult) -> str:
     spec = result.spec
     values = {**spec.overrides, **{k: _as_number(spec, k, v) for k, v in result.best.items()}}
     if spec.simulator in CORE_SIMULATORS:
-        from .derived import build_scenario
-
         scen = build_scenario(spec.scenario, values)
         scen.data["meta"]["name"] = f"{scen.name}_fitted"
         scen.data["meta"]["description"] = (
@@ -158,8 +119,8 @@ def build_report(result: FitResult) -> dict[str, Any]:
         rep["holdout"] = {"days": spec.holdout.days, "overrides": spec.holdout.overrides,
                           "targets": hrows, "errors": error_summary(hrows),
                           "errors_by_group": grouped_errors(hrows)}
-    prov: dict[str, Any] = {"spec_hash": spec.hash, "git_commit": _git_commit(),
-                            "version": _version(),
+    prov: dict[str, Any] = {"spec_hash": spec.hash, "git_commit": git_commit(),
+                            "version": version(),
                             "seed": spec.seed, "n_runs": result.n_runs,
                             "elapsed_s": result.elapsed_s, "python": platform.python_version()}
     try:
@@ -170,8 +131,6 @@ def build_report(result: FitResult) -> dict[str, Any]:
         pass
     if spec.simulator in CORE_SIMULATORS:
         try:
-            from .derived import build_scenario
-
             prov["scenario_hash"] = build_scenario(spec.scenario, spec.overrides).hash
             prov["fitted_scenario_hash"] = build_scenario(
                 spec.scenario, {**spec.overrides, **result.best}).hash
@@ -179,7 +138,7 @@ def build_report(result: FitResult) -> dict[str, Any]:
             pass
     rep["provenance"] = prov
     rep["spec"] = to_dict(spec)
-    return _clean(rep)
+    return jsonable(rep)
 
 
 def _target_figure(rows: Sequence[Mapping[str, Any]], title: str, path: Path) -> None:

@@ -7,7 +7,8 @@ Example (every key: docs/calibration.md)::
     method = "tpe"               # tpe | random | qmc
     trials = 200
     replications = 3             # seeds per trial (common random numbers across trials)
-    executor = "processes"       # serial | processes | dask
+    stats = ["arrivals"]         # optional statistics sim.run adds (sim/stats.py)
+    executor = "processes"       # serial | processes | local | dask
     [parameters."world.overdispersion"]
     lo = 0.0
     hi = 2.0
@@ -25,30 +26,29 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.config.params import ScenarioError, field_for
+from sim.executors.base import KINDS as EXECUTORS
+from sim.runner import LIST_ELEMENT
+from sim.stats import STATS
+
+from .checks import BIG, SpecError, choice, number, read_toml, table, unknown_keys
+
 METHODS = ("tpe", "random", "qmc")
 #: Simulators whose parameters are the core's scenario keys (checked against sim.config.params).
-CORE_SIMULATORS = ("sim:run", "sim.calibrate.derived:run")
-EXECUTORS = ("serial", "processes", "dask")
+CORE_SIMULATORS = ("sim:run",)
 _CAL_KEYS = {
     "scenario", "simulator", "days", "method", "trials", "replications", "seed", "executor",
     "workers", "batch", "dask_address", "level", "refine_top", "refine_replications",
-    "overrides", "name", "description", "polish_steps",
+    "overrides", "name", "description", "polish_steps", "stats",
 }
 _PARAM_KEYS = {"lo", "hi", "log", "int", "doc"}
 _TARGET_KEYS = {"value", "sd", "weight", "source", "doc", "check"}
 _TOP_KEYS = {"calibrate", "parameters", "targets", "holdout"}
-_ELEM = re.compile(r"^(?P<key>[\w.]+)\[(?P<i>\d+)\]$")  # list element, e.g. handling.success[3]
-
-
-class SpecError(ValueError):
-    """Bad calibration spec: the message names the key path, the value and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ class CalibrationSpec:
     targets: tuple[Target, ...]
     days: int | None = None
     simulator: str = "sim:run"
+    stats: tuple[str, ...] = ()
     method: str = "tpe"
     trials: int = 100
     replications: int = 2
@@ -136,70 +137,13 @@ def to_dict(spec: CalibrationSpec) -> dict[str, Any]:
     return d
 
 
-_BIG = 1e300
-
-
-def _num(path: str, value: Any, lo: float, hi: float, integer: bool = False,
-         positive: bool = False) -> float:
-    what = "an integer" if integer else "a number"
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and integer and isinstance(value, float) and not value.is_integer():
-        ok = False
-    if ok and positive and value <= 0:
-        ok = False
-    if not ok or not math.isfinite(value) or not lo <= value <= hi:
-        if positive:
-            rng = "> 0"
-        elif lo <= -_BIG and hi >= _BIG:
-            rng = "(finite)"
-        elif hi >= _BIG:
-            rng = f">= {lo:g}"
-        else:
-            rng = f"in [{lo:g}, {hi:g}]"
-        raise SpecError(f"{path} = {value!r}: must be {what} {rng}")
-    return int(value) if integer else float(value)
-
-
-def _choice(path: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise SpecError(f"{path} = {value!r}: must be one of {list(choices)}")
-    return value
-
-
-def _table(path: str, value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise SpecError(f"{path} = {value!r}: must be a table ([{path}])")
-    return value
-
-
-def _unknown(path: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(raw) - allowed)
-    if extra:
-        where = f"{path}." if path else ""
-        raise SpecError(f"{where}{extra[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _read(path: Path, what: str) -> dict[str, Any]:
-    if not path.exists():
-        raise SpecError(f"{what} = {str(path)!r}: file does not exist")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
-
-
 _CHECK_SCHEMA = [True]  # False while parsing a spec whose simulator is not sim.run
 
 
 def _schema_field(key: str, where: str = "parameters") -> Any:
-    """The core's Field for a scenario key; None when the core is not importable or the
-    spec's simulator is not the core's (its keys are then the simulator's business)."""
+    """The core's Field for a scenario key; None when the spec's simulator is not the core's
+    (its keys are then the simulator's business)."""
     if not _CHECK_SCHEMA[0]:
-        return None
-    try:
-        from sim.config.params import ScenarioError, field_for
-    except ImportError:
         return None
     try:
         return field_for(key)
@@ -210,14 +154,14 @@ def _schema_field(key: str, where: str = "parameters") -> Any:
 def parse_parameter(key: str, raw: Any) -> Parameter:
     """Validate one ``[parameters."<key>"]`` table."""
     path = f"parameters.{key}"
-    raw = _table(path, raw)
-    _unknown(path, raw, _PARAM_KEYS)
+    raw = table(path, raw)
+    unknown_keys(path, raw, _PARAM_KEYS)
     for need in ("lo", "hi"):
         if need not in raw:
             raise SpecError(f"{path}.{need}: missing (give lo and hi bounds)")
-    elem = _ELEM.match(key)
+    elem = LIST_ELEMENT.match(key)
     fld = _schema_field(elem["key"] if elem else key)
-    flo, fhi = -_BIG, _BIG
+    flo, fhi = -BIG, BIG
     integer = bool(raw.get("int", False))
     if fld is not None and elem:
         if fld.kind != "floats":
@@ -232,8 +176,8 @@ def parse_parameter(key: str, raw: Any) -> Parameter:
         flo = fld.lo if fld.lo is not None else flo
         fhi = fld.hi if fld.hi is not None else fhi
         integer = integer or fld.kind == "int"
-    lo = _num(f"{path}.lo", raw["lo"], flo, fhi)
-    hi = _num(f"{path}.hi", raw["hi"], flo, fhi)
+    lo = number(f"{path}.lo", raw["lo"], flo, fhi)
+    hi = number(f"{path}.hi", raw["hi"], flo, fhi)
     if not lo < hi:
         raise SpecError(f"{path}.hi = {hi:g}: must be greater than lo = {lo:g}")
     log = raw.get("log", False)
@@ -249,14 +193,14 @@ def parse_parameter(key: str, raw: Any) -> Parameter:
 def parse_target(key: str, raw: Any, where: str = "targets") -> Target:
     """Validate one target table: ``value`` (required), ``sd`` (> 0), ``weight`` (>= 0)."""
     path = f"{where}.{key}"
-    raw = _table(path, raw)
-    _unknown(path, raw, _TARGET_KEYS)
+    raw = table(path, raw)
+    unknown_keys(path, raw, _TARGET_KEYS)
     if "value" not in raw:
         raise SpecError(f"{path}.value: missing (the observed value)")
-    value = _num(f"{path}.value", raw["value"], -_BIG, _BIG)
+    value = number(f"{path}.value", raw["value"], -BIG, BIG)
     default_sd = max(abs(value) * 0.05, 1e-3)
-    sd = _num(f"{path}.sd", raw.get("sd", default_sd), 0.0, _BIG, positive=True)
-    weight = _num(f"{path}.weight", raw.get("weight", 1.0), 0.0, 1e6)
+    sd = number(f"{path}.sd", raw.get("sd", default_sd), 0.0, BIG, positive=True)
+    weight = number(f"{path}.weight", raw.get("weight", 1.0), 0.0, 1e6)
     check = raw.get("check", False)
     if not isinstance(check, bool):
         raise SpecError(f"{path}.check = {check!r}: must be true or false")
@@ -265,13 +209,13 @@ def parse_target(key: str, raw: Any, where: str = "targets") -> Target:
 
 def load_targets(path: Path, where: str) -> list[Target]:
     """Targets from a target file: ``[targets."<key>"]`` tables (other top tables ignored)."""
-    raw = _read(path, f"{where}.file")
-    tab = _table(f"{path}: targets", raw.get("targets", {}))
+    raw = read_toml(path, f"{where}.file")
+    tab = table(f"{path}: targets", raw.get("targets", {}))
     return [parse_target(k, v, f"{path.name}: targets") for k, v in tab.items()]
 
 
 def _targets(raw: Any, base: Path, where: str) -> list[Target]:
-    raw = _table(where, raw)
+    raw = table(where, raw)
     out: dict[str, Target] = {}
     file = raw.get("file")
     if file is not None:
@@ -293,18 +237,26 @@ def _targets(raw: Any, base: Path, where: str) -> list[Target]:
 
 def _overrides(path: str, raw: Any) -> dict[str, Any]:
     """Fixed scenario overrides (dotted key -> value), checked against the core's schema."""
-    raw = dict(_table(path, raw))
+    raw = dict(table(path, raw))
     for key, val in raw.items():
         fld = _schema_field(key, path)
         if fld is None:
             continue
-        from sim.config.params import ScenarioError
-
         try:
             raw[key] = fld.check(f"{path}.{key}", val)
         except ScenarioError as exc:
             raise SpecError(str(exc)) from None
     return raw
+
+
+def _stats(raw: Any) -> tuple[str, ...]:
+    """``calibrate.stats``: names of optional statistics (checked for the core's simulator)."""
+    if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
+        raise SpecError(f"calibrate.stats = {raw!r}: must be a list of statistic names")
+    bad = [s for s in raw if s not in STATS] if _CHECK_SCHEMA[0] else []
+    if bad:
+        raise SpecError(f"calibrate.stats = {bad[0]!r}: must be one of {list(STATS)}")
+    return tuple(raw)
 
 
 def _scenario_ref(name: str, base: Path) -> str:
@@ -318,17 +270,17 @@ def _scenario_ref(name: str, base: Path) -> str:
 def load_spec(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CalibrationSpec:
     """Read and validate a spec file. ``overrides`` replace ``[calibrate]`` keys (CLI flags)."""
     path = Path(path)
-    raw = _read(path, "spec")
+    raw = read_toml(path, "spec")
     return parse_spec(raw, base=path.parent, overrides=overrides, path=str(path))
 
 
 def parse_spec(raw: Mapping[str, Any], base: Path = Path("."),
                overrides: Mapping[str, Any] | None = None, path: str = "") -> CalibrationSpec:
     """Validate a spec given as a dict (what ``load_spec`` reads)."""
-    _unknown("", raw, _TOP_KEYS)
-    cal = dict(_table("calibrate", raw.get("calibrate", {})))
+    unknown_keys("", raw, _TOP_KEYS)
+    cal = dict(table("calibrate", raw.get("calibrate", {})))
     cal.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    _unknown("calibrate", cal, _CAL_KEYS)
+    unknown_keys("calibrate", cal, _CAL_KEYS)
     if "scenario" not in cal or not isinstance(cal["scenario"], str) or not cal["scenario"]:
         raise SpecError(f"calibrate.scenario = {cal.get('scenario')!r}: must name a scenario "
                         "(file stem in scenarios/ or a path to a TOML file)")
@@ -347,11 +299,11 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
            base: Path, path: str) -> CalibrationSpec:
 
     def opt_int(key: str, lo: int, hi: int, default: int) -> int:
-        return int(_num(f"calibrate.{key}", cal.get(key, default), lo, hi, integer=True))
+        return int(number(f"calibrate.{key}", cal.get(key, default), lo, hi, integer=True))
 
     days = cal.get("days")
     days = None if days is None else opt_int("days", 1, 3650, 1)
-    params_raw = _table("parameters", raw.get("parameters", {}))
+    params_raw = table("parameters", raw.get("parameters", {}))
     if not params_raw:
         raise SpecError("parameters: empty (name at least one free parameter with lo and hi)")
     params = tuple(parse_parameter(k, v) for k, v in params_raw.items())
@@ -366,9 +318,9 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
         raise SpecError(f"calibrate.overrides.{clash[0]}: also a free parameter (remove one)")
     holdout = None
     if "holdout" in raw:
-        hraw = dict(_table("holdout", raw["holdout"]))
+        hraw = dict(table("holdout", raw["holdout"]))
         hdays = hraw.pop("days", None)
-        hdays = None if hdays is None else int(_num("holdout.days", hdays, 1, 3650, integer=True))
+        hdays = None if hdays is None else int(number("holdout.days", hdays, 1, 3650, integer=True))
         hover = _overrides("holdout.overrides", hraw.pop("overrides", {}))
         hscen = hraw.pop("scenario", "")
         if not isinstance(hscen, str):
@@ -378,15 +330,18 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
         if not htargets:
             raise SpecError("holdout: no targets (give file = ... or target tables)")
         holdout = Holdout(htargets, hdays, hover, hscen)
-    level = _num("calibrate.level", cal.get("level", 0.95), 0.5, 0.999)
+    level = number("calibrate.level", cal.get("level", 0.95), 0.5, 0.999)
     name = cal.get("name", Path(path).stem if path else "calibration")
+    executor = choice("calibrate.executor", cal.get("executor", "serial"), EXECUTORS)
+    if executor == "dask" and not cal.get("dask_address"):
+        executor = "local"  # calibration has no [cluster]: dask without an address is local
     return CalibrationSpec(
         scenario=scenario, parameters=params, targets=targets, days=days, simulator=simulator,
-        method=_choice("calibrate.method", cal.get("method", "tpe"), METHODS),
+        method=choice("calibrate.method", cal.get("method", "tpe"), METHODS),
         trials=opt_int("trials", 1, 1_000_000, 100),
         replications=opt_int("replications", 1, 10_000, 2),
         seed=opt_int("seed", 0, 2**63 - 1, 0),
-        executor=_choice("calibrate.executor", cal.get("executor", "serial"), EXECUTORS),
+        stats=_stats(cal.get("stats", [])), executor=executor,
         workers=opt_int("workers", 1, 4096, 1), batch=opt_int("batch", 0, 100_000, 0),
         dask_address=str(cal.get("dask_address", "")), level=level,
         refine_top=opt_int("refine_top", 0, 1000, 5),

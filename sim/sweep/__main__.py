@@ -1,7 +1,7 @@
-"""``python -m sim.sweep {sweep,analyze} ...`` (same as ``cityrisk sweep`` / ``analyze``)."""
+"""``python -m sim.sweep {sweep,analyze} ...``: the core CLI (same as ``cityrisk sweep``)."""
 
 import sys
 
-from .cli import main
+from sim.cli import main
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 """``cityrisk sweep`` and ``cityrisk analyze``.
 
-The core CLI calls :func:`register` with its subparsers; ``python -m sim.sweep`` runs the same
-commands standalone. Bad input (spec, store, shard) exits with code 2 and a one-line message
+The core CLI calls :func:`register` with its subparsers (``python -m sim.sweep`` is the core
+CLI too, so batch jobs need no console script). Bad input (spec, store, shard) exits with code 2 and a one-line message
 naming the key, the value and what is allowed; no traceback.
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "register"]
+from sim.executors.options import add_executor_options
+
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -25,12 +26,7 @@ def register(subparsers: Any) -> None:
                     "Rows: run_id, point_id, replication, seed, varied parameters, KPIs.")
     p.add_argument("spec", type=Path, help="sweep spec TOML (see experiments/)")
     p.add_argument("--out", type=Path, help="store directory (Parquet chunks + manifest.json)")
-    p.add_argument("--executor", choices=("local", "dask", "serial"), default="local",
-                   help="local: Dask LocalCluster on 127.0.0.1 (default); dask: --scheduler "
-                        "ADDRESS or the spec's [cluster] (SLURM/PBS); serial: in-process")
-    p.add_argument("--workers", type=int, default=None,
-                   help="local workers (default: all cores)")
-    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    add_executor_options(p, default="local")
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out, skipping finished runs")
     p.add_argument("--shard", default=None, metavar="I/N",
@@ -68,8 +64,12 @@ def _fail(msg: str) -> int:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """Handler of ``cityrisk sweep``."""
-    from .executors import array_job_script, jobqueue_job_script, parse_shard
+    from sim.executors.base import ExecutorError
+    from sim.executors.jobqueue import jobqueue_job_script
+    from sim.executors.options import executor_options
+
     from .runner import run_sweep
+    from .shards import array_job_script, parse_shard
     from .spec import SpecError, load_spec
     from .store import StoreError
 
@@ -92,16 +92,16 @@ def sweep_command(args: argparse.Namespace) -> int:
             return 0
         if args.out is None:
             return _fail("--out DIR is required")
-        if args.workers is not None and args.workers < 1:
-            return _fail(f"--workers {args.workers}: must be >= 1")
+        run_on = executor_options(args)
         if args.chunk_size is not None and args.chunk_size < 1:
             return _fail(f"--chunk-size {args.chunk_size}: must be >= 1")
         shard = parse_shard(args.shard) if args.shard else None
         _sigterm_as_interrupt()
-        report = run_sweep(spec, args.out, executor=args.executor, workers=args.workers,
-                           scheduler=args.scheduler, resume=args.resume, shard=shard,
-                           progress=not args.no_progress, chunk_size=args.chunk_size)
-    except (SpecError, StoreError) as exc:
+        report = run_sweep(spec, args.out, executor=run_on.kind or "local",
+                           workers=run_on.workers, scheduler=run_on.address, resume=args.resume,
+                           shard=shard, progress=not args.no_progress,
+                           chunk_size=args.chunk_size)
+    except (SpecError, StoreError, ExecutorError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         print("interrupted: finished runs are saved; continue with --resume", file=sys.stderr)
@@ -192,16 +192,3 @@ def _print_report(rep: dict[str, Any]) -> None:
     for f in rep.get("figures", []):
         print(f"figure: {f}")
     print(f"tables: {rep['outdir']}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Standalone entry: ``python -m sim.sweep {sweep,analyze} ...``."""
-    parser = argparse.ArgumentParser(prog="cityrisk")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

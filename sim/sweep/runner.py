@@ -16,10 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.executors.base import Executor, ExecutorError
+from sim.executors.base import check_executor as _check
+from sim.executors.base import make_executor as _make
+from sim.io.provenance import git_commit, version
+
 from .designs import Design, build_design
-from .executors import DaskExecutor, Executor, SerialExecutor
 from .spec import SpecError, SweepSpec
-from .store import Store, git_commit, package_version
+from .store import Store
 from .task import RunTask, execute_run, run_seed
 
 #: Stop a sweep whose first this-many results are all failures (a broken model or spec).
@@ -79,7 +83,7 @@ def build_manifest(spec: SweepSpec, design: Design) -> dict[str, Any]:
         "n_points": design.n_points, "replications": spec.replications,
         "total_runs": design.n_points * spec.replications, "root_seed": spec.seed,
         "seeding": "numpy.random.SeedSequence(root_seed, spawn_key=(point_id, replication))",
-        "version": package_version(), "git_commit": git_commit(),
+        "version": version(), "git_commit": git_commit(),
         "python": sys.version.split()[0], "numpy": np.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -87,28 +91,19 @@ def build_manifest(spec: SweepSpec, design: Design) -> dict[str, Any]:
 
 def make_executor(spec: SweepSpec, kind: str, workers: int | None, scheduler: str | None,
                   out: Path) -> Executor:
-    """Build the executor named on the command line."""
+    """Build the executor named on the command line (see :mod:`sim.executors`)."""
     ex = spec.execution
     check_executor(spec, kind, scheduler)
-    if kind == "serial":
-        return SerialExecutor()
-    if kind == "local":
-        return DaskExecutor.local(workers, ex.allowed_failures, ex.max_in_flight)
-    if kind == "dask":
-        if scheduler:
-            return DaskExecutor.remote(scheduler, ex.allowed_failures, ex.max_in_flight)
-        assert spec.cluster is not None
-        return DaskExecutor.jobqueue(spec.cluster, out, ex.allowed_failures, ex.max_in_flight)
-    raise AssertionError(kind)
+    return _make(kind, workers, scheduler, cluster=spec.cluster, store_dir=out,
+                 allowed_failures=ex.allowed_failures, max_in_flight=ex.max_in_flight)
 
 
 def check_executor(spec: SweepSpec, kind: str, scheduler: str | None) -> None:
     """Reject executor arguments that cannot work (SpecError), before anything is written."""
-    if kind not in ("local", "dask", "serial"):
-        raise SpecError(f"--executor {kind!r}: must be one of local, dask, serial")
-    if kind == "dask" and not scheduler and spec.cluster is None:
-        raise SpecError("--executor dask needs --scheduler ADDRESS or a [cluster] section "
-                        "(kind = \"slurm\" | \"pbs\") in the spec")
+    try:
+        _check(kind, scheduler, spec.cluster)
+    except ExecutorError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "local",

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["Store", "StoreError", "git_commit", "package_version"]
+__all__ = ["Store", "StoreError"]
 
 MANIFEST = "manifest.json"
 POINTS = "points.parquet"
@@ -72,39 +72,6 @@ def _write_atomic(path: Path, write: Any, *, exclusive: bool = False) -> bool:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return True
-
-
-def package_version() -> str:
-    """The cityrisk version (``sim.__version__`` or the installed distribution)."""
-    try:
-        import sim
-
-        v = getattr(sim, "__version__", None)
-        if v:
-            return str(v)
-    except ImportError:
-        pass
-    try:
-        from importlib.metadata import version
-
-        return version("cityrisk")
-    except Exception:
-        return "unknown"
-
-
-def git_commit(repo: Path | None = None) -> str:
-    """The git commit of the source tree (with ``-dirty`` if modified), or ``"unknown"``."""
-    import subprocess
-
-    where = repo or Path(__file__).resolve().parents[2]
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=where, capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return sha + ("-dirty" if dirty.strip() else "")
 
 
 class Store:

@@ -1,21 +1,20 @@
 """One run on a worker: its seed, the run function, and the row it yields.
 
-Kept light (numpy only) because every Dask worker imports it.
+Kept light (numpy and the standard library) because every Dask worker imports it.
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-__all__ = ["RunTask", "execute_run", "resolve_function", "run_seed", "seed_fingerprint"]
+from sim.executors.base import resolve
+
+__all__ = ["RunTask", "execute_run", "run_seed", "seed_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -45,23 +44,13 @@ def seed_fingerprint(ss: np.random.SeedSequence) -> int:
     return ((a << 32) | b) & 0x7FFF_FFFF_FFFF_FFFF
 
 
-@lru_cache(maxsize=16)
-def resolve_function(path: str) -> Callable[..., Mapping[str, Any]]:
-    """Import ``"package.module.func"`` (or ``"package.func"``)."""
-    mod_name, _, attr = path.rpartition(".")
-    obj: Any = importlib.import_module(mod_name)
-    for part in attr.split(":"):
-        obj = getattr(obj, part)
-    return obj
-
-
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, str)
 
 
 def execute_run(task: RunTask) -> dict[str, Any]:
     """Run one simulation (on a worker) and return its row: ids, seed, params, KPIs."""
-    fn = resolve_function(task.run_function)
+    fn = resolve(task.run_function)
     ss = run_seed(task.root_seed, task.point_id, task.replication)
     t0 = time.perf_counter()
     kpis = fn(task.scenario, {**task.fixed, **task.params}, seed=ss, days=task.days)

@@ -62,9 +62,9 @@ def busy_run(scenario: Any, params: Mapping[str, Any] | None = None,
 
 def _inner(params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The wrapped run function (``test.inner``, default fake_run) and params without test.*."""
-    from .task import resolve_function
+    from sim.executors.base import resolve
 
-    inner = resolve_function(str(params.get("test.inner", "sim.sweep.testing.fake_run")))
+    inner = resolve(str(params.get("test.inner", "sim.sweep.testing.fake_run")))
     return inner, {k: v for k, v in params.items() if not k.startswith("test.")}
 
 
@@ -95,9 +95,7 @@ def kill_once_run(scenario: Any, params: Mapping[str, Any] | None = None,
                 os.write(fd, str(os.getpid()).encode())
                 os.close(fd)
                 os.kill(os.getpid(), getattr(signal, str(p.get("test.kill_signal", "SIGKILL"))))
-    time.sleep(float(p.get("test.sleep", 0.0)))
-    inner, rest = _inner(p)
-    return inner(scenario, rest, seed=seed, days=days)
+    return sleepy_run(scenario, p, seed, days)
 
 
 def sleepy_run(scenario: Any, params: Mapping[str, Any] | None = None,
