@@ -44,7 +44,8 @@ TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "laps
                    "open_reporting", "open_queued", "open_in_service", "open_severity_0",
                    "open_severity_1", "open_severity_2", "open_severity_3", "resolved_total",
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
-                   "median_hours_to_resolution", "staff_cost", "escalated_share", "staff_utilisation")
+                   "median_hours_to_resolution", "staff_cost", "escalated_share", "caused_escalation_share",
+                   "staff_utilisation")
 
 
 def _today(key: str, model: CityModel) -> float:
@@ -206,9 +207,9 @@ class CityModel(mesa.Model):
             t[f"resolved_at_{lv}"] = int(closed.by_level[i])
         t["mean_trust"] = s.residents.mean_trust()
         kp = daily_kpis(s, self.accounts, t["mean_trust"])  # compute_kpis' headline figures only
-        for key in ("safety_index", "median_hours_to_resolution", "staff_cost", "escalated_share"):
+        for key in ("safety_index", "median_hours_to_resolution", "staff_cost", "escalated_share",
+                    "caused_escalation_share", "staff_utilisation"):
             t[key] = kp[key]
-        t["staff_utilisation"] = kp["staff_utilisation"]
         self.datacollector.collect(self)
 
     # ----------------------------------------------------------------- the map

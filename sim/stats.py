@@ -11,12 +11,13 @@ them; see docs/calibration.md):
   — mean reported cases per day in calendar month ``m`` (from ``world.start_day_of_year``,
   365-day year) over the window's mean;
 * ``proactive_share`` — share of detected cases found by patrol, screening or video;
-* ``mediation_success`` — share of closed cases that entered at community (people's)
-  mediation and were resolved there;
 * ``resolved_by_tier`` — ``resolved_by_tier.{village,township,county,court}``: resolved shares
   by tier (grid + community, street, district + city, court);
 * ``resolved_share_of_reported`` — resolved cases / detected cases (a hotline's resolution rate
   counts the requests it received, not disputes nobody reported).
+
+(People's-mediation success and the share of mediated cases that go on to court are core
+outcomes: ``mediation_success``, ``mediated_to_court_share``.)
 
 Statistics that read case records declare it, so :func:`sim.run` keeps the records only then.
 """
@@ -95,16 +96,6 @@ def _proactive_share(run: Finished) -> dict[str, float]:
             if det.any() else np.nan}
 
 
-def _mediation_success(run: Finished) -> dict[str, float]:
-    from .engine.cases import Stage
-
-    stage, level = run.records["stage"], run.records["level"]
-    closed_med = (run.records["entry_level"] == 1) & np.isin(stage, (Stage.RESOLVED, Stage.FAILED))
-    ok = closed_med & (stage == Stage.RESOLVED) & (level == 1)
-    return {"mediation_success": float(ok.sum() / closed_med.sum()) if closed_med.any()
-            else np.nan}
-
-
 def _resolved_by_tier(run: Finished) -> dict[str, float]:
     from .engine.cases import Stage
 
@@ -132,7 +123,6 @@ class Stat:
 STATS: dict[str, Stat] = {
     "arrivals": Stat(_arrivals),
     "proactive_share": Stat(_proactive_share, needs_cases=True),
-    "mediation_success": Stat(_mediation_success, needs_cases=True),
     "resolved_by_tier": Stat(_resolved_by_tier, needs_cases=True),
     "resolved_share_of_reported": Stat(_resolved_share_of_reported),
 }

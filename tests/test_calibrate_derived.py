@@ -53,6 +53,7 @@ def test_run_adds_stats_to_the_kpis() -> None:
     out = sim.run("town", params, seed=3, days=21, stats=tuple(STATS))
     core = sim.run("town", params, seed=3, days=21)
     assert {k: out[k] for k in core} == core  # same model, same KPIs without the stats
+    # mediation_success is a core outcome; the stats add the rest
     for key in ("weekly_var_mean", "proactive_share", "mediation_success", "arrivals.per_day",
                 "resolved_share_of_reported",
                 "resolved_by_tier.village", "resolved_by_tier.court"):

@@ -42,8 +42,8 @@ def test_valid_spec_defaults() -> None:
 
 
 def test_stats_and_executors() -> None:
-    spec = parse_spec(core_spec(stats=["arrivals", "mediation_success"], executor="dask"))
-    assert spec.stats == ("arrivals", "mediation_success")
+    spec = parse_spec(core_spec(stats=["arrivals", "proactive_share"], executor="dask"))
+    assert spec.stats == ("arrivals", "proactive_share")
     assert spec.executor == "local"  # no dask_address: a LocalCluster, as before
     spec = parse_spec(core_spec(executor="dask", dask_address="tcp://10.0.0.5:8786"))
     assert spec.executor == "dask"

@@ -55,19 +55,13 @@ def test_drop_compacts_like_boolean_indexing(seed, capacity):
 
 
 # ----------------------------------------------------------------------------- sums and KPIs
-def test_daily_kpis_equal_compute_kpis_and_tallies_equal_numpy():
-    m = model(days=5, **{"world.emergence_multiplier": 4})
+def test_daily_kpis_equal_compute_kpis():
+    m = model(days=5, **{"world.emergence_multiplier": 4, "run.warmup_days": 3})
     for _ in range(25):
         m.step()
         full, daily = compute_kpis(m.state, m.accounts), daily_kpis(m.state, m.accounts)
         for key, val in daily.items():
             assert val == full[key] or (np.isnan(val) and np.isnan(full[key])), key
-        tab, t = m.cases, open_tallies(m.state)
-        np.testing.assert_array_equal(t["per_stage"][:7], np.bincount(tab["stage"], minlength=7))
-        np.testing.assert_array_equal(t["per_severity"],
-                                      np.bincount(tab["severity"][tab["stage"] <= 3], minlength=4))
-        det = np.isfinite(tab["t_detect"])
-        assert t["detection_delay_sum"] == float(np.sum(tab["t_detect"][det] - tab["t_emerge"][det]))
     # the recorded series agrees with the full KPIs of the last day
     assert m.timeseries()["safety_index"].iloc[-1] == compute_kpis(m.state, m.accounts)["safety_index"]
 
@@ -105,11 +99,14 @@ def reference_hazard(m):
     g = tab["grid"]
     per_1000 = m.escalation.open_nearby_per_1000[g]
     waited_days = np.maximum(t0 - tab["t_emerge"], 0.0) / 24.0
+    waiting = np.minimum(1.0 + w["escalation_growth_per_day"] * waited_days, w["escalation_max_multiplier"])
     res = tab["resident_a"]
     personal = (1.0 + w["escalation_tension_weight"] * m.residents.tension_at(res, t0)
                 + w["escalation_distrust_weight"] * (1.0 - m.residents.trust_of(res, g)))
-    return (w["escalation_hazard_per_hour"] * (1.0 + w["escalation_growth_per_day"] * waited_days)
-            * personal * (1.0 + w["escalation_neighbour_weight"] * per_1000))
+    neighbour = w["escalation_neighbour_weight"] * (
+        1.0 - w["escalation_disclosure_damping"] * m.levers.information_disclosure)
+    return (w["escalation_hazard_per_hour"] * m.state.categories.escalation_mult[tab["category"]] * waiting
+            * personal * (1.0 + w["escalation_bounce_weight"] * tab["bounces"]) * (1.0 + neighbour * per_1000))
 
 
 def test_accrue_and_hazard_match_numpy():
@@ -117,7 +114,7 @@ def test_accrue_and_hazard_match_numpy():
     clock = m.state.clock
     clock.start_day()
     m.escalation.hazard(m.state)
-    np.testing.assert_array_equal(m.cases["hazard"], reference_hazard(m))
+    np.testing.assert_allclose(m.cases["hazard"], reference_hazard(m), rtol=1e-6)  # float32 tension
     a, b = copy.deepcopy(m), copy.deepcopy(m)
     for mm in (a, b):
         mm.state.today = {"escalations": 0}
@@ -168,25 +165,6 @@ def test_map_layers_are_computed_when_read():
     m._update_layers()
     for name, arr in lazy.items():
         np.testing.assert_array_equal(arr, m.grid_layer(name), err_msg=name)
-
-
-def test_first_staffed_matches_the_level_by_level_loop():
-    m = model(days=10, residents=60_000, **{"levers.mediators_per_street": 0,
-                                            "levers.centre_staff_per_street": 0})
-    s, router = m.state, m.router
-    s.pools[Level.CITY].counts[1] = 0  # a city department with nobody
-    idx = np.arange(len(m.cases))
-    level = np.random.default_rng(1).integers(0, 6, idx.size)
-    ref = level.copy()
-    for _ in range(6):
-        pool = router.pool_index(s, ref, idx)
-        empty = (router.pool_counts(s, ref, pool) == 0) & (ref < Level.COURT)
-        if not empty.any():
-            break
-        ref = np.where(empty, ref + 1, ref)
-    got_level, got_pool = router.first_staffed(s, level, idx)
-    np.testing.assert_array_equal(got_level, ref)
-    np.testing.assert_array_equal(got_pool, router.pool_index(s, ref, idx))
 
 
 def test_neighbourhood_sum_matches_padding():

@@ -48,7 +48,9 @@ def check_invariants(m: sim.CityModel, emerged: int) -> None:
     stage = tab["stage"]
     assert np.all((stage >= Stage.LATENT) & (stage <= Stage.IN_SERVICE))  # closed cases left the table
     assert len(np.unique(tab["case_id"])) == len(tab)
-    assert int(m.accounts.closed.closed.sum()) + len(tab) == emerged  # nothing lost, nothing counted twice
+    # every day: emerged = resolved + faded + lapsed + decided against + open (no other exit)
+    assert int(m.accounts.exits.sum()) + len(tab) == emerged
+    assert m.accounts.exits[:Stage.RESOLVED].sum() == 0
     lat, rep, que, svc = (stage == s for s in (Stage.LATENT, Stage.REPORTING, Stage.QUEUED, Stage.IN_SERVICE))
     assert np.all(~np.isfinite(tab["t_detect"][lat]))
     assert np.all(tab["t_arrive"][rep] >= t1)
@@ -72,7 +74,7 @@ def test_every_case_is_in_exactly_one_stage_every_tick(residents, gw, med, dept,
     emerged = 0
     for _ in range(days):
         m.step()
-        emerged += m.state.today["new_cases"]
+        emerged += m.state.today["new_cases"] + m.state.today["returned"]
         check_invariants(m, emerged)
 
 
@@ -166,11 +168,13 @@ def test_run_function_returns_flat_numbers():
     assert "by_department.justice.closed_within_24h" in out
 
 
-def test_model_pickles_and_no_court_means_failed_not_stuck():
+def test_model_pickles_and_no_court_means_waiting_not_a_free_exit():
     import pickle
 
     m = sim.CityModel(small(legal_capacity=0, department_staff=1, city_staff=1), rng=5).run(60)
     again = pickle.loads(pickle.dumps(m))
     assert again.levers.legal_capacity == 0
     tab = m.cases
-    assert not np.any((tab["level"] == 5) & (tab["stage"] == Stage.QUEUED))
+    # cases bound for a court with nobody wait there (their clocks running) until they lapse
+    assert np.any((tab["level"] == sim.Level.COURT) & (tab["stage"] == Stage.QUEUED))
+    assert m.accounts.exits[Stage.UNRESOLVED] == 0

@@ -88,7 +88,7 @@ def write_outputs(model: CityModel, out_dir: Path, kpis: dict[str, Any]) -> list
     grids.to_csv(out_dir / "grids.csv", index=False)
     (out_dir / "scenario.toml").write_text(model.spec.to_toml(), encoding="utf-8")
     written += [out_dir / "timeseries.csv", out_dir / "grids.csv", out_dir / "scenario.toml"]
-    hist = (np.asarray(model.accounts.closed.hist), _hist_edges())
+    hist = (np.asarray(model.accounts.closed.events.sum(axis=0)), _hist_edges())
     shocks = list(model.spec.data["world"]["shocks"])
     written += draw_figures(out_dir, jsonable(kpis), ts, grids, shocks, hist)
     return written

@@ -18,17 +18,20 @@ KPI, TS, CAL = ("kpis",), ("timeseries",), ("calibration",)
 BOTH = ("kpis", "timeseries")  # a run's final value and the same figure, to date, each day
 
 SAFETY_FORMULA = ("100 × (0.25 R + 0.25 (1 − min(1, 5 E)) + 0.20 T + 0.15 exp(−D / 168) + "
-                  "0.15 (1 − min(1, B / 5))) with R the resolved share, E the escalated share, "
-                  "T mean trust, D the mean detection delay in hours and B the open backlog per "
-                  "1,000 residents")
+                  "0.15 (1 − min(1, B / 5))) with R the resolved share and E the escalated share "
+                  "of all emerged cases, T mean trust, D the mean detection delay in hours and B "
+                  "the open backlog of detected cases per 1,000 residents")
+KM = ("Kaplan–Meier over all detected cases: open ones are censored at their age, those that left "
+      "unresolved (lapsed, decided against) are never resolved; when the curve does not reach the "
+      "quantile within the run, the run's length after warm-up is reported (a lower bound)")
 
 _HEADLINE = (
     Outcome("days", "day", N, "overall", "Simulated days", "模拟天数",
             "Days simulated so far (the run's length when it ends).", KPI),
     Outcome("cases_total", "count", N, "overall", "Cases", "案件数",
-            "Cases that emerged so far — resolved, failed, faded or still open — the denominator "
-            "of the shares of all cases.", KPI, short="cases",
-            definition_zh="迄今产生的全部案件(已化解、失败、自行消散或仍未结),是各项比例的分母。"),
+            "Cases that emerged after the warm-up so far — resolved, lapsed, decided against, "
+            "faded or still open — the denominator of the shares of all cases.", KPI, short="cases",
+            definition_zh="预热期后迄今产生的全部案件(已化解、放弃、裁决未化解、自行消散或仍未结),是各项比例的分母。"),
     Outcome("cases_resolved", "count", N, "overall", "Cases resolved", "已化解案件数",
             "Cases closed as resolved so far, at any level.", KPI,
             definition_zh="迄今在任一层级化解结案的案件数。"),
@@ -56,6 +59,22 @@ _RISK = (
     Outcome("major_incidents", "count", L, "risk_prevention", "Major incidents (severity 3)",
             "重大事件", "Cases that reached severity 3, of all cases.", KPI, short="major",
             definition_zh="严重程度达到3级的案件数。"),
+    Outcome("caused_escalation_share", "share", L, "risk_prevention",
+            "Escalations the system caused", "办理中升级比例",
+            "Cases whose severity rose after they emerged (while undetected, waiting or passed "
+            "around) divided by all cases that emerged; cases that arrived serious are not in it.",
+            BOTH, definition_zh="产生后严重程度上升的案件占全部产生案件的比例(不含产生时即严重的案件)。"),
+    Outcome("lapsed_share", "share", L, "risk_prevention", "Lapsed (parties gave up)",
+            "放弃比例", "Detected cases whose parties gave up waiting for them to be handled "
+            "divided by all cases that emerged.", KPI,
+            definition_zh="已发现但当事人等待处理时放弃的案件占全部案件的比例。"),
+    Outcome("unresolved_share", "share", L, "risk_prevention", "Decided against (unresolved)",
+            "裁决未化解比例", "Cases closed at the top level without resolving the grievance "
+            "(a court judgment against the parties) divided by all cases that emerged.", KPI,
+            definition_zh="在最高层级结案但矛盾未化解(判决未解决诉求)的案件占全部案件的比例。"),
+    Outcome("returned_cases", "count", L, "risk_prevention", "Returned grievances", "反复案件",
+            "Cases that are the return of a grievance that left unresolved (lapsed or decided "
+            "against), of all cases.", KPI, definition_zh="此前未化解(放弃或裁决未化解)的矛盾再次形成的案件数。"),
     Outcome("backlog", "count", L, "risk_prevention", "Open detected cases (backlog)", "积压案件",
             "Open cases past the latent stage (detected, not yet closed) at the end of the run.",
             KPI, definition_zh="已发现但尚未办结的案件数。"),
@@ -64,22 +83,36 @@ _RISK = (
 _RESOLUTION = (
     Outcome("grassroots_resolution_share", "share", H, "conflict_resolution",
             "Resolved at grid/community/street", "基层化解率",
-            "Resolved cases settled at grid, community or street level divided by all resolved "
-            "cases (矛盾不上交).", KPI,
-            definition_zh="在网格、社区、街道层面化解的案件占已化解案件的比例(矛盾不上交)。"),
+            "Cases resolved at grid, community or street level divided by all detected cases "
+            "(矛盾不上交).", KPI,
+            definition_zh="在网格、社区、街道层面化解的案件占已发现案件的比例(矛盾不上交)。"),
     Outcome("median_hours_to_resolution", "hours", L, "conflict_resolution",
             "Median time to resolution", "化解时间中位数",
-            "Median hours from detection to resolution over cases resolved to date (open and "
-            "failed cases are not in it).", BOTH,
-            definition_zh="已化解案件从发现到化解用时的中位数(小时);未结和失败案件不计入。"),
+            f"Median hours from detection to resolution; {KM}.", BOTH,
+            definition_zh="全部已发现案件从发现到化解用时的中位数(小时,Kaplan–Meier估计:未结案件按删失处理,"
+                          "未化解离开的案件视为永不化解;若运行期内达不到中位数,则报告运行时长作为下限)。"),
     Outcome("p90_hours_to_resolution", "hours", L, "conflict_resolution",
             "p90 time to resolution (slowest 10%)", "最慢10%的化解时间",
-            "90th percentile of hours from detection to resolution over resolved cases.", KPI,
-            definition_zh="已化解案件从发现到化解用时的第90百分位数(小时)。"),
+            f"90th percentile of hours from detection to resolution; {KM}.", KPI,
+            definition_zh="全部已发现案件从发现到化解用时的第90百分位数(小时,Kaplan–Meier估计)。"),
     *(Outcome(f"resolved_by_level.{lv}", "share", N, "conflict_resolution",
               f"Resolved at: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}化解比例",
-              f"Cases resolved at the {lv} level divided by all resolved cases.", KPI,
+              f"Cases resolved at the {lv} level divided by all detected cases.", KPI,
               short=lv) for i, lv in enumerate(LEVELS)),
+    *(Outcome(f"success_by_level.{lv}", "share", H, "conflict_resolution",
+              f"Success of handling: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}办理成功率",
+              f"Handling attempts at the {lv} level that resolved the case divided by attempts "
+              "completed there.", KPI, short=lv) for i, lv in enumerate(LEVELS)),
+    Outcome("mediation_success", "share", H, "conflict_resolution", "Mediation success",
+            "人民调解成功率",
+            "People's mediation attempts (community level) that resolved the case divided by "
+            "mediation attempts completed.", KPI,
+            definition_zh="社区人民调解中化解成功的次数占完成调解次数的比例。"),
+    Outcome("mediated_to_court_share", "share", L, "conflict_resolution",
+            "Mediated cases that went to court", "调解后诉至法院比例",
+            "Cases that had a people's mediation and were later sent to court divided by cases "
+            "that had a people's mediation.", KPI,
+            definition_zh="经人民调解后又被送至法院的案件占经人民调解案件的比例。"),
 )
 
 _INFORMATION = (
@@ -104,16 +137,18 @@ _RESOURCES = (
             KPI, definition_zh="至少在部门间被退回转派一次的案件占已发现案件的比例。"),
     Outcome("staff_utilisation", "share", N, "resource_integration",
             "Staff utilisation (mediators to city)", "人员负荷",
-            "Handler hours spent on cases divided by handler hours available, community "
-            "mediators to city departments, to date.", BOTH,
+            "Handler hours spent on cases (inside each day: work booked past the end does not "
+            "count) divided by handler hours available, community mediators to city "
+            "departments, after the warm-up.", BOTH,
             definition_zh="调解员至市级部门处理案件所用工时占可用工时的比例(累计)。"),
     *(Outcome(f"utilisation_by_level.{lv}", "share", N, "resource_integration",
               f"Utilisation: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}负荷",
               f"Handler hours spent on cases at the {lv} level divided by that level's handler "
               "hours available, to date.", KPI, short=lv) for i, lv in enumerate(LEVELS)),
     Outcome("staff_cost", "yuan", L, "resource_integration", "Staff cost so far", "累计人员成本",
-            "Staff cost accrued to date (each day 1/365 of the annual cost of the staff on duty).",
-            BOTH, definition_zh="迄今累计的人员成本(每天计入在岗人员年成本的1/365)。"),
+            "Cost accrued after the warm-up (each day 1/365 of the annual cost of the staff on "
+            "duty, video, integration and prevention spending).",
+            BOTH, definition_zh="预热期后累计的成本(每天计入在岗人员、视频、整合和源头治理年支出的1/365)。"),
 )
 
 _CATEGORY = (
@@ -127,15 +162,21 @@ _CATEGORY = (
     Outcome("by_category.*.escalated", "count", L, "risk_prevention", "{name}: escalated",
             "{name}:升级案件", "Cases of this category that reached severity 2 or more.", KPI,
             short="escalated"),
+    Outcome("by_category.*.caused_escalations", "count", L, "risk_prevention",
+            "{name}: escalations caused", "{name}:办理中升级",
+            "Cases of this category whose severity rose after they emerged.", KPI, short="caused"),
+    Outcome("by_category.*.lapsed", "count", L, "risk_prevention", "{name}: lapsed",
+            "{name}:放弃", "Detected cases of this category whose parties gave up waiting.", KPI,
+            short="lapsed"),
     Outcome("by_category.*.major_incidents", "count", L, "risk_prevention",
             "{name}: major incidents", "{name}:重大事件",
             "Cases of this category that reached severity 3.", KPI, short="major"),
     Outcome("by_category.*.detected", "count", N, "information_processing", "{name}: detected",
             "{name}:已发现", "Cases of this category detected so far.", KPI, short="detected"),
-    Outcome("by_category.*.mean_hours_to_resolution", "hours", L, "conflict_resolution",
-            "{name}: mean time to resolution", "{name}:平均化解用时",
-            "Mean hours from detection to resolution over this category's resolved cases "
-            "(0 when none is resolved).", KPI, short="mean h"),
+    Outcome("by_category.*.median_hours_to_resolution", "hours", L, "conflict_resolution",
+            "{name}: median time to resolution", "{name}:化解时间中位数",
+            f"Median hours from detection to resolution of this category's cases; {KM}.", KPI,
+            short="median h"),
 )
 
 _DEPARTMENT = (
@@ -155,14 +196,22 @@ _DAILY = (
             "Cases that emerged during the day.", TS, short="new (emerged)"),
     Outcome("detected", "per_day", N, "information_processing", "Detected cases", "新发现案件",
             "Cases detected during the day.", TS, short="detected"),
+    Outcome("returned", "per_day", L, "risk_prevention", "Returned grievances", "反复案件",
+            "Grievances that left unresolved and came back as new cases during the day.", TS,
+            short="returned"),
     Outcome("resolved", "per_day", N, "conflict_resolution", "Resolved cases", "新化解案件",
             "Cases closed as resolved during the day.", TS, short="resolved"),
+    Outcome("lapsed", "per_day", L, "risk_prevention", "Lapsed cases", "放弃案件",
+            "Detected cases whose parties gave up waiting during the day.", TS, short="lapsed"),
+    Outcome("transferred", "per_day", N, "resource_integration", "Moved between streets",
+            "街道间调配案件", "Queued cases the district moved to a less loaded street during the "
+            "day (三级联动).", TS, short="moved"),
     Outcome("escalations", "per_day", L, "risk_prevention", "Escalations", "升级次数",
             "Severity steps taken by open cases during the day (a case can step more than "
             "once).", TS, short="severity steps"),
     Outcome("passed_up", "per_day", L, "conflict_resolution", "Passed up a level", "上交案件",
-            "Waiting cases whose severity outgrew their level and were passed up at the day's "
-            "review.", TS),
+            "Waiting cases referred up at the day's review: their severity outgrew their level, "
+            "or they waited there longer than the review time (staffed or not).", TS),
     *(Outcome(f"open_{st}", "count", L, cap, f"Open: {en}", f"未结:{zh}",
               f"Open cases {what} at the end of the day.", TS, short=en)
       for st, en, zh, cap, what in (
@@ -177,10 +226,12 @@ _DAILY = (
               f"Open cases (latent to in service) of severity {s} at the end of the day.", TS,
               short=SEVERITY_NAMES["en"][s].lower()) for s in range(4)),
     Outcome("resolved_total", "count", N, "conflict_resolution", "Cases resolved to date",
-            "累计化解案件", "Cases closed as resolved from day 0 to the end of the day.", TS),
+            "累计化解案件", "Cases that emerged after the warm-up closed as resolved by the end "
+            "of the day.", TS),
     *(Outcome(f"resolved_at_{lv}", "count", N, "conflict_resolution",
               f"Resolved to date: {LEVEL_NAMES['en'][i]}", f"累计{LEVEL_NAMES['zh'][i]}",
-              f"Cases resolved at the {lv} level from day 0 to the end of the day.", TS, short=lv)
+              f"Cases (emerged after the warm-up) resolved at the {lv} level by the end of the "
+              "day.", TS, short=lv)
       for i, lv in enumerate(LEVELS)),
 )
 
@@ -201,10 +252,6 @@ _CALIBRATION = (
             "主动发现比例",
             "Detected cases found by patrol, screening or video divided by all detected cases "
             "(open ones included).", CAL),
-    Outcome("mediation_success", "share", H, "conflict_resolution", "Mediation success",
-            "人民调解成功率",
-            "Closed cases that entered at community mediation and were resolved there divided "
-            "by closed (resolved or failed) cases that entered there.", CAL),
     *(Outcome(f"resolved_by_tier.{tier}", "share", N, "conflict_resolution",
               f"Resolved at tier: {tier} ({levels})", f"{zh}化解比例",
               f"Cases resolved at {levels} divided by all closed resolved cases.", CAL, short=tier)
