@@ -29,9 +29,10 @@ def test_every_kpi_and_timeseries_column_is_declared(town_run) -> None:
 
 
 def test_calibration_statistics_are_declared() -> None:
-    from sim.calibrate.derived import run
+    import sim
+    from sim.stats import STATS
 
-    out = run("town", None, 1, 21)
+    out = sim.run("town", None, 1, 21, stats=tuple(STATS))
     assert [k for k in out if not registry.is_declared(k)] == []
     for key in ("arrivals.per_day", "weekly_var_mean", "proactive_share", "mediation_success",
                 "resolved_by_tier.court", "resolved_share_of_reported",
