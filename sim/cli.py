@@ -16,7 +16,7 @@ from typing import Any
 
 from .config.params import FIELDS, ScenarioError
 
-EXTENSIONS = ("sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
+EXTENSIONS = ("sim.describe_cli", "sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
 
 
 class UsageError(Exception):
@@ -100,14 +100,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Run the analytic limits through the model and print the comparison table."""
     from tqdm import tqdm
 
-    from .validation import DEFAULT_CASES, mmc_limit, validation_rows
+    from .validation import (
+        DEFAULT_CASES,
+        PRIORITY_CASES,
+        mmc_limit,
+        priority_limit,
+        validation_rows,
+    )
 
     if args.hours < 1000:
         raise UsageError(f"--hours = {args.hours:g}: must be in [1000, 1e7]")
     results = []
-    for case in tqdm(DEFAULT_CASES, desc="validate", unit="set", file=sys.stderr, disable=args.quiet):
+    bar = tqdm(total=len(DEFAULT_CASES) + len(PRIORITY_CASES), desc="validate", unit="set", file=sys.stderr,
+               disable=args.quiet)
+    for case in DEFAULT_CASES:
         results.append(mmc_limit(case.servers, case.arrival_rate, case.service_rate, case.escalation_rate,
                                  case.latency_hours, hours=args.hours, seed=args.seed))
+        bar.update()
+    for pcase in PRIORITY_CASES:  # non-preemptive priority by severity against Cobham's formula
+        results.append(priority_limit(pcase.servers, pcase.arrival_rate, pcase.service_rate,
+                                      pcase.severity_probs, hours=args.hours, seed=args.seed))
+        bar.update()
+    bar.close()
     rows = validation_rows(results)
     if args.json:
         print(dumps({"rows": rows, "results": results}))

@@ -99,12 +99,15 @@ class Escalation:
 
     def end_of_day(self, s: CityState) -> None:
         """Stage ``escalation``: integrate the hazard of every unserved open case to the end of
-        the day; then refer cases that outgrew their queue's level up (the router's review)."""
+        the day; then the router's daily review refers up the cases that outgrew their level or
+        waited there too long, and the district balances its streets' backlogs (三级联动)."""
         tab = s.cases
         # unserved: latent, reporting or queued (stages 0..2), exposure not yet integrated to t1
         rows = _unserved(tab["stage"], tab["acc_from"], float(s.clock.t1))
         self.accrue(s, rows, s.clock.t1)
         self.router.refer_outgrown(s, rows)
+        self.router.review(s)
+        self.router.balance(s)
 
 
 # ----------------------------------------------------------------- compiled kernels
