@@ -54,6 +54,9 @@ def handle(args: argparse.Namespace) -> int:
         ScenarioError = SpecError  # noqa: N806
     try:
         spec = load_spec(args.spec, {k: getattr(args, k, None) for k in _FLAGS})
+        from .preflight import check_runnable  # scenario, overrides, simulator import
+
+        check_runnable(spec)
         if args.check:
             print(f"{args.spec}: ok ({len(spec.parameters)} parameters, "
                   f"{len(spec.fitted_targets)} fitted targets, {spec.trials} trials x "

@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,13 +179,9 @@ def _unknown(path: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
 
 
 def _read(path: Path, what: str) -> dict[str, Any]:
-    if not path.exists():
-        raise SpecError(f"{what} = {str(path)!r}: file does not exist")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    from sim.config.inputs import load_toml  # size, UTF-8, depth: one gate for every input
+
+    return load_toml(path, what, SpecError)
 
 
 _CHECK_SCHEMA = [True]  # False while parsing a spec whose simulator is not sim.run
