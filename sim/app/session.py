@@ -41,15 +41,17 @@ MAX_ERROR_CHARS = 300  # a page message, not a dump
 
 
 def page_error(exc: BaseException) -> str:
-    """One line for the page; the full traceback goes to the server log (stderr).
+    """One line for the page; details go to the server log (stderr).
 
-    ScenarioError messages are written for users; anything else is an internal error whose
-    text may reveal server details, so the page shows only its type.
+    ScenarioError messages are written for users (logged as one line); anything else is an
+    internal error whose text may reveal server details, so the page shows only its type and
+    the log gets the traceback.
     """
-    traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, ScenarioError):
         text = " ".join(str(exc).split())
+        print(f"cityrisk app: refused: {text}", file=sys.stderr, flush=True)
     else:
+        traceback.print_exception(exc, file=sys.stderr)
         text = f"internal error ({type(exc).__name__}); details are in the server log"
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
 
