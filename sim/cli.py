@@ -1,14 +1,19 @@
 """Command line: ``cityrisk run | validate | scenarios | plan`` (+ app, sweep, analyze, calibrate).
 
-Bad input ends with exit code 2 and one line naming the field, the value and what is allowed.
+Bad input ends with exit code 2 and one line naming the field, the value and what is allowed;
+so do unreadable files, a full disk and other operating-system errors (:func:`main`). A closed
+output pipe (``cityrisk run --json | head``) ends quietly. ``--out`` is written atomically
+(:func:`sim.io.outputs.stage_out`).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,6 +53,7 @@ def dumps(obj: Any) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its KPIs (and write outputs with --out)."""
     from .config.scenario import load_scenario
+    from .io.outputs import OutputDirError, commit_out, discard_out, stage_out, write_outputs
     from .io.sinks import ParquetSink
     from .model import CityModel
 
@@ -57,21 +63,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     days = FIELDS["run.days"].check("--days", args.days) if args.days is not None else None
     sink = None
     out = Path(args.out) if args.out else None
+    staging = None
     if out:
-        out.mkdir(parents=True, exist_ok=True)
-        sink = ParquetSink(str(out / "cases.parquet"))
-    tic = time.perf_counter()
-    model = CityModel(scenario, rng=args.seed, case_sink=sink)
-    build = time.perf_counter() - tic
-    model.run(days, progress=not args.quiet)
-    if sink:
-        sink.close()
-    kpis = model.kpis()
-    wall = time.perf_counter() - tic
+        try:  # every check before the run: a refused --out must not cost a simulation
+            staging = stage_out(out, force=args.force)
+        except OutputDirError as exc:
+            raise UsageError(str(exc)) from None
+        sink = ParquetSink(str(staging / "cases.parquet"))
+    try:
+        tic = time.perf_counter()
+        model = CityModel(scenario, rng=args.seed, case_sink=sink)
+        build = time.perf_counter() - tic
+        model.run(days, progress=not args.quiet)
+        if sink:
+            sink.close()
+        kpis = model.kpis()
+        wall = time.perf_counter() - tic
+        if out and staging:
+            written = write_outputs(model, staging, kpis)
+            commit_out(staging, out)
+    except BaseException:
+        if staging is not None:
+            discard_out(staging)
+        raise
     if out:
-        from .io.outputs import write_outputs
-
-        written = write_outputs(model, out, kpis)
         if not args.json:
             print(f"wrote {len(written) + 1} files to {out}/", file=sys.stderr)
     if args.json:
@@ -108,7 +123,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         validation_rows,
     )
 
-    if args.hours < 1000:
+    if not 1000 <= args.hours <= 1e7:  # also refuses nan and inf
         raise UsageError(f"--hours = {args.hours:g}: must be in [1000, 1e7]")
     results = []
     bar = tqdm(total=len(DEFAULT_CASES) + len(PRIORITY_CASES), desc="validate", unit="set", file=sys.stderr,
@@ -178,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override any scenario key, e.g. levers.grid_workers_per_grid=6 (repeatable)")
     r.add_argument("--out", metavar="DIR", help="write summary.json, timeseries.csv, cases.parquet, figures")
+    r.add_argument("--force", action="store_true",
+                   help="replace an earlier run's outputs in --out (otherwise refused)")
     r.add_argument("--json", action="store_true", help="print one JSON object of KPIs instead of a table")
     r.add_argument("--stages", action="store_true", help="print the wall time of each stage of the plan")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -211,13 +228,51 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return code
     except (ScenarioError, UsageError) as exc:
-        print(f"cityrisk: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(str(exc))
     except KeyboardInterrupt:
         print("cityrisk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _broken_pipe()
+    except OSError as exc:  # disk full, permission, vanished file: the system's words, one line
+        if exc.errno == errno.EPIPE:
+            return _broken_pipe()
+        return _error(_os_message(exc))
+    except MemoryError:
+        return _error("out of memory; use a smaller input")
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for an operating-system error (the file or address it concerns included)."""
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename or exc}"
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return f"cannot connect: {exc}"
+    if exc.errno == errno.ENOSPC:
+        return f"disk full: no space left on device{f' writing {exc.filename}' if exc.filename else ''}"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _error(message: str) -> int:
+    print(f"cityrisk: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _broken_pipe() -> int:
+    """The reader went away (``| head``): one line on stderr, no traceback."""
+    print("cityrisk: output pipe closed by the reader; stopped", file=sys.stderr)
+    try:
+        # Python would report the failed flush of the dead stdout again at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced (tests): nothing to silence
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the pipe
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -326,3 +327,30 @@ def test_baseline_map_has_district_borders(server, browser, shots) -> None:
     page.context.close()
     assert outside == [] and errors == []
     assert server_errors(log) == []
+
+
+def test_scenario_path_in_url_is_refused_in_one_line(server, browser) -> None:
+    """``?scenario=/etc/passwd`` (issue #14): the page opens the default scenario and says in one
+    line that only scenario names are accepted; nothing of the file reaches the page."""
+    url, log = server
+    outside: list[str] = []
+    errors: list[str] = []
+    page = open_page(browser, url, outside, errors, query="?scenario=/etc/passwd&lang=en")
+    msg = page.locator(".cr-page-error")
+    sync_api.expect(msg).to_contain_text("not a scenario name")
+    text = msg.inner_text()
+    assert "/etc/passwd" in text and "\n" not in text.strip() and "Traceback" not in text
+    body = page.locator("body").inner_text()
+    assert "root:" not in body and "Traceback" not in body
+    sync_api.expect(page.locator(".cr-day")).to_have_text("Day 0")  # the default city runs
+    page.context.close()
+    assert outside == [] and errors == []
+
+
+def test_foreign_host_header_is_refused(server) -> None:
+    """DNS rebinding: a request naming another host gets 400 from the guard."""
+    url, _ = server
+    req = urllib.request.Request(url, headers={"Host": "rebind.attacker.example"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=10)
+    assert exc.value.code == 400

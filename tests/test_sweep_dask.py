@@ -52,7 +52,8 @@ def wrapped(tmp: Path, name: str, fn: str, sleep: float, extra: str = "", chunk:
 
 
 def rows(out: Path) -> pd.DataFrame:
-    return Store(out).read_runs().drop(columns="wall_seconds")
+    # wall time and spec hash differ between the wrapped specs compared here, by design
+    return Store(out).read_runs().drop(columns=["wall_seconds", "spec_hash"], errors="ignore")
 
 
 @pytest.fixture(scope="module")

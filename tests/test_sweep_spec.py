@@ -178,7 +178,7 @@ def test_cli_bad_spec_exits_2_without_traceback(tmp_path):
 
 def test_cli_usage_errors_exit_2(tmp_path, capsys):
     assert main(["sweep", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o")]) == 2
-    assert "cannot read spec" in capsys.readouterr().err
+    assert "cannot read (file does not exist)" in capsys.readouterr().err
     p = tmp_path / "ok.toml"
     p.write_text(BASE)
     assert main(["sweep", str(p), "--out", str(tmp_path / "o"), "--shard", "4/3"]) == 2

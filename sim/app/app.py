@@ -11,7 +11,9 @@ once, and all chrome (buttons, labels, tooltips, chart titles) is translated (So
 sidebar is English-only, and ``mesa.visualization`` needs Mesa's ``viz`` extra, altair).
 
 Defaults come from the environment (set by ``cityrisk app``): ``CITYRISK_APP_SCENARIO``,
-``CITYRISK_APP_LANG``; a page URL may override them with ``?scenario=town&lang=en``.
+``CITYRISK_APP_LANG``; a page URL may override them with ``?scenario=town&lang=en``, where the
+scenario must be a name from the scenario list (never a path: see docs/security.md). Errors show
+as one line on the page; tracebacks go to the server log.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .compare_view import CompareView
 from .i18n import LANGS, scenario_label, t
 from .levers import LeverPanel
 from .live import LiveView
-from .session import AppSession, backend
+from .session import AppSession, backend, check_scenario_choice, page_error
 
 PLAY_PAUSE_SECONDS = 0.1  # breathing room between days while playing
 
@@ -108,8 +110,8 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
         try:
             session.step(days)
             error.set("")
-        except Exception as exc:  # shown on the page
-            error.set(t("error", lang, msg=str(exc)))
+        except Exception as exc:  # one line on the page, traceback in the server log
+            error.set(t("error", lang, msg=page_error(exc)))
         t1 = time.perf_counter()
         bump()
         if os.environ.get("CITYRISK_APP_TIMING"):
@@ -127,7 +129,7 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             try:
                 session.step(1)
             except Exception as exc:
-                error.set(t("error", lang, msg=str(exc)))
+                error.set(t("error", lang, msg=page_error(exc)))
                 playing.set(False)
                 return
             # one day at a time: wait until the page has shown this day before the next, else
@@ -152,7 +154,7 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             session.set_scenario(name)
             error.set("")
         except Exception as exc:
-            error.set(t("error", lang, msg=str(exc)))
+            error.set(t("error", lang, msg=page_error(exc)))
         bump()
         lever_version.set(lever_version.value + 1)
 
@@ -178,14 +180,43 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             solara.Error(error.value)
 
 
+def open_session(requested: str | None, names: list[str]) -> tuple[AppSession | None, str]:
+    """The session for a page (``requested``: the URL's ``?scenario=``) and a one-line problem.
+
+    A requested name outside the scenario list is refused without touching the file system;
+    the page then opens the default scenario and says why.
+    """
+    problem = ""
+    start = default_scenario(names)
+    if requested:
+        try:
+            start = check_scenario_choice(requested, names)
+        except Exception as exc:
+            problem = page_error(exc)
+    try:
+        return AppSession(start), problem
+    except Exception as exc:
+        return None, page_error(exc)
+
+
 @solara.component
 def Page() -> None:
-    """The whole app: app bar, sidebar (scenario, controls, levers), tabs."""
+    """The whole app; an error while drawing any part shows as one line, not a traceback."""
+    exc, _clear = solara.use_exception()
+    if exc is not None:
+        solara.Error(t("error", default_lang(), msg=page_error(exc)), classes=["cr-page-error"])
+        return
+    AppPage()
+
+
+@solara.component
+def AppPage() -> None:
+    """App bar, sidebar (scenario, controls, levers), tabs."""
     query = _query()
     names = solara.use_memo(lambda: list(backend().scenario_names()), [])
     lang = solara.use_reactive(query.get("lang") if query.get("lang") in LANGS else default_lang())
-    start = query.get("scenario") or default_scenario(names)
-    session = solara.use_memo(lambda: AppSession(start), [])  # one model per browser session
+    # one model per browser session
+    session, problem = solara.use_memo(lambda: open_session(query.get("scenario"), names), [])
     sim_version = solara.use_reactive(0)  # bumped after each step (SolaraViz's update_counter)
     lever_version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -201,6 +232,10 @@ def Page() -> None:
 
     solara.Style(CSS)
     solara.Title(t("title", L))
+    if problem:
+        solara.Error(t("error", L, msg=problem), classes=["cr-page-error"])
+    if session is None:
+        return
     with solara.AppBar():
         with solara.AppBarTitle():
             solara.Text(t("title", L))

@@ -3,9 +3,11 @@
 ``cityrisk app [--scenario NAME] [--host 127.0.0.1] [--port 8765] [--lang zh|en]``
 
 Binds 127.0.0.1 unless told otherwise. Checks its options, then becomes (``exec``)
-``python -m solara run sim.app.app --production`` with the options passed through the
-environment (``CITYRISK_APP_SCENARIO``, ``CITYRISK_APP_LANG``). Bad input exits with code 2
-and a message naming the option.
+``python -m sim.app.guard run sim.app.app --production`` (Solara behind a Host/Origin check,
+see :mod:`sim.app.guard`) with the options passed through the environment
+(``CITYRISK_APP_SCENARIO``, ``CITYRISK_APP_LANG``, ``CITYRISK_APP_ALLOWED_HOSTS``). Bad input
+exits with code 2 and a message naming the option. See docs/security.md before binding
+beyond loopback.
 """
 
 from __future__ import annotations
@@ -75,15 +77,36 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+WILDCARD = ("0.0.0.0", "::", "")
+
+
+def host_names(host: str, extra: list[str] | None = None) -> list[str]:
+    """Host names the browser may use to reach the server bound to ``host`` (Host allow-list).
+
+    Loopback names are always allowed (added by the guard). A wildcard bind adds this
+    machine's name, full name and addresses; anything else (a DNS alias, a proxy name) must be
+    given with ``--allow-host``.
+    """
+    names = [] if _is_loopback(host) else [host]
+    if host in WILDCARD:
+        names = [socket.gethostname(), socket.getfqdn()]
+        try:
+            names += socket.gethostbyname_ex(socket.gethostname())[2]
+        except OSError:  # no resolvable own name: the operator lists names with --allow-host
+            pass
+    return list(dict.fromkeys(n for n in [*names, *(extra or [])] if n))
+
+
 def server_command(host: str, port: int) -> list[str]:
-    """The solara command line that serves the page."""
-    return [sys.executable, "-m", "solara", "run", "sim.app.app", "--host", host,
+    """The solara command line (behind the Host/Origin guard) that serves the page."""
+    return [sys.executable, "-m", "sim.app.guard", "run", "sim.app.app", "--host", host,
             "--port", str(port), "--no-open", "--production"]
 
 
-def server_env(scenario: str, lang: str) -> dict[str, str]:
-    """Environment of the server process."""
+def server_env(scenario: str, lang: str, hosts: list[str] | None = None) -> dict[str, str]:
+    """Environment of the server process (``hosts``: the Host allow-list beyond loopback)."""
     env = dict(os.environ)
+    env["CITYRISK_APP_ALLOWED_HOSTS"] = ",".join(hosts or [])
     for key, value in SOLARA_ENV.items():
         env.setdefault(key, value)
     env["CITYRISK_APP_SCENARIO"] = scenario
@@ -107,12 +130,18 @@ def handler(args: argparse.Namespace) -> int:
               + "); the page will try the internet. Install them with: "
               "bash .ci/install_solara_assets.sh",
               file=sys.stderr)
+    hosts = host_names(args.host, args.allow_host)
+    if args.host in WILDCARD:
+        print(f"cityrisk app: warning: --host {args.host or '0.0.0.0'} listens on every network "
+              "interface; prefer the one address your intranet uses. See docs/security.md.",
+              file=sys.stderr)
     if not _is_loopback(args.host):
         print(f"cityrisk app: warning: --host {args.host} makes the app reachable from other "
-              "machines; it has no login.", file=sys.stderr)
+              "machines; it has no login. Browsers may reach it as: "
+              + ", ".join(hosts) + " (add names with --allow-host).", file=sys.stderr)
     print(f"cityrisk app: serving {args.scenario} at http://{args.host}:{args.port}/ "
           f"(language {args.lang}); Ctrl-C stops it", file=sys.stderr, flush=True)
-    cmd, env = server_command(args.host, args.port), server_env(args.scenario, args.lang)
+    cmd, env = server_command(args.host, args.port), server_env(args.scenario, args.lang, hosts)
     sys.stdout.flush()
     if os.name == "posix":  # become the server: signals (Ctrl-C, SIGTERM) reach it directly
         os.execve(cmd[0], cmd, env)
@@ -135,6 +164,9 @@ def register(subparsers: Any) -> None:
                    help="scenario to open (name in scenarios/ or a .toml path; default town)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--allow-host", action="append", metavar="NAME", default=[],
+                   help="another host name browsers use to reach the app (DNS alias, proxy); "
+                        "requests naming any other host are refused (repeatable)")
     p.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     p.add_argument("--lang", choices=LANGS, default="zh", help="page language (default zh)")
     p.set_defaults(func=handler)

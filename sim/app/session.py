@@ -3,13 +3,19 @@
 Nothing here is shared between sessions: the page builds one :class:`AppSession` per browser
 session (``solara.use_memo`` inside the page component), so two officials moving levers at the
 same time never see each other's city. Every lever value goes through :meth:`AppSession.set_lever`,
-which checks it against the parameter schema on the server, whatever the browser sent.
+which checks it against the parameter schema on the server, whatever the browser sent; a
+scenario the browser asks for (URL or picker) must be a name from ``scenarios/`` (or the one the
+operator started the app with), never a path (:func:`check_scenario_choice`). Errors reach the
+page as one line (:func:`page_error`); the traceback goes to the server log only.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +35,41 @@ def backend() -> SimpleNamespace:
 
     return SimpleNamespace(CityModel=sim.CityModel, load_scenario=sim.load_scenario,
                            run=sim.run, scenario_names=sim.scenario_names)
+
+
+MAX_ERROR_CHARS = 300  # a page message, not a dump
+
+
+def page_error(exc: BaseException) -> str:
+    """One line for the page; details go to the server log (stderr).
+
+    ScenarioError messages are written for users (logged as one line); anything else is an
+    internal error whose text may reveal server details, so the page shows only its type and
+    the log gets the traceback.
+    """
+    if isinstance(exc, ScenarioError):
+        text = " ".join(str(exc).split())
+        print(f"cityrisk app: refused: {text}", file=sys.stderr, flush=True)
+    else:
+        traceback.print_exception(exc, file=sys.stderr)
+        text = f"internal error ({type(exc).__name__}); details are in the server log"
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 1] + "…"
+
+
+def allowed_scenarios(names: list[str]) -> list[str]:
+    """Scenarios a browser may open: the shipped names plus the operator's ``--scenario``."""
+    operator = os.environ.get("CITYRISK_APP_SCENARIO", "")
+    return [*names, operator] if operator and operator not in names else list(names)
+
+
+def check_scenario_choice(choice: str, names: list[str]) -> str:
+    """``choice`` if a browser may open it, else ScenarioError (never reads the file)."""
+    allowed = allowed_scenarios(names)
+    if choice not in allowed:
+        shown = choice if len(choice) <= 60 else choice[:59] + "…"
+        raise ScenarioError(f"scenario {shown!r}: not a scenario name "
+                            f"(names: {', '.join(names)})")
+    return choice
 
 
 def lever_field(key: str) -> Field:
@@ -78,7 +119,11 @@ class AppSession:
         self.p90: list[float] = []  # p90 time to resolution after each day (not in timeseries())
 
     def set_scenario(self, name: str) -> None:
-        """Switch to another scenario: lever values become that scenario's own."""
+        """Switch to another scenario: lever values become that scenario's own.
+
+        ``name`` comes from the browser, so it must be one of :func:`allowed_scenarios`.
+        """
+        check_scenario_choice(name, list(self.bk.scenario_names()))
         with self.lock:
             self._load(name)
 

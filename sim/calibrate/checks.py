@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,11 +60,8 @@ def unknown_keys(path: str, raw: Mapping[str, Any], allowed: set[str]) -> None:
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
-    """The TOML file at ``path``; SpecError if missing or malformed."""
-    if not path.exists():
-        raise SpecError(f"{what} = {str(path)!r}: file does not exist")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    """A spec file through the one input gate (regular file, size, UTF-8, TOML, nesting depth)."""
+    from sim.config.inputs import load_toml
+
+    return load_toml(path, what, SpecError)
+

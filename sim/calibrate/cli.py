@@ -55,6 +55,9 @@ def handle(args: argparse.Namespace) -> int:
         flags = {k: getattr(args, k, None) for k in _FLAGS}
         flags.update(executor=run_on.kind, workers=run_on.workers, dask_address=run_on.address)
         spec = load_spec(args.spec, flags)
+        from .preflight import check_runnable  # scenario, overrides, simulator import
+
+        check_runnable(spec)
         if args.check:
             print(f"{args.spec}: ok ({len(spec.parameters)} parameters, "
                   f"{len(spec.fitted_targets)} fitted targets, {spec.trials} trials x "

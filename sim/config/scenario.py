@@ -2,6 +2,8 @@
 
 A scenario is a nested dict that is complete (every default filled in) and valid. Every error is a
 :class:`ScenarioError` whose message names the key path, the offending value and the allowed range.
+Files are read through :mod:`sim.config.inputs` (size, UTF-8, nesting depth); ``extends`` cycles
+are found by resolved path; ``--set`` values get the same row checks as file values.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .inputs import load_toml
 from .params import (
     CATEGORY_SCHEMA,
     DEFAULT_CATEGORIES,
@@ -47,11 +50,7 @@ def scenario_path(name_or_path: str | Path) -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    return load_toml(path, "scenario", ScenarioError)
 
 
 def defaults() -> dict[str, Any]:
@@ -76,12 +75,17 @@ def _category(path: str, row: Any, base: Mapping[str, Any] | None = None) -> dic
         if key not in CATEGORY_SCHEMA:
             raise ScenarioError(f"{path}.{key}: unknown key (allowed: {', '.join(CATEGORY_SCHEMA)})")
         out[key] = CATEGORY_SCHEMA[key].check(f"{path}.{key}", val)
-    if abs(sum(out["severity_probs"]) - 1.0) > 1e-6:
-        raise ScenarioError(f"{path}.severity_probs = {out['severity_probs']!r}: must sum to 1")
-    if out["pair_share"] + out["collective_share"] > 1.0:
-        raise ScenarioError(f"{path}: pair_share + collective_share = "
-                            f"{out['pair_share'] + out['collective_share']:g}: must be in [0, 1]")
+    _check_row(path, out)
     return out
+
+
+def _check_row(path: str, row: Mapping[str, Any]) -> None:
+    """Checks that span fields of one category row (run for files and for ``--set`` alike)."""
+    if abs(sum(row["severity_probs"]) - 1.0) > 1e-6:
+        raise ScenarioError(f"{path}.severity_probs = {row['severity_probs']!r}: must sum to 1")
+    if row["pair_share"] + row["collective_share"] > 1.0:
+        raise ScenarioError(f"{path}: pair_share + collective_share = "
+                            f"{row['pair_share'] + row['collective_share']:g}: must be in [0, 1]")
 
 
 def _shock(path: str, row: Any) -> dict[str, Any]:
@@ -126,6 +130,8 @@ def _merge(data: dict[str, Any], raw: Mapping[str, Any], schema: dict[str, Any],
 
 
 def _check_consistency(data: dict[str, Any]) -> None:
+    for name, row in data["world"]["categories"].items():
+        _check_row(f"world.categories.{name}", row)
     for i, shock in enumerate(data["world"]["shocks"]):
         if shock["category"] and shock["category"] not in data["world"]["categories"]:
             raise ScenarioError(f"world.shocks[{i}].category = {shock['category']!r}: must be '' or one "
@@ -144,10 +150,15 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = tomllib.loads(f"v = {rhs}")["v"]
     except tomllib.TOMLDecodeError:
         value = rhs
+    except RecursionError:
+        raise ScenarioError(f"--set {key}: value nested too deeply") from None
     return key, value
 
 
 def _apply_override(data: dict[str, Any], key: str, value: Any) -> None:
+    if key == "meta.extends":  # inheritance happens when a file is read; an override is too late
+        raise ScenarioError(f"meta.extends = {value!r}: cannot be set with --set; write a "
+                            "scenario file with meta.extends and run that file")
     field = field_for(key)  # raises on unknown keys
     parts = key.split(".")
     node = data
@@ -205,9 +216,12 @@ def _normalise_overrides(overrides: Mapping[str, Any] | Sequence[str] | None) ->
     return [parse_override(s) for s in overrides]
 
 
+MAX_EXTENDS = 16  # inheritance chain length; real chains are 1-2 deep
+
+
 def load_scenario(name_or_path: str | Path | Scenario,
                   overrides: Mapping[str, Any] | Sequence[str] | None = None,
-                  _seen: tuple[str, ...] = ()) -> Scenario:
+                  _seen: tuple[Path, ...] = ()) -> Scenario:
     """Load, inherit, validate and override a scenario by name or path."""
     if isinstance(name_or_path, Scenario):
         return name_or_path.with_overrides(overrides)
@@ -218,9 +232,14 @@ def load_scenario(name_or_path: str | Path | Scenario,
     if parent:
         if not isinstance(parent, str):
             raise ScenarioError(f"meta.extends = {parent!r}: must be a scenario name")
-        if parent in _seen:
-            raise ScenarioError(f"meta.extends = {parent!r}: circular inheritance {_seen + (parent,)}")
-        data = copy.deepcopy(load_scenario(parent, None, _seen + (path.stem,)).data)
+        # compare resolved files, not stems: "a.toml" and "./x/../a.toml" are the same file
+        chain = (*_seen, path.resolve())
+        if scenario_path(parent).resolve() in chain:
+            raise ScenarioError(f"meta.extends = {parent!r}: circular inheritance "
+                                f"({' -> '.join(p.name for p in chain)} -> {parent})")
+        if len(chain) > MAX_EXTENDS:
+            raise ScenarioError(f"meta.extends = {parent!r}: more than {MAX_EXTENDS} levels")
+        data = copy.deepcopy(load_scenario(parent, None, chain).data)
     else:
         data = defaults()
     _merge(data, raw, SCHEMA, "", inherit_tables=bool(parent))

@@ -10,6 +10,10 @@
   were resolved), ``time_to_resolution.png`` (distribution, from the case table) and
   ``escalation_map.png`` (escalations by grid, district borders).
 
+``cityrisk run --out`` writes all of it into a hidden sibling (:func:`stage_out`) and renames it
+into place at the end (:func:`commit_out`): a results folder either holds one complete run or
+does not exist, and an earlier run's files are never mixed with a new one's.
+
 Every figure is drawn from those files only, so :func:`redraw` (``python -m sim.io.outputs DIR``)
 rebuilds them from a results folder without rerunning the model. The figures themselves are drawn by
 :mod:`sim.io.figures` (matplotlib object API, no pyplot state: safe in threads and in the app).
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +40,64 @@ if TYPE_CHECKING:
 
 MAP_LAYERS = ("escalations", "residents", "trust", "open_cases")
 FIGURES = ("dashboard", "resolution_levels", "time_to_resolution", "escalation_map")
+OUTPUT_NAMES = frozenset(("summary.json", "timeseries.csv", "grids.csv", "scenario.toml",
+                          "cases.parquet", *(f"{f}.png" for f in FIGURES)))
+
+
+class OutputDirError(ValueError):
+    """``--out`` cannot be used as asked (message names the path and what to do)."""
+
+
+def stage_out(out: Path, force: bool = False) -> Path:
+    """Check ``out`` up front and create the hidden sibling a run writes into.
+
+    Refused: ``out`` is a file or lies under one; ``out`` holds files (an earlier run's outputs
+    are replaced only with ``force``, anything else never, since replacing moves the whole
+    folder); the parent cannot be written. Returns the staging folder.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputDirError(f"--out {str(out)!r}: is a file, expected a directory")
+    if out.is_dir():
+        present = sorted(p.name for p in out.iterdir())
+        foreign = [n for n in present if n not in OUTPUT_NAMES]
+        if foreign:
+            raise OutputDirError(f"--out {str(out)!r}: holds files that are not cityrisk outputs "
+                                 f"({', '.join(foreign[:5])}); choose an empty or new directory")
+        if present and not force:
+            raise OutputDirError(f"--out {str(out)!r}: holds an earlier run's outputs "
+                                 f"({', '.join(present[:3])}, ...); add --force to replace them")
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = parent / f".{out.absolute().name}.partial-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)  # a stale one of a recycled pid
+        staging.mkdir()
+    except (FileExistsError, NotADirectoryError):
+        raise OutputDirError(f"--out {str(out)!r}: a parent path is a file, not a directory") from None
+    except OSError as exc:
+        raise OutputDirError(f"--out {str(out)!r}: cannot write there ({exc.strerror})") from None
+    return staging
+
+
+def commit_out(staging: Path, out: Path) -> None:
+    """Move a finished staging folder to ``out`` (replacing an earlier run's outputs)."""
+    out = Path(out)
+    old = None
+    if out.is_dir():
+        if any(out.iterdir()):
+            old = staging.with_name(staging.name.replace(".partial-", ".old-"))
+            os.replace(out, old)
+        else:
+            out.rmdir()
+    os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def discard_out(staging: Path) -> None:
+    """Remove the staging folder of a run that did not finish."""
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- data files
@@ -120,7 +184,6 @@ def read_cases(path: Path) -> pd.DataFrame | None:
 
 
 
-
 def draw_figures(out_dir: Path, kpis: Mapping[str, Any], ts: pd.DataFrame, grids: pd.DataFrame,
                  shocks: list[dict[str, Any]],
                  hist: tuple[np.ndarray, np.ndarray] | None = None) -> list[Path]:
@@ -139,7 +202,6 @@ def _hist_edges() -> np.ndarray:
     from ..outcomes.accumulate import EDGES
 
     return EDGES
-
 
 
 def main(argv: list[str] | None = None) -> int:

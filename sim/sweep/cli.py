@@ -155,6 +155,10 @@ def analyze_command(args: argparse.Namespace) -> int:
     if args.confidence is not None and not 0 < args.confidence < 1:
         return _fail(f"--confidence {args.confidence}: must be in (0, 1)")
     try:
+        if args.kpi:  # a typo must not give an empty report with exit 0
+            from .checks import check_store_kpis
+
+            check_store_kpis(args.store, args.kpi)
         rep = analyze(args.store, args.out, args.kpi, args.confidence, not args.no_figures,
                       prim_opts)
     except StoreError as exc:

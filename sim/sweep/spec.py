@@ -38,14 +38,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .checks import (
+    MAX_GRID_NUM,
     SpecError,
+    check_limits,
     check_range,
     default_field_lookup,
     field_is_int,
@@ -206,6 +207,8 @@ def _parse_param(key: str, raw: Any, kind: str, fld: Any, src: str) -> ParamSpec
         integer = raw["integer"]
     if kind == "grid":
         count = int_min(raw, "num", src, None, 2, prefix=path + ".")
+        if count > MAX_GRID_NUM:  # before the list of values is built
+            raise SpecError(f"{where(src, path)}.num = {count}: must be in [2, {MAX_GRID_NUM:,}]")
         vals = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
         if integer:
             vals = sorted({round(v) for v in vals})
@@ -354,6 +357,7 @@ def parse_spec(data: Mapping[str, Any], source: str | Path | None = None,
     )
     if check_scenario and lookup is not None:
         _check_fixed(spec, src)
+    check_limits(spec, src, outcomes=check_scenario and lookup is not None)
     return spec
 
 
@@ -373,13 +377,7 @@ def _check_fixed(spec: SweepSpec, src: str) -> None:
 def load_spec(path: str | Path, field_lookup: Callable[[str], Any] | None | str = "auto"
               ) -> SweepSpec:
     """Read and validate a sweep spec TOML file."""
+    from sim.config.inputs import load_toml  # size, UTF-8, depth: one gate for every input
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{p}: cannot read spec ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{p}: not valid TOML ({exc})") from None
-    return parse_spec(data, p, field_lookup)
+    return parse_spec(load_toml(p, "spec", SpecError), p, field_lookup)

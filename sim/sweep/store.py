@@ -10,6 +10,13 @@ Every file is written to a hidden temporary name in the same folder, flushed, fs
 into place with :func:`os.replace`, so a crash leaves either the whole chunk or nothing (a stale
 ``.*.tmp`` at worst, which readers ignore). A run is "done" once its row is in a chunk; resuming
 skips those run ids. Concurrent shards write disjoint runs to the same store.
+
+Every row and every chunk (Parquet metadata ``cityrisk.spec_hash``) carries the spec hash, so a
+store that lost its manifest cannot take rows of another spec for its own. A writer holds
+``.lock`` (``flock``): exclusive for a whole-sweep run or resume, shared for shards (which write
+disjoint runs), so two resumes of one store cannot run the same runs twice. A chunk that cannot
+be read (truncated by a full disk, say) is moved to ``quarantine/`` with a warning and its runs
+count as not done, so ``--resume`` redoes them.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -32,6 +40,9 @@ __all__ = ["Store", "StoreError"]
 MANIFEST = "manifest.json"
 POINTS = "points.parquet"
 RUNS = "runs"
+QUARANTINE = "quarantine"
+LOCK = ".lock"
+HASH_KEY = b"cityrisk.spec_hash"
 FORMAT_VERSION = 1
 
 
@@ -82,6 +93,34 @@ class Store:
         self.runs_dir = self.root / RUNS
         self.manifest_path = self.root / MANIFEST
         self.points_path = self.root / POINTS
+        self.spec_hash: str | None = None  # set by open(); stamped on every row and chunk
+        self._lock: Any = None  # the open .lock file while this process writes
+
+    def lock(self, shared: bool = False) -> None:
+        """Take the writer lock (kept until :meth:`close` or the end of the process).
+
+        StoreError at once if another process holds it in a conflicting mode.
+        """
+        import fcntl
+
+        if self._lock is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / LOCK, "a+")  # noqa: SIM115 - held open on purpose
+        try:
+            fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise StoreError(f"{self.root}: another cityrisk sweep is writing to this store; "
+                             "wait for it to finish (shards may share a store, whole-sweep runs "
+                             "may not)") from None
+        self._lock = fh
+
+    def close(self) -> None:
+        """Release the writer lock."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     # -- manifest ---------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -105,8 +144,11 @@ class Store:
         share a store) and only if its spec hash (and scenario hash, when both are known) match.
         Returns the manifest in effect.
         """
+        self.lock(shared=join)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.spec_hash = str(manifest.get("spec_hash") or "") or None
         if not self.exists():
+            self._check_orphans()
             _write_atomic(self.points_path, lambda fh: pq.write_table(
                 pa.Table.from_pandas(points, preserve_index=False), fh))
             blob = json.dumps(dict(manifest), indent=2, sort_keys=True, default=str).encode()
@@ -129,6 +171,39 @@ class Store:
                              f"(scenario hash {a[:12]} then, {b[:12]} now); use a new --out")
         return old
 
+    def _check_orphans(self) -> None:
+        """Refuse chunks left without a manifest unless they carry this spec's hash."""
+        for p in self.part_files():
+            table_hash = self._chunk_hash(p)
+            if table_hash != self.spec_hash:
+                found = table_hash[:12] if table_hash else "none"
+                raise StoreError(f"{self.root}: {MANIFEST} is missing but {RUNS}/ holds runs of "
+                                 f"another or an unknown spec ({p.name}: spec hash {found}); "
+                                 "use a new --out")
+
+    def _chunk_hash(self, path: Path) -> str | None:
+        try:
+            meta = pq.read_schema(path).metadata or {}
+        except (OSError, pa.ArrowException):
+            return None
+        value = meta.get(HASH_KEY)
+        return value.decode() if value else None
+
+    def _read_part(self, path: Path, columns: list[str] | None = None) -> pa.Table | None:
+        """A chunk's table, or None after moving an unreadable chunk to quarantine/."""
+        try:
+            return pq.read_table(path, columns=columns)
+        except (OSError, pa.ArrowException) as exc:
+            qdir = self.root / QUARANTINE
+            with contextlib.suppress(OSError):
+                qdir.mkdir(exist_ok=True)
+                os.replace(path, qdir / path.name)
+            reason = " ".join(str(exc).split())[:160]
+            print(f"warning: {RUNS}/{path.name} is unreadable ({reason}); moved to "
+                  f"{QUARANTINE}/, its runs count as not done (--resume redoes them)",
+                  file=sys.stderr)
+            return None
+
     # -- runs -------------------------------------------------------------------------------
     def part_files(self) -> list[Path]:
         """Committed chunk files (hidden temp files excluded), sorted by name."""
@@ -140,7 +215,9 @@ class Store:
         """Run ids with a committed row."""
         done: set[int] = set()
         for p in self.part_files():
-            done.update(pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist())
+            table = self._read_part(p, ["run_id"])
+            if table is not None:
+                done.update(table.column("run_id").to_pylist())
         return done
 
     def count_done(self) -> int:
@@ -154,6 +231,10 @@ class Store:
             return None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pylist(rows)
+        if self.spec_hash:
+            table = table.append_column("spec_hash", pa.array([self.spec_hash] * len(rows)))
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                                   HASH_KEY: self.spec_hash.encode()})
         name = f"part-{tag}-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.parquet"
         path = self.runs_dir / name
         _write_atomic(path, lambda fh: pq.write_table(table, fh))
@@ -177,8 +258,8 @@ class Store:
         """All finished runs as one DataFrame sorted by run_id (duplicates dropped)."""
         if columns is not None and "run_id" not in columns:
             columns = ["run_id", *columns]
-        frames = [pq.read_table(p, columns=columns).to_pandas() for p in self.part_files()]
-        frames = [f for f in frames if len(f)]
+        tables = [self._read_part(p, columns) for p in self.part_files()]
+        frames = [t.to_pandas() for t in tables if t is not None and t.num_rows]
         if not frames:
             return pd.DataFrame(columns=columns or ["run_id", "point_id", "replication", "seed"])
         df = pd.concat(frames, ignore_index=True)
