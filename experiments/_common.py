@@ -95,6 +95,24 @@ def curve(ax: Any, x: Any, g: Any, label: str) -> Any:
 
 #: The y label of every escalated-share panel.
 ESCALATED = "escalated share of cases, %  (mean, 95% CI)"
+#: The y label of every caused-escalation panel (the headline metric since issue 10).
+CAUSED = "caused escalations, % of cases  (mean, 95% CI)"
+#: The headline KPI (severity rose after emergence) and the secondary ones shown beside it.
+HEADLINE, SECONDARY = "caused_escalation_share", ("escalated_share", "lapsed_share")
+
+
+def value(s: Any, kpi: str, **at: Any) -> float:
+    """Mean of ``kpi`` in the summary ``s`` at the point where the parameters equal ``at``."""
+    m = s.kpi == kpi
+    for k, v in at.items():
+        m &= np.isclose(s[k], v)
+    return float(s.loc[m, "mean"].iloc[0])
+
+
+def dashed(ax: Any, s: pd.DataFrame, kpi: str, hue: str, h: Any, x: str, color: str) -> None:
+    """The mean of a secondary ``kpi`` in % against ``x`` at ``hue == h``, as a thin dashed line."""
+    g = s[(s.kpi == kpi) & (s[hue] == h)].sort_values(x)
+    ax.plot(g[x], 100 * g["mean"], ls="--", lw=1, color=color)
 
 
 def label(ax: Any, xlabel: str, ylabel: str, title: str, legend: bool = True) -> None:

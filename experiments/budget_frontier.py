@@ -4,7 +4,8 @@
     .venv/bin/python experiments/budget_frontier.py --no-run   # redraw from the store only
 
 Store: runs/budget_frontier (``--store``). Figure: experiments/figures/budget_frontier.png.
-Every Latin-hypercube point is a staffing mix with a staff cost and a mean escalated share; the
+Every Latin-hypercube point is a staffing mix with a staff cost and a mean caused-escalation share
+(the headline since issue 10; the escalated and lapsed shares are printed beside it); the
 frontier is the set of mixes that no cheaper mix beats. The budget is the staff cost of the
 town's baseline mix, whose KPIs the script measures with ``--confirm`` fresh replications (as it
 does for the best mix within budget, since picking the minimum of noisy means flatters it).
@@ -20,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 NAME = "budget_frontier"
-Y, C = "escalated_share", "staff_cost"
+Y, C = common.HEADLINE, "staff_cost"
+ESC, LAP = common.SECONDARY
 SHORT = {"levers.grid_workers_per_grid": "grid workers/grid",
          "levers.mediators_per_street": "mediators/street",
          "levers.centre_staff_per_street": "centre staff/street",
@@ -48,6 +50,7 @@ def confirm(mix: dict[str, float], spec_days: int, reps: int, tag: int) -> pd.Da
 
 
 def _ci(v: pd.Series) -> str:
+    """Mean and 95% t-interval of a share, in %."""
     from scipy import stats
 
     half = stats.t.ppf(0.975, len(v) - 1) * v.std() / np.sqrt(len(v))
@@ -59,7 +62,8 @@ def _options(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, res, s = common.start(NAME, __doc__, argv, [Y, C, "collective_incidents"], _options,
+    args, res, s = common.start(NAME, __doc__, argv, [Y, ESC, LAP, C, "collective_incidents"],
+                                _options,
                                 header=False)
     w = s.pivot_table(index=["point_id", *res.params], columns="kpi", values="mean").reset_index()
     cost, y = w[C].to_numpy() / 1e6, w[Y].to_numpy()
@@ -74,29 +78,30 @@ def main(argv: list[str] | None = None) -> int:
     best_mix = {k: w.loc[best, k].item() for k in res.params}
     print(f"{NAME}: {len(res.runs)} runs ({res.missing} missing), {len(w)} mixes, "
           f"{len(front)} on the frontier")
-    print(f"  baseline mix {base_mix}: cost {budget:.2f} M yuan, escalated {_ci(base[Y])} "
-          f"({len(base)} fresh runs)")
+    print(f"  baseline mix {base_mix}: cost {budget:.2f} M yuan, caused {_ci(base[Y])}, "
+          f"escalated {_ci(base[ESC])}, lapsed {_ci(base[LAP])} ({len(base)} fresh runs)")
     print(f"  best within budget (sweep mean of {res.spec.replications}): {best_mix}: cost "
-          f"{cost[best]:.2f} M, escalated {100 * y[best]:.2f}%")
+          f"{cost[best]:.2f} M, caused {100 * y[best]:.2f}%, escalated {100 * w.loc[best, ESC]:.2f}%")
     if args.confirm:
         chk = confirm(best_mix, res.spec.days, args.confirm, 1)
-        print(f"    confirmed with {len(chk)} fresh runs: escalated {_ci(chk[Y])}, collective "
-              f"incidents {chk['collective_incidents'].mean():.0f} vs baseline "
+        print(f"    confirmed with {len(chk)} fresh runs: caused {_ci(chk[Y])}, escalated "
+              f"{_ci(chk[ESC])}, collective incidents "
+              f"{chk['collective_incidents'].mean():.0f} vs baseline "
               f"{base['collective_incidents'].mean():.0f}")
     match = [int(i) for i in front if y[i] <= base[Y].mean()]
     cheap = match[0] if match else best
     cheap_mix = {k: w.loc[cheap, k].item() for k in res.params}
     print(f"  cheapest frontier mix at or below the baseline's escalation (sweep mean): "
           f"{cheap_mix}: cost {cost[cheap]:.2f} M ({100 * (cost[cheap] / budget - 1):+.0f}%), "
-          f"escalated {100 * y[cheap]:.2f}%")
+          f"caused {100 * y[cheap]:.2f}%")
     if args.confirm:
         chk = confirm(cheap_mix, res.spec.days, args.confirm, 2)
-        print(f"    confirmed with {len(chk)} fresh runs: escalated {_ci(chk[Y])}, collective "
-              f"incidents {chk['collective_incidents'].mean():.0f}")
-    print("  frontier (cost M yuan, escalated %, mix):")
+        print(f"    confirmed with {len(chk)} fresh runs: caused {_ci(chk[Y])}, escalated "
+              f"{_ci(chk[ESC])}, collective incidents {chk['collective_incidents'].mean():.0f}")
+    print("  frontier (cost M yuan, caused %, escalated %, mix):")
     for i in front:
         mix = ", ".join(f"{SHORT.get(k, k)} {w.loc[i, k]:g}" for k in res.params)
-        print(f"    {cost[i]:6.2f}  {100 * y[i]:5.2f}%  {mix}")
+        print(f"    {cost[i]:6.2f}  {100 * y[i]:5.2f}%  {100 * w.loc[i, ESC]:5.2f}%  {mix}")
 
     plt = common.pyplot()
 
@@ -115,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                    edgecolors="tab:blue", lw=1.5, zorder=5,
                    label="cheapest mix as good as the baseline")
     ax.set_xlabel("staff cost, million yuan (180 days)")
-    ax.set_ylabel("escalated share of cases, %  (mean of 2 runs)")
+    ax.set_ylabel("caused escalations, % of cases  (mean of 2 runs)")
     ax.set_ylim(0, None)
-    ax.set_title("Staffing mixes: escalation against cost (Latin hypercube, 96 mixes)",
+    ax.set_title("Staffing mixes: caused escalations against cost (Latin hypercube, 96 mixes)",
                  fontsize=10)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8, loc="upper right")

@@ -4,7 +4,8 @@
     .venv/bin/python experiments/integration_value.py --no-run   # redraw from the store only
 
 Store: runs/integration_value (``--store``). Figure: experiments/figures/integration_value.png.
-Left: escalated share against integration for three silo penalties. Right: what integration buys
+Left: caused-escalation share (the headline since issue 10; dashed: escalated share) against
+integration for three silo penalties. Right: what integration buys
 against what it costs — collective incidents avoided (vs. no integration, same silo penalty)
 against the extra staff-and-platform cost, each point an integration level.
 """
@@ -17,7 +18,8 @@ import _common as common  # first: puts this checkout's sim ahead of an installe
 
 NAME = "integration_value"
 X, HUE = "levers.resource_integration", "levers.silo_penalty_hours"
-KPIS = ["escalated_share", "collective_incidents", "median_hours_to_resolution",
+Y, (ESC, LAP) = common.HEADLINE, common.SECONDARY
+KPIS = [Y, ESC, LAP, "collective_incidents", "median_hours_to_resolution",
         "mean_detection_delay_hours", "misrouted_share", "staff_cost"]
 
 
@@ -25,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     args, _, s = common.start(NAME, __doc__, argv, KPIS)
     wide = s.pivot_table(index=[HUE, X], columns="kpi", values="mean").reset_index()
     fig, (ax, ax2) = common.two_panels()
-    for hue, g, x, _ in common.groups(s, "escalated_share", HUE, X):
+    for hue, g, x, _ in common.groups(s, Y, HUE, X):
         color = common.curve(ax, x, g, f"silo penalty {hue:g} h")
+        common.dashed(ax, s, ESC, HUE, hue, X, color)
         w = wide[wide[HUE] == hue].sort_values(X)
         base = w.iloc[0]
         extra_cost = (w["staff_cost"] - base["staff_cost"]) / 1e6
@@ -34,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         ax2.plot(extra_cost, avoided, marker="o", ms=4, color=color,
                  label=f"silo penalty {hue:g} h")
         top = w.iloc[-1]
-        print(f"  silo penalty {hue:g} h, integration 0 -> 1: escalated "
-              f"{100 * base['escalated_share']:.2f}% -> {100 * top['escalated_share']:.2f}%, "
+        print(f"  silo penalty {hue:g} h, integration 0 -> 1: caused "
+              f"{100 * base[Y]:.2f}% -> {100 * top[Y]:.2f}%, escalated "
+              f"{100 * base[ESC]:.2f}% -> {100 * top[ESC]:.2f}%, lapsed "
+              f"{100 * base[LAP]:.2f}% -> {100 * top[LAP]:.2f}%, "
               f"collective incidents {base['collective_incidents']:.0f} -> "
               f"{top['collective_incidents']:.0f}, median hours "
               f"{base['median_hours_to_resolution']:.0f} -> "
@@ -46,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
               f"cost +{(top['staff_cost'] - base['staff_cost']) / 1e6:.2f} M yuan "
               f"(of {base['staff_cost'] / 1e6:.2f} M)")
         for _, r in w.iterrows():
-            print(f"    integration {r[X]:.1f}: escalated {100 * r['escalated_share']:5.2f}%  "
+            print(f"    integration {r[X]:.1f}: caused {100 * r[Y]:5.2f}%  "
+                  f"escalated {100 * r[ESC]:5.2f}%  lapsed {100 * r[LAP]:5.2f}%  "
                   f"collective {r['collective_incidents']:6.1f}  "
                   f"median h {r['median_hours_to_resolution']:6.1f}  "
                   f"cost {r['staff_cost'] / 1e6:6.2f} M")
     common.label(ax, "resource integration (0 = separate grids and platforms, 1 = one)",
-                 common.ESCALATED, "Escalation against integration")
+                 common.CAUSED, "Caused escalations against integration (dashed: escalated)")
     ax2.axhline(0, color="k", lw=0.6)
     common.label(ax2, "extra cost vs. no integration, million yuan (180 days)",
                  "collective incidents avoided (180 days)",

@@ -17,7 +17,7 @@ from sim.engine.cases import COLUMNS, CaseTable, Stage
 from sim.engine.escalation import neighbourhood_sum
 from sim.engine.levels import Level
 from sim.engine.service import work_hours
-from sim.outcomes.compute import compute_kpis, daily_kpis, open_tallies
+from sim.outcomes.compute import compute_kpis, daily_kpis
 
 
 def model(days: int = 30, residents: int = 20_000, **over) -> sim.CityModel:

@@ -84,7 +84,7 @@ def test_a_city_with_no_staff_has_the_worst_safety_index():
     scn = random_scenarios(1)[0]
     none = outcomes({**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}}, ("safety_index",))[:, 0]
     others = [scn] + [{**scn, f"levers.{lv}": 0} for lv in STAFF_LEVERS] + [
-        {**scn, f"levers.{lv}": 1 for lv in STAFF_LEVERS}]
+        {**scn, **{f"levers.{lv}": 1 for lv in STAFF_LEVERS}}]
     for params in others:
         other = outcomes(params, ("safety_index",))[:, 0]
         assert np.all(none < other), (params, none, other)
