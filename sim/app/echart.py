@@ -72,7 +72,9 @@ module.exports = {
     draw() {
       if (!this.chart || !this.option || !this.option.series) { return; }
       for (const [name, geojson] of Object.entries(this.maps || {})) {
-        if (!this.echarts.getMap(name)) { this.echarts.registerMap(name, geojson); }
+        if (!this.echarts.getMap(name)) {
+          this.echarts.registerMap(name, typeof geojson === "string" ? JSON.parse(geojson) : geojson);
+        }
       }
       this.chart.setOption(this.option, {notMerge: true, lazyUpdate: true});
       this.$refs.echarts.setAttribute("data-version", String(this.version));
@@ -96,7 +98,7 @@ class EChartWidget(ipyvuetify.VuetifyTemplate):
     template = traitlets.Unicode(VUE).tag(sync=True)
     attributes = traitlets.Dict(default_value={}).tag(sync=True)
     option = traitlets.Any({}).tag(sync=True)
-    maps = traitlets.Dict(default_value={}).tag(sync=True)  # name -> GeoJSON, for registerMap
+    maps = traitlets.Dict(default_value={}).tag(sync=True)  # name -> GeoJSON text, for registerMap
     version = traitlets.Int(0).tag(sync=True)
     hover_enabled = traitlets.Bool(False).tag(sync=True)
     click = traitlets.Callable(None, allow_none=True)
@@ -115,10 +117,10 @@ class EChartWidget(ipyvuetify.VuetifyTemplate):
 def EChart(option: dict[str, Any], version: int = 0, height: str = "260px", css_class: str = "",
            on_click: Callable[[Any], Any] | None = None,
            on_mouseover: Callable[[Any], Any] | None = None,
-           maps: dict[str, Any] | None = None) -> Any:
+           maps: dict[str, str] | None = None) -> Any:
     """An ECharts chart of ``option``; ``version`` (e.g. the day) ends up in ``data-version``.
 
-    ``maps`` (name → GeoJSON) are registered in the browser (``echarts.registerMap``) before the
+    ``maps`` (name → GeoJSON as text: one value, cheap to compare on every render) are registered in the browser (``echarts.registerMap``) before the
     option is drawn, so a ``geo`` component can use them without any download."""
     el = EChartWidget.element(
         click=on_click, hover=on_mouseover, hover_enabled=on_mouseover is not None,

@@ -73,7 +73,7 @@ def geo_map_option(model: Any, layer: str, lang: str, selected: int | None = Non
                       else [np.nan, np.nan] for d in range(lay.n_districts)])
     labels = [{"name": shown[zh], "value": np.round(where[d], 4).tolist()}
               for d, zh in enumerate(geo.names) if np.all(np.isfinite(where[d]))]
-    outlines = [{"coords": np.round(ring, 4).tolist()} for f in geo.geojson["features"]
+    outlines = [{"coords": np.round(_simplify(ring), 4).tolist()} for f in geo.geojson["features"]
                 for part in polygons(f["geometry"]) for ring in part]
     regions = []
     if selected is not None:
@@ -153,3 +153,15 @@ def district_table_html(rows: list[dict[str, Any]], lang: str, selected: int | N
     return (f"<div style='font-weight:600;margin:6px 0 4px'>{html.escape(tx('districts', lang))}"
             f"</div><table class='cr-district-table cr-grid-table' style='width:100%'>"
             f"<tr>{head}</tr>{''.join(body)}</table>")
+
+
+def _simplify(ring: np.ndarray) -> np.ndarray:
+    """The ring without points in the middle of straight runs (same drawing, fewer points)."""
+    if len(ring) < 4:
+        return ring
+    d = np.diff(ring, axis=0)
+    cross = d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]
+    dot = (d[:-1] * d[1:]).sum(axis=1)
+    keep = np.ones(len(ring), dtype=bool)
+    keep[1:-1] = (np.abs(cross) > 1e-12) | (dot <= 0)
+    return ring[keep]

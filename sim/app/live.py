@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import solara
 
+from ..engine.geography import geojson_text
 from .charts import CHARTS, all_options, charts_png
 from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
@@ -112,6 +113,8 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
     geo = geo_of(model)
     borders = solara.use_memo(lambda: [] if geo is not None else border_segments(model.district_of_cell),
                               [id(model)])
+    maps = solara.use_memo(lambda: {MAP_NAME: geojson_text(geo)} if geo is not None else None,
+                           [id(model)])
 
     def cell_of(event: dict[str, Any]) -> tuple[int, int] | None:
         data = event.get("data")
@@ -155,7 +158,7 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
                         option = map_option(model, layer, lang, borders, pinned.value)
                 EChart(option, version=session.day, height="420px", css_class="cr-map-chart",
                        on_click=on_click, on_mouseover=on_hover,
-                       maps={MAP_NAME: geo.geojson} if geo is not None else None)
+                       maps=maps)
                 if geo is not None:
                     solara.HTML(tag="div", unsafe_innerHTML=table, classes=["cr-districts"])
             with solara.Column(style={"flex": "1 1 220px"}):

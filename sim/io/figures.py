@@ -349,7 +349,8 @@ def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any],
     _title(fig, "Where cases escalated: severity escalations by grid",
            f"{total:,.0f} escalation steps in {top.size:,} grids · the 10% worst grids hold "
            f"{_pct(conc)} of them · one cell = one grid"
-           + (" · black lines = district borders" if n_dist > 1 else ""))
+           + (" · black lines = district borders" if n_dist > 1 else "")
+           + (" · real outlines, dense districts drawn larger" if districts else ""))
     ax_m, ax_b = fig.subplots(1, 2, width_ratios=(map_w + 1.4, side_w)) if side else (
         fig.subplots(), None)
     cmap = mpl.colormaps["YlOrRd"].with_extremes(bad="#f0f0f0")
