@@ -9,7 +9,8 @@ Makefile (docs/security.md).
 
 from __future__ import annotations
 
-from .parallel import resolve
+from sim.executors.base import resolve
+
 from .spec import CORE_SIMULATORS, CalibrationSpec, SpecError
 
 
