@@ -106,9 +106,9 @@ def GridInfo(session: AppSession, cell: solara.Reactive, lang: str, version: int
 def CityMap(session: AppSession, lang: str, version: int) -> None:
     """Map card: layer picker, the map, and the grid detail card."""
     layer, set_layer = solara.use_state("open_cases")
-    hover = solara.use_reactive(None)
-    pinned = solara.use_reactive(None)
-    district = solara.use_reactive(None)
+    hover: solara.Reactive[tuple[int, int] | None] = solara.use_reactive(None)
+    pinned: solara.Reactive[tuple[int, int] | None] = solara.use_reactive(None)
+    district: solara.Reactive[int | None] = solara.use_reactive(None)
     model = session.model
     geo = geo_of(model)
     borders = solara.use_memo(lambda: [] if geo is not None else border_segments(model.district_of_cell),

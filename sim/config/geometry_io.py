@@ -66,7 +66,7 @@ def _check_ring(ring: Any, where: str) -> None:
         a = np.asarray(ring, dtype=np.float64)
     except (TypeError, ValueError):
         raise ScenarioError(f"{where}: coordinates must be [lon, lat] numbers") from None
-    if a.ndim != 2 or a.shape[1] < 2 or not np.all(np.isfinite(a[:, :2])):
+    if a.ndim != 2 or a.shape[-1] < 2 or not np.all(np.isfinite(a[:, :2])):
         raise ScenarioError(f"{where}: coordinates must be finite [lon, lat] pairs")
     if np.any(np.abs(a[:, 0]) > 180) or np.any(np.abs(a[:, 1]) > 90):
         raise ScenarioError(f"{where}: coordinates must be longitude/latitude in degrees")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 import matplotlib.ticker as mticker
@@ -33,6 +33,7 @@ TIME_TICKS = ((1 / 60, "1 min"), (10 / 60, "10 min"), (1, "1 h"), (8, "8 h"), (2
               (72, "3 d"), (168, "1 wk"), (720, "30 d"), (2160, "90 d"), (8760, "1 yr"),
               (26280, "3 yr"))
 XLABEL = "time from detection to resolution (log scale)"
+STYLE: dict[mpl.typing.RcKeyType, Any]  # the rc keys matplotlib knows (its stubs check them)
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.labelsize": 9,
          "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
          "axes.axisbelow": True, "grid.color": "#e5e5e5", "grid.linewidth": 0.6,
@@ -92,7 +93,8 @@ def _title(fig: Figure, title: str, subtitle: str = "") -> None:
         fig.text(0.01, 1 - 0.42 / height, "\n".join(lines), fontsize=9, color="#444444", va="top",
                  linespacing=1.4)
     top = (0.5 + 0.19 * len(lines)) / height
-    fig.get_layout_engine().set(rect=(0, 0.22 / height, 1, 1 - top - 0.22 / height))
+    engine = cast("mpl.layout_engine.ConstrainedLayoutEngine", fig.get_layout_engine())
+    engine.set(rect=(0, 0.22 / height, 1, 1 - top - 0.22 / height))
 
 
 def fmt_hours(h: float | None) -> str:
