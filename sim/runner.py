@@ -8,6 +8,7 @@ result is the model's KPIs, flattened.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -91,3 +92,19 @@ def run(scenario: str | Scenario, params: Mapping[str, Any] | None = None, seed:
     out = flatten_kpis(model.kpis())
     out.update(compute(stats, Finished(model, scn, out, sink)))
     return out
+
+
+@functools.cache
+def outcome_names(scenario: str = "town") -> frozenset[str]:
+    """Output names ``sim.run`` returns for ``scenario`` (flat KPI keys, e.g.
+    ``escalated_share`` or ``by_category.cyber.cases``), read off a two-day run of a tiny city.
+
+    The registry (:mod:`sim.outcomes.registry`) declares per-category and per-department
+    outcomes as patterns (``by_category.*.cases``); a run gives the exact keys of *this*
+    scenario's categories and departments, so a misspelt category is caught too.
+    """
+    from .model import CityModel
+
+    model = CityModel(load_scenario(scenario, {"city.residents": 1000}), rng=0)
+    model.run(2, progress=False)
+    return frozenset(flatten_kpis(model.kpis()))

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from sim.cli import main
 from sim.sweep import Store, StoreError, load_spec, run_sweep
-from sim.sweep.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = """

@@ -214,7 +214,8 @@ def AppPage() -> None:
     """App bar, sidebar (scenario, controls, levers), tabs."""
     query = _query()
     names = solara.use_memo(lambda: list(backend().scenario_names()), [])
-    lang = solara.use_reactive(query.get("lang") if query.get("lang") in LANGS else default_lang())
+    asked = query.get("lang", "")
+    lang = solara.use_reactive(asked if asked in LANGS else default_lang())
     # one model per browser session
     session, problem = solara.use_memo(lambda: open_session(query.get("scenario"), names), [])
     sim_version = solara.use_reactive(0)  # bumped after each step (SolaraViz's update_counter)
@@ -226,16 +227,17 @@ def AppPage() -> None:
     def lever_changed() -> None:
         lever_version.set(lever_version.value + 1)
 
-    def restore() -> None:
-        session.restore_defaults()
-        lever_changed()
-
     solara.Style(CSS)
     solara.Title(t("title", L))
     if problem:
         solara.Error(t("error", L, msg=problem), classes=["cr-page-error"])
     if session is None:
         return
+
+    def restore() -> None:
+        session.restore_defaults()
+        lever_changed()
+
     with solara.AppBar():
         with solara.AppBarTitle():
             solara.Text(t("title", L))

@@ -92,6 +92,9 @@ def summarise(base: Sequence[Mapping[str, float]], policy: Sequence[Mapping[str,
             continue
         m, lo, hi = paired_interval(p - b)
         bm = float(b.mean())
+        rel: float | None
+        rlo: float | None
+        rhi: float | None
         if abs(bm) > 1e-12:
             rel, rlo, rhi = m / abs(bm), lo / abs(bm), hi / abs(bm)
         else:
@@ -216,14 +219,16 @@ def to_rows(diffs: Sequence[KpiDiff], lang: str) -> list[dict[str, Any]]:
 
 def bar_option(diffs: Sequence[KpiDiff], lang: str) -> dict[str, Any]:
     """ECharts horizontal bars of relative change with 90% whiskers, coloured by verdict."""
-    ds = [d for d in diffs if d.rel is not None][::-1]
+    # rel, rel_lo and rel_hi are None together (a zero base mean)
+    ds = [(d, d.rel, d.rel_lo, d.rel_hi) for d in diffs
+          if d.rel is not None and d.rel_lo is not None and d.rel_hi is not None][::-1]
     colour = {"better": "#2e7d32", "worse": "#c62828", "unclear": "#9e9e9e",
               "negligible": "#9e9e9e", "changed_kpi": "#1565c0"}
-    names = [kpi_name(d.key, lang) for d in ds]
-    bars = [{"value": round(d.rel * 100, 2), "itemStyle": {"color": colour[d.verdict()]}}
-            for d in ds]
-    whiskers = [[round(d.rel_lo * 100, 2), i, round(d.rel_hi * 100, 2), i]
-                for i, d in enumerate(ds)]
+    names = [kpi_name(d.key, lang) for d, *_ in ds]
+    bars = [{"value": round(rel * 100, 2), "itemStyle": {"color": colour[d.verdict()]}}
+            for d, rel, _, _ in ds]
+    whiskers = [[round(lo * 100, 2), i, round(hi * 100, 2), i]
+                for i, (_, _, lo, hi) in enumerate(ds)]
     return {
         "animation": False,
         "title": {"text": t("cmp_chart", lang), "left": 0, "textStyle": {"fontSize": 14}},

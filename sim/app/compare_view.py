@@ -92,7 +92,7 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
     _ = lever_version.value  # re-render when levers change (the "your changes" list)
     days, set_days = solara.use_state(90)
     reps, set_reps = solara.use_state(5)
-    result = solara.use_reactive(None)
+    result: solara.Reactive[CompareResult | None] = solara.use_reactive(None)
     progress = solara.use_reactive((0, 0))
     cancel = solara.use_memo(threading.Event, [])
 

@@ -50,6 +50,7 @@ module.exports = {
     load() {
       const url = `${this.getCdn()}/echarts@5.4.0/dist/echarts.min.js`;
       const go = () => window.requirejs([url], (echarts) => {
+        this.echarts = echarts;
         this.chart = echarts.init(this.$refs.echarts);
         this.$refs.echarts.__chart = this.chart;
         this.chart.on("click", (e) => this.on_click(this.pick(e)));
@@ -70,11 +71,17 @@ module.exports = {
     },
     draw() {
       if (!this.chart || !this.option || !this.option.series) { return; }
+      for (const [name, geojson] of Object.entries(this.maps || {})) {
+        if (!this.echarts.getMap(name)) {
+          this.echarts.registerMap(name, typeof geojson === "string" ? JSON.parse(geojson) : geojson);
+        }
+      }
       this.chart.setOption(this.option, {notMerge: true, lazyUpdate: true});
       this.$refs.echarts.setAttribute("data-version", String(this.version));
     },
     pick(e) {
-      return {seriesIndex: e.seriesIndex, dataIndex: e.dataIndex, data: e.data, name: e.name};
+      return {seriesIndex: e.seriesIndex, dataIndex: e.dataIndex, data: e.data, name: e.name,
+              componentType: e.componentType};
     },
     getCdn() {
       return (window.solara && window.solara.cdn) || "_solara/cdn";
@@ -91,6 +98,7 @@ class EChartWidget(ipyvuetify.VuetifyTemplate):
     template = traitlets.Unicode(VUE).tag(sync=True)
     attributes = traitlets.Dict(default_value={}).tag(sync=True)
     option = traitlets.Any({}).tag(sync=True)
+    maps = traitlets.Dict(default_value={}).tag(sync=True)  # name -> GeoJSON text, for registerMap
     version = traitlets.Int(0).tag(sync=True)
     hover_enabled = traitlets.Bool(False).tag(sync=True)
     click = traitlets.Callable(None, allow_none=True)
@@ -108,8 +116,12 @@ class EChartWidget(ipyvuetify.VuetifyTemplate):
 @solara.component
 def EChart(option: dict[str, Any], version: int = 0, height: str = "260px", css_class: str = "",
            on_click: Callable[[Any], Any] | None = None,
-           on_mouseover: Callable[[Any], Any] | None = None) -> Any:
-    """An ECharts chart of ``option``; ``version`` (e.g. the day) ends up in ``data-version``."""
+           on_mouseover: Callable[[Any], Any] | None = None,
+           maps: dict[str, str] | None = None) -> Any:
+    """An ECharts chart of ``option``; ``version`` (e.g. the day) ends up in ``data-version``.
+
+    ``maps`` (name → GeoJSON as text: one value, cheap to compare on every render) are registered in the browser (``echarts.registerMap``) before the
+    option is drawn, so a ``geo`` component can use them without any download."""
     el = EChartWidget.element(
         click=on_click, hover=on_mouseover, hover_enabled=on_mouseover is not None,
         attributes={"style": f"height: {height}; width: 100%;", "class": f"cr-echart {css_class}"},
@@ -119,6 +131,8 @@ def EChart(option: dict[str, Any], version: int = 0, height: str = "260px", css_
         widget = solara.get_widget(el)
         if widget.option != option or widget.version != version:
             with widget.hold_sync():
+                if maps and set(widget.maps) != set(maps):
+                    widget.maps = maps
                 widget.version = version
                 widget.option = option
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 CANDIDATES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
               "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
@@ -30,7 +34,7 @@ def cjk_font() -> str | None:
     return found
 
 
-def font_rc() -> dict[str, list[str]]:
+def font_rc() -> dict[RcKeyType, list[str]]:
     """rc settings for ``matplotlib.rc_context``: DejaVu Sans, falling back to the CJK font."""
     found = cjk_font()
     return {"font.family": ["DejaVu Sans", found] if found else ["DejaVu Sans"]}

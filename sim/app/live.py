@@ -10,10 +10,19 @@ from typing import Any
 import numpy as np
 import solara
 
+from ..engine.geography import geojson_text
 from .charts import CHARTS, all_options, charts_png
 from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
 from .echart import EChart
+from .geomap import (
+    MAP_NAME,
+    district_of_name,
+    district_summary,
+    district_table_html,
+    geo_map_option,
+    geo_of,
+)
 from .i18n import kpi_help, kpi_name, layer_label, lever_label, t
 from .session import AppSession
 
@@ -60,11 +69,12 @@ def tiles_html(kpis: dict[str, Any], lang: str) -> str:
     return "<div class='cr-tiles'>" + "".join(cells) + "</div>"
 
 
-def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str) -> str:
-    """The numbers of one grid as an HTML table."""
+def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str,
+              district_name: str | None = None) -> str:
+    """The numbers of one grid as an HTML table (``district_name`` on a real map)."""
     if info is None:
         return f"<div class='cr-muted'>{html.escape(t('grid_info_none', lang))}</div>"
-    head = (t("district", lang, d=int(info["district"]) + 1) + " · "
+    head = ((district_name or t("district", lang, d=int(info["district"]) + 1)) + " · "
             + t("grid_pos", lang, r=r + 1, c=c + 1))
     rows = []
     for layer in LAYERS:
@@ -86,23 +96,32 @@ def GridInfo(session: AppSession, cell: solara.Reactive, lang: str, version: int
         with session.lock:
             info = cell_info(session.model, *value)
     r, c = value if value is not None else (0, 0)
+    geo = geo_of(session.model)
+    name = geo.label(int(info["district"]), "both") if geo is not None and info else None
     with solara.Card(t("grid_info", lang), classes=["cr-grid-info"], style={"min-width": "220px"}):
-        solara.HTML(tag="div", unsafe_innerHTML=grid_html(info, r, c, lang))
+        solara.HTML(tag="div", unsafe_innerHTML=grid_html(info, r, c, lang, name))
 
 
 @solara.component
 def CityMap(session: AppSession, lang: str, version: int) -> None:
     """Map card: layer picker, the map, and the grid detail card."""
     layer, set_layer = solara.use_state("open_cases")
-    hover = solara.use_reactive(None)
-    pinned = solara.use_reactive(None)
+    hover: solara.Reactive[tuple[int, int] | None] = solara.use_reactive(None)
+    pinned: solara.Reactive[tuple[int, int] | None] = solara.use_reactive(None)
+    district: solara.Reactive[int | None] = solara.use_reactive(None)
     model = session.model
-    borders = solara.use_memo(lambda: border_segments(model.district_of_cell), [id(model)])
+    geo = geo_of(model)
+    borders = solara.use_memo(lambda: [] if geo is not None else border_segments(model.district_of_cell),
+                              [id(model)])
+    maps = solara.use_memo(lambda: {MAP_NAME: geojson_text(geo)} if geo is not None else None,
+                           [id(model)])
 
     def cell_of(event: dict[str, Any]) -> tuple[int, int] | None:
         data = event.get("data")
         if event.get("seriesIndex") != 0 or not isinstance(data, list | tuple) or len(data) < 2:
             return None
+        if geo is not None:  # [lon, lat, value, row, col]
+            return (int(data[3]), int(data[4])) if len(data) >= 5 else None
         return int(data[1]), int(data[0])
 
     def on_hover(event: dict[str, Any]) -> None:
@@ -111,6 +130,10 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
             hover.set(cell)
 
     def on_click(event: dict[str, Any]) -> None:
+        if geo is not None and event.get("componentType") == "geo":
+            d = district_of_name(geo, event.get("name"))
+            district.set(None if d == district.value else d)
+            return
         cell = cell_of(event)
         pinned.set(None if cell == pinned.value else cell)
         if cell is not None:
@@ -128,9 +151,16 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
         with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(style={"flex": "2 1 380px", "min-width": "320px"}):
                 with session.lock:
-                    option = map_option(model, layer, lang, borders, pinned.value)
+                    if geo is not None:
+                        option = geo_map_option(model, layer, lang, district.value)
+                        table = district_table_html(district_summary(model), lang, district.value)
+                    else:
+                        option = map_option(model, layer, lang, borders, pinned.value)
                 EChart(option, version=session.day, height="420px", css_class="cr-map-chart",
-                       on_click=on_click, on_mouseover=on_hover)
+                       on_click=on_click, on_mouseover=on_hover,
+                       maps=maps)
+                if geo is not None:
+                    solara.HTML(tag="div", unsafe_innerHTML=table, classes=["cr-districts"])
             with solara.Column(style={"flex": "1 1 220px"}):
                 GridInfo(session, pinned if pinned.value is not None else hover, lang, version)
                 solara.Text(t("map_tip", lang), style={"font-size": "12px", "color": "#666"})

@@ -9,7 +9,7 @@ Makefile (docs/security.md).
 
 from __future__ import annotations
 
-from .parallel import resolve
+from ..executors.base import resolve
 from .spec import CORE_SIMULATORS, CalibrationSpec, SpecError
 
 
@@ -18,7 +18,7 @@ def check_runnable(spec: CalibrationSpec) -> None:
     try:
         resolve(spec.simulator)
     except ImportError as exc:
-        raise SpecError(str(exc)) from None
+        raise SpecError(f"calibrate.simulator = {exc}") from None
     if spec.simulator not in CORE_SIMULATORS:  # other simulators read scenarios their own way
         return
     from sim.config.params import ScenarioError

@@ -23,7 +23,7 @@ def toy_means(params: Mapping[str, Any]) -> dict[str, float]:
     a = float(params.get("toy.a", 1.0))
     lb = math.log(float(params.get("toy.b", 1.0)))
     c = float(params.get("toy.c", 0))
-    out = {f"y.{i}": a * x + lb * (1.0 - x) ** 2 for i, x in enumerate(X)}
+    out: dict[str, float] = {f"y.{i}": a * x + lb * (1.0 - x) ** 2 for i, x in enumerate(X)}
     out["share"] = 1.0 / (1.0 + math.exp(-(a - 1.0) * 2.0))
     out["count"] = 0.1 * c + 0.2 * lb
     return out

@@ -8,13 +8,13 @@ arrays otherwise end in a RecursionError). Each failure raises the caller's erro
 exit-2 path.
 
 Also here: checks of output names (``outputs`` of a sweep, ``--kpi`` of analyze) against the
-KPI keys a run of the scenario produces (:func:`check_outcome_names`): exact per category and
-department, where the outcomes registry declares patterns.
+KPI keys a run of the scenario produces (:func:`check_outcome_names`, with the keys from
+:func:`sim.runner.outcome_names`): exact per category and department, where the outcomes registry
+declares patterns.
 """
 
 from __future__ import annotations
 
-import functools
 import stat
 import tomllib
 from collections.abc import Callable, Iterable
@@ -110,28 +110,11 @@ def check_design_size(runs: int, where: str, error: ErrorType,
     return runs
 
 
-@functools.cache
-def outcome_names(scenario: str = "town") -> frozenset[str]:
-    """Output names ``sim.run`` returns for ``scenario`` (flat KPI keys, e.g.
-    ``escalated_share`` or ``by_category.cyber.cases``), read off a two-day run of a tiny city.
-
-    The registry (:mod:`sim.outcomes.registry`) declares per-category and per-department
-    outcomes as patterns (``by_category.*.cases``); a run gives the exact keys of *this*
-    scenario's categories and departments, so a misspelt category is caught too.
-    """
-    from ..model import CityModel
-    from ..runner import flatten_kpis
-    from .scenario import load_scenario
-
-    model = CityModel(load_scenario(scenario, {"city.residents": 1000}), rng=0)
-    model.run(2, progress=False)
-    return frozenset(flatten_kpis(model.kpis()))
-
-
-def check_outcome_names(names: Iterable[str], where: str, error: ErrorType = ScenarioError,
-                        known: Iterable[str] | None = None, scenario: str = "town") -> list[str]:
-    """``names`` if each is a KPI a run produces, else ``error`` naming the first unknown one."""
-    allowed = frozenset(known) if known is not None else outcome_names(scenario)
+def check_outcome_names(names: Iterable[str], where: str, known: Iterable[str],
+                        error: ErrorType = ScenarioError) -> list[str]:
+    """``names`` if each is in ``known`` (the KPIs a run produces, :func:`sim.runner.outcome_names`,
+    or a store's columns), else ``error`` naming the first unknown one."""
+    allowed = frozenset(known)
     names = list(names)
     for name in names:
         if name not in allowed:

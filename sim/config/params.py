@@ -123,6 +123,8 @@ SCHEMA: dict[str, Any] = {
         "grids_per_community": I(4, 1, 100, "Grids per community."),
         "communities_per_street": I(5, 1, 100, "Communities per street/town (镇街)."),
         "streets_per_district": I(10, 1, 200, "Streets per district/county (区县)."),
+        "geometry": S("", "GeoJSON of the districts ('' = synthetic map; relative to the scenario file)."),
+        "districts": S("", "CSV of residents per district (name, residents[, name_en, streets])."),
     },
     "levers": {
         "grid_workers_per_grid": I(5, 0, 20, "Grid workers (网格员) per grid: patrol, detect, fix on the spot."),

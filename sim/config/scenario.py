@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .geometry_io import PATH_KEYS, resolve_path
 from .inputs import load_toml
 from .params import (
     CATEGORY_SCHEMA,
@@ -141,6 +142,14 @@ def _check_consistency(data: dict[str, Any]) -> None:
         raise ScenarioError(f"handling.entry_level_by_severity = {levels!r}: must be whole numbers in [0, 5]")
 
 
+def _resolve_paths(data: dict[str, Any], raw: Mapping[str, Any], base: Path) -> None:
+    """File paths set by this scenario file are relative to its folder (``sim:`` = package data)."""
+    city = raw.get("city", {})
+    for key in PATH_KEYS:
+        if isinstance(city, Mapping) and key in city:
+            data["city"][key] = resolve_path(data["city"][key], base)
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``key.path=value`` (value in TOML syntax; bare words are strings)."""
     if "=" not in text:
@@ -167,6 +176,8 @@ def _apply_override(data: dict[str, Any], key: str, value: Any) -> None:
             raise ScenarioError(f"{key}: unknown category {p!r} (categories: {sorted(node)})")
         node = node[p]
     node[parts[-1]] = field.check(key, value)
+    if parts[0] == "city" and parts[-1] in PATH_KEYS:  # --set paths are relative to the cwd
+        node[parts[-1]] = resolve_path(node[parts[-1]], Path.cwd())
 
 
 class Scenario:
@@ -243,6 +254,7 @@ def load_scenario(name_or_path: str | Path | Scenario,
     else:
         data = defaults()
     _merge(data, raw, SCHEMA, "", inherit_tables=bool(parent))
+    _resolve_paths(data, raw, path.parent)
     if "name" not in meta:
         data["meta"]["name"] = path.stem
     _check_consistency(data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,7 @@ class CityLayout:
     cols: int
     cell_of_grid: np.ndarray  # int64 [n_grids]: flat map cell index (row * cols + col)
     grid_of_cell: np.ndarray  # int64 [rows * cols]: grid id or -1
+    geo: Any = None  # engine.geography.Geography for a real map (city.geometry), else None
 
     @property
     def n_residents(self) -> int:
@@ -37,7 +39,12 @@ class CityLayout:
 
 
 def build_layout(city: dict, rng: np.random.Generator) -> CityLayout:
-    """Build the hierarchy and the map from the ``city`` section of a scenario."""
+    """Build the hierarchy and the map from the ``city`` section of a scenario (real districts
+    from ``city.geometry`` when it is set: see :mod:`sim.engine.geography`)."""
+    if city.get("geometry"):
+        from .geography import build_geo_layout
+
+        return build_geo_layout(city, rng)
     residents = int(city["residents"])
     per_grid = int(city["residents_per_grid"])
     n_grids = max(1, round(residents / per_grid))

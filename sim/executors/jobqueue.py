@@ -53,11 +53,18 @@ def jobqueue_options(spec: ClusterSpec, store_dir: Path) -> dict[str, Any]:
 def jobqueue_job_script(spec: ClusterSpec, store_dir: Path,
                         scheduler: str = "tcp://SCHEDULER_ADDRESS:8786") -> str:
     """The batch script dask-jobqueue would submit for one worker job (no scheduler started)."""
+    from dask_jobqueue.core import Job
+
     opts = jobqueue_options(spec, store_dir)
+    job_class: type[Job]
     if spec.kind == "slurm":
-        from dask_jobqueue.slurm import SLURMJob as Job
+        from dask_jobqueue.slurm import SLURMJob
+
+        job_class = SLURMJob
     else:
-        from dask_jobqueue.pbs import PBSJob as Job
+        from dask_jobqueue.pbs import PBSJob
+
+        job_class = PBSJob
     opts.pop("scheduler_options", None)
     opts.pop("n_workers", None)
-    return Job(scheduler=scheduler, name="cityrisk-worker", **opts).job_script()
+    return job_class(scheduler=scheduler, name="cityrisk-worker", **opts).job_script()

@@ -11,18 +11,17 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
-import matplotlib.patheffects as path_effects
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from ..engine.levels import LEVELS
 from ..outcomes import registry
+from .mapdraw import district_label, draw_districts, font_families
 
 DPI = 150
 ROLL = 7  # days in the rolling means of noisy daily series
@@ -34,6 +33,7 @@ TIME_TICKS = ((1 / 60, "1 min"), (10 / 60, "10 min"), (1, "1 h"), (8, "8 h"), (2
               (72, "3 d"), (168, "1 wk"), (720, "30 d"), (2160, "90 d"), (8760, "1 yr"),
               (26280, "3 yr"))
 XLABEL = "time from detection to resolution (log scale)"
+STYLE: dict[mpl.typing.RcKeyType, Any]  # the rc keys matplotlib knows (its stubs check them)
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.labelsize": 9,
          "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
          "axes.axisbelow": True, "grid.color": "#e5e5e5", "grid.linewidth": 0.6,
@@ -43,17 +43,19 @@ STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes
 
 def make_figures(kpis: Mapping[str, Any], ts: pd.DataFrame, grids: pd.DataFrame,
                  shocks: list[dict[str, Any]], cases: pd.DataFrame | None,
-                 hist: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Figure]:
+                 hist: tuple[np.ndarray, np.ndarray] | None = None,
+                 districts: Mapping[str, Any] | None = None) -> dict[str, Figure]:
     """All four figures, keyed by file stem, each with the provenance footer.
 
-    ``hist`` = (counts, edges) of resolution hours, used when there is no case table.
+    ``hist`` = (counts, edges) of resolution hours, used when there is no case table;
+    ``districts`` = names and outlines of a real map (``districts.json``), else None.
     """
     foot = footer(kpis)
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context({**STYLE, **({'font.family': font_families()} if districts else {})}):
         figs = {"dashboard": fig_dashboard(ts, kpis, shocks),
                 "resolution_levels": fig_resolution_levels(ts, kpis),
                 "time_to_resolution": fig_time_to_resolution(cases, kpis, hist),
-                "escalation_map": fig_escalation_map(grids, kpis)}
+                "escalation_map": fig_escalation_map(grids, kpis, districts)}
         for fig in figs.values():
             fig.text(0.005, 0.004, foot, fontsize=6.5, color="#666666", ha="left", va="bottom")
     return figs
@@ -91,7 +93,8 @@ def _title(fig: Figure, title: str, subtitle: str = "") -> None:
         fig.text(0.01, 1 - 0.42 / height, "\n".join(lines), fontsize=9, color="#444444", va="top",
                  linespacing=1.4)
     top = (0.5 + 0.19 * len(lines)) / height
-    fig.get_layout_engine().set(rect=(0, 0.22 / height, 1, 1 - top - 0.22 / height))
+    engine = cast("mpl.layout_engine.ConstrainedLayoutEngine", fig.get_layout_engine())
+    engine.set(rect=(0, 0.22 / height, 1, 1 - top - 0.22 / height))
 
 
 def fmt_hours(h: float | None) -> str:
@@ -326,20 +329,10 @@ def _mark_quantiles(ax: Any, med: float | None, p90: float | None) -> None:
 
 
 # ----------------------------------------------------------------------------- (d) map
-def _border_segments(districts: np.ndarray) -> list[list[tuple[float, float]]]:
-    """Line segments between map cells of different districts (and around the city edge)."""
-    d = np.pad(districts, 1, constant_values=-1)
-    segs: list[list[tuple[float, float]]] = []
-    r, c = np.nonzero(d[:, 1:] != d[:, :-1])  # vertical edges between (r, c) and (r, c + 1)
-    segs += [[(cc - 0.5, rr - 1.5), (cc - 0.5, rr - 0.5)] for rr, cc in zip(r, c, strict=True)]
-    r, c = np.nonzero(d[1:, :] != d[:-1, :])  # horizontal edges between (r, c) and (r + 1, c)
-    segs += [[(cc - 1.5, rr - 0.5), (cc - 0.5, rr - 0.5)] for rr, cc in zip(r, c, strict=True)]
-    return segs
-
-
-def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any]) -> Figure:
-    """Map of severity escalations per grid over the run (district borders drawn), and the rate
-    per 1,000 residents by district."""
+def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any],
+                       districts: Mapping[str, Any] | None = None) -> Figure:
+    """Map of severity escalations per grid over the run (district borders drawn: the real
+    outlines and names of ``districts`` when given), and the rate per 1,000 residents by district."""
     rows, cols = int(grids["row"].max()) + 1, int(grids["col"].max()) + 1
     esc = np.full((rows, cols), np.nan)
     esc[grids["row"], grids["col"]] = grids["escalations"]
@@ -358,20 +351,14 @@ def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any]) -> Figure:
     _title(fig, "Where cases escalated: severity escalations by grid",
            f"{total:,.0f} escalation steps in {top.size:,} grids · the 10% worst grids hold "
            f"{_pct(conc)} of them · one cell = one grid"
-           + (" · black lines = district borders" if n_dist > 1 else ""))
+           + (" · black lines = district borders" if n_dist > 1 else "")
+           + (" · real outlines, dense districts drawn larger" if districts else ""))
     ax_m, ax_b = fig.subplots(1, 2, width_ratios=(map_w + 1.4, side_w)) if side else (
         fig.subplots(), None)
     cmap = mpl.colormaps["YlOrRd"].with_extremes(bad="#f0f0f0")
     im = ax_m.imshow(esc, cmap=cmap, vmin=0, vmax=max(np.nanmax(esc), 1), interpolation="nearest")
     border_lw = float(np.clip(45 / math.sqrt(esc.size), 0.5, 1.2))  # thinner on big maps
-    borders = LineCollection(_border_segments(dist), colors="black", linewidths=border_lw)
-    ax_m.add_collection(borders)
-    if n_dist <= 40:
-        for d in np.unique(grids["district"]):
-            g = grids[grids["district"] == d]
-            ax_m.text(g["col"].mean(), g["row"].mean(), f"D{d}", ha="center", va="center",
-                      fontsize=9, fontweight="bold", color="#08306b",
-                      path_effects=[path_effects.withStroke(linewidth=2.5, foreground="white")])
+    draw_districts(ax_m, dist, grids, districts, border_lw)
     ax_m.set(xticks=[], yticks=[], title="Escalations per grid, whole run")
     ax_m.grid(False)
     for s in ax_m.spines.values():
@@ -386,7 +373,7 @@ def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any]) -> Figure:
         if rate.size > 20:  # many districts: the 20 with the highest rate
             rate = rate.sort_values(ascending=False).iloc[:20]
             title = f"The 20 highest of {n_dist} districts"
-        ax_b.barh([f"D{d}" for d in rate.index], rate, color="#fc8d59", ec="#b30000", lw=0.4)
+        ax_b.barh([district_label(int(d), districts) for d in rate.index], rate, color="#fc8d59", ec="#b30000", lw=0.4)
         ax_b.invert_yaxis()
         city = total / max(grids["residents"].sum(), 1) * 1000
         ax_b.axvline(city, color="black", lw=0.9, ls="--")

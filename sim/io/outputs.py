@@ -154,7 +154,15 @@ def write_outputs(model: CityModel, out_dir: Path, kpis: dict[str, Any]) -> list
     written += [out_dir / "timeseries.csv", out_dir / "grids.csv", out_dir / "scenario.toml"]
     hist = (np.asarray(model.accounts.closed.events.sum(axis=0)), _hist_edges())
     shocks = list(model.spec.data["world"]["shocks"])
-    written += draw_figures(out_dir, jsonable(kpis), ts, grids, shocks, hist)
+    districts = None
+    if model.layout.geo is not None:  # a real map: keep names and outlines to redraw it
+        from ..engine.geography import map_districts
+
+        districts = map_districts(model.layout.geo)
+        path = out_dir / "districts.json"
+        path.write_text(json.dumps(districts, ensure_ascii=False), encoding="utf-8")
+        written.append(path)
+    written += draw_figures(out_dir, jsonable(kpis), ts, grids, shocks, hist, districts)
     return written
 
 
@@ -170,7 +178,9 @@ def redraw(out_dir: Path) -> list[Path]:
 
         text = (out_dir / "scenario.toml").read_text(encoding="utf-8")
         shocks = list(tomllib.loads(text).get("world", {}).get("shocks", []))
-    return draw_figures(out_dir, kpis, ts, grids, shocks, None)
+    path = out_dir / "districts.json"
+    districts = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return draw_figures(out_dir, kpis, ts, grids, shocks, None, districts)
 
 
 def read_cases(path: Path) -> pd.DataFrame | None:
@@ -186,10 +196,12 @@ def read_cases(path: Path) -> pd.DataFrame | None:
 
 def draw_figures(out_dir: Path, kpis: Mapping[str, Any], ts: pd.DataFrame, grids: pd.DataFrame,
                  shocks: list[dict[str, Any]],
-                 hist: tuple[np.ndarray, np.ndarray] | None = None) -> list[Path]:
+                 hist: tuple[np.ndarray, np.ndarray] | None = None,
+                 districts: Mapping[str, Any] | None = None) -> list[Path]:
     """Draw the four figures (case table from ``out_dir/cases.parquet``) and save them as PNG."""
     foot = footer(kpis)
-    figs = make_figures(kpis, ts, grids, shocks, read_cases(out_dir / "cases.parquet"), hist)
+    figs = make_figures(kpis, ts, grids, shocks, read_cases(out_dir / "cases.parquet"), hist,
+                        districts)
     paths = []
     for name in FIGURES:
         path = out_dir / f"{name}.png"

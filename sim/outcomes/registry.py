@@ -8,13 +8,13 @@ The terminal report, the figures, the app and the sweep analysis read labels, un
 directions from here, so a change made here shows up in all of them.
 
 Keys are the flat keys of :func:`sim.flatten_kpis`, the time-series column names and the
-statistics :mod:`sim.calibrate.derived` adds. Families whose members depend on the scenario
+statistics :mod:`sim.stats` (``sim.run(..., stats=...)``) adds. Families whose members depend on the scenario
 (categories, departments, calendar months) are declared once with ``*`` standing for the
 member's name (``by_category.*.cases``); :func:`get` matches a concrete key against them and
 :func:`label` puts the member's name into the label (``{name}``).
 
 This module computes nothing: the numbers come from :mod:`sim.outcomes.compute`, the model's
-daily record and :mod:`sim.calibrate.derived`.
+daily record and :mod:`sim.stats` (``sim.run(..., stats=...)``).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ UNITS: dict[str, dict[str, str]] = {
     "per_day": {"en": "cases per day", "zh": "件/天"},
     "ratio": {"en": "ratio", "zh": "比值"},
 }
-# Where an outcome is produced: model.kpis() (flattened), model.timeseries(), calibrate.derived.
+# Where an outcome is produced: model.kpis() (flattened), model.timeseries(), sim.stats.
 SOURCES: tuple[str, ...] = ("kpis", "timeseries", "calibration")
 # Keys that model.kpis() returns but that are not outcomes (flatten_kpis drops them).
 NOT_OUTCOMES: tuple[str, ...] = ("provenance",)

@@ -152,7 +152,7 @@ def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, min_support: float
         return {"density": float(y[mask].mean()) if mask.any() else 0.0,
                 "coverage": float(y[mask].sum() / total), "support": float(mask.mean())}
 
-    traj = [{"limits": dict(limits), **stats_(inside)}]
+    traj: list[dict[str, Any]] = [{"limits": dict(limits), **stats_(inside)}]
     while inside.mean() > min_support:
         best: tuple[float, np.ndarray, str, tuple[float, float]] | None = None
         for c in x.columns:

@@ -178,13 +178,15 @@ def check_outcome_names_for(spec: Any, names: list[str], src: str) -> None:
     if not names:
         return
     from sim.config.inputs import check_outcome_names
+    from sim.runner import outcome_names
 
     scenario = spec.scenario_ref
     try:
-        check_outcome_names(spec.outputs, where(src, "outputs"), SpecError, scenario=scenario)
+        check_outcome_names(spec.outputs, where(src, "outputs"), outcome_names(scenario),
+                            SpecError)
         # [analysis] may only name what the store keeps
-        check_outcome_names(names, where(src, "analysis"), SpecError,
-                            known=spec.outputs or None, scenario=scenario)
+        check_outcome_names(names, where(src, "analysis"),
+                            spec.outputs or outcome_names(scenario), SpecError)
     except SpecError:
         raise
     except Exception as exc:  # the scenario itself does not load: say so in one line
@@ -210,4 +212,4 @@ def check_store_kpis(store: str | Path, names: list[str], flag: str = "--kpi") -
     skip = {"run_id", "point_id", "replication", "seed", "wall_seconds", "spec_hash",
             *manifest.get("parameters", [])}
     known = [c for c in pq.read_schema(parts[0]).names if c not in skip]
-    check_outcome_names(names, flag, SpecError, known=known)
+    check_outcome_names(names, flag, known, SpecError)
