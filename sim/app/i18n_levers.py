@@ -6,34 +6,14 @@ Each lever's tooltip explains it with the article's vocabulary (多网合一, �
 
 from __future__ import annotations
 
+from ..config.levers import LEVER_INFO
 from ..outcomes.registry import CAPACITY_LABELS
 
-# The article's four capacities (四种能力), each with the levers that build it.
+# The article's four capacities (四种能力), each with the levers that build it: the groups of
+# the one lever table (sim/config/levers.py), in its order.
 CAPACITIES: dict[str, tuple[str, ...]] = {
-    "risk_prevention": (
-        "levers.grid_workers_per_grid",
-        "levers.screening_per_week",
-        "levers.video_coverage",
-        "levers.volunteer_participation",
-    ),
-    "resource_integration": (
-        "levers.resource_integration",
-        "levers.centre_staff_per_street",
-        "levers.department_staff",
-        "levers.city_staff",
-        "levers.budget_million_yuan",
-    ),
-    "conflict_resolution": (
-        "levers.mediators_per_street",
-        "levers.mediator_training",
-        "levers.responsibility_clarity",
-        "levers.legal_capacity",
-    ),
-    "information_processing": (
-        "levers.latency_hours_per_hop",
-        "levers.silo_penalty_hours",
-        "levers.information_disclosure",
-    ),
+    cap: tuple(f"levers.{name}" for name, info in LEVER_INFO.items() if info.group == cap)
+    for cap in ("risk_prevention", "resource_integration", "conflict_resolution", "information_processing")
 }
 
 # lever key -> lang -> (label, tooltip)
@@ -168,6 +148,24 @@ LEVER_TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "zh": ("信息公开程度",
                "案件及处理结果向群众公开的程度(信息公开办法,保障知情权、监督权);"
                "公开提升信任,信任让群众更早反映问题。"),
+    },
+    "levers.linkage": {
+        "en": ("Three-level linkage (三级联动)",
+               "How much of the imbalance between its streets' backlogs the district moves each "
+               "day: waiting cases go from overloaded streets to streets with spare handlers "
+               "(city, district and street acting as one, 三级联动)."),
+        "zh": ("三级联动",
+               "区县每天在街道之间调配积压案件的程度:把排队案件从负荷过重的街道转给有余力的街道,"
+               "市、区、街三级联动。"),
+    },
+    "levers.prevention_million_yuan": {
+        "en": ("Prevention at the source (million yuan a year)",
+               "Spending on preventing disputes before they arise (源头治理: labour inspection, "
+               "neighbourhood services, early counselling). Fewer preventable disputes emerge, with "
+               "diminishing returns; the money counts in the cost."),
+        "zh": ("源头治理投入(百万元/年)",
+               "用于从源头预防矛盾纠纷的投入(劳动监察、社区服务、早期疏导等):可预防类矛盾的发生减少,"
+               "边际效益递减;投入计入成本。"),
     },
 }
 

@@ -39,13 +39,13 @@ LEVER_INFO: dict[str, LeverInfo] = {
         "mediators per street", _C, "people's mediation capacity: waits, review referrals (7.5)",
         "caused_escalation_share", -1, (0, 12)),
     "centre_staff_per_street": LeverInfo(
-        "handlers per street", _C, "street centre capacity: waits, review referrals (7.5)",
+        "handlers per street", _I, "street centre capacity: waits, review referrals (7.5)",
         "caused_escalation_share", -1, (0, 8)),
     "department_staff": LeverInfo(
-        "handlers per district department", _C, "district department capacity (7.5)",
+        "handlers per district department", _I, "district department capacity (7.5)",
         "caused_escalation_share", -1, (0, 12)),
     "city_staff": LeverInfo(
-        "handlers per city department", _C, "city department capacity (7.5)", "backlog", -1, (0, 20)),
+        "handlers per city department", _I, "city department capacity (7.5)", "backlog", -1, (0, 20)),
     "legal_capacity": LeverInfo(
         "court staff per district", _C, "the legal channel's capacity (7.5, 7.7)", "backlog", -1, (0, 80)),
     "resource_integration": LeverInfo(
@@ -63,11 +63,11 @@ LEVER_INFO: dict[str, LeverInfo] = {
         "visits per grid-week", _R, "proactive dispute screening (7.2)", "mean_detection_delay_hours", -1,
         (0, 7)),
     "video_coverage": LeverInfo(
-        "share of grids", _P, "video detection (7.2); cost", "mean_detection_delay_hours", -1, (0, 1)),
+        "share of grids", _R, "video detection (7.2); cost", "mean_detection_delay_hours", -1, (0, 1)),
     "volunteer_participation": LeverInfo(
         "share (0-1)", _R, "volunteer detection (7.2)", "mean_detection_delay_hours", -1, (0, 1)),
     "responsibility_clarity": LeverInfo(
-        "share (0-1)", _I, "misrouting between departments: bounce delays and the escalation pull of "
+        "share (0-1)", _C, "misrouting between departments: bounce delays and the escalation pull of "
         "being passed around (7.4, 7.6)", "caused_escalation_share", -1, (0, 1)),
     "information_disclosure": LeverInfo(
         "share (0-1)", _P, "trust from good news (7.8); damps the escalation pull of open cases "
