@@ -42,7 +42,8 @@ def digest(scenario: str, seed: int, days: int | None) -> dict[str, str]:
             out[name] = hashlib.sha256((Path(tmp) / name).read_bytes()).hexdigest()[:16]
         t = pq.read_table(Path(tmp) / "cases.parquet")
         h = hashlib.sha256()
-        for col in sorted(t.column_names):
+        # the numeric content: codes, not the *_label columns derived from them (docs/codebook.md)
+        for col in sorted(c for c in t.column_names if not c.endswith("_label")):
             h.update(col.encode())
             h.update(t[col].combine_chunks().to_numpy(zero_copy_only=False).tobytes())
         out["cases"] = h.hexdigest()[:16]
