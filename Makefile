@@ -33,6 +33,7 @@ bench: setup
 	$(PY) benchmarks/bench_epstein.py
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_cli.py
 
 clean:
 	rm -rf out .pytest_cache .hypothesis

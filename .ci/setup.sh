@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install cityrisk into ./.venv on a fresh machine: find a Python >= 3.12 (Mesa needs it), make the
-# venv, install the project with its test extras. With --browser also Debian's chromium and the
-# Solara assets the app serves offline. Idempotent; safe to run again.
+# venv, install the project with its test extras (which include every optional extra, `all`).
+# With --browser also Debian's chromium and the Solara assets the app serves offline.
+# Idempotent; safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

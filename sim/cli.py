@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from .config.params import FIELDS, ScenarioError
+from .extras import MissingExtra, extra_for, require
+from .extras import message as extra_message
 
 EXTENSIONS = ("sim.describe_cli", "sim.app.cli", "sim.sweep.cli", "sim.calibrate.cli")
 
@@ -54,9 +56,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its KPIs (and write outputs with --out)."""
     from .config.scenario import load_scenario
     from .io.outputs import OutputDirError, commit_out, discard_out, stage_out, write_outputs
+    from .io.provenance import parquet_metadata, provenance
     from .io.sinks import ParquetSink
     from .model import CityModel
 
+    if args.out:
+        require("viz", "cityrisk run --out (figures)")
     if args.seed < 0:
         raise UsageError(f"--seed = {args.seed}: must be an integer >= 0")
     scenario = load_scenario(args.scenario, args.set or None)
@@ -69,7 +74,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             staging = stage_out(out, force=args.force)
         except OutputDirError as exc:
             raise UsageError(str(exc)) from None
-        sink = ParquetSink(str(staging / "cases.parquet"))
+        sink = ParquetSink(str(staging / "cases.parquet"),
+                           categories=list(scenario.data["world"]["categories"]),
+                           metadata=parquet_metadata(provenance(scenario, args.seed)))
     try:
         tic = time.perf_counter()
         model = CityModel(scenario, rng=args.seed, case_sink=sink)
@@ -172,6 +179,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    from .io.provenance import version
+
+    return version()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     p = argparse.ArgumentParser(
@@ -182,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  cityrisk run baseline --out out/baseline\n  cityrisk run town --days 90 "
                "--set levers.mediators_per_street=20 --json\n  cityrisk validate",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"cityrisk {_version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -231,8 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code
-    except (ScenarioError, UsageError) as exc:
+    except (ScenarioError, UsageError, MissingExtra) as exc:
         return _error(str(exc))
+    except ModuleNotFoundError as exc:  # an optional extra's module, imported on the way
+        extra = extra_for(exc.name)
+        if extra is None:
+            raise
+        return _error(extra_message(extra, str(exc.name)))
     except KeyboardInterrupt:
         print("cityrisk: interrupted", file=sys.stderr)
         return 130

@@ -23,7 +23,7 @@ from typing import Any
 
 from .i18n import LANGS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the folder holding sim/ (a checkout, or site-packages)
 # Everything the page asks the asset cache for (see .ci/install_solara_assets.sh).
 ASSETS = ("@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0",
           "echarts@5.4.0")
@@ -111,7 +111,8 @@ def server_env(scenario: str, lang: str, hosts: list[str] | None = None) -> dict
         env.setdefault(key, value)
     env["CITYRISK_APP_SCENARIO"] = scenario
     env["CITYRISK_APP_LANG"] = lang
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    if (ROOT / "pyproject.toml").is_file():  # run from a checkout: the server imports the same sim
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -119,7 +120,9 @@ def handler(args: argparse.Namespace) -> int:
     """Check the options, then serve until interrupted."""
     from sim.config.params import ScenarioError
     from sim.config.scenario import load_scenario
+    from sim.extras import require
 
+    require("app", "cityrisk app")
     load_scenario(args.scenario)  # ScenarioError -> exit 2 with the message (core CLI)
     if not port_free(args.host, args.port):
         raise ScenarioError(f"--port {args.port}: {args.host}:{args.port} is already in use or "
@@ -161,7 +164,7 @@ def register(subparsers: Any) -> None:
                     "live charts, 'my policy vs. the scenario' comparison, zh/en. Works offline "
                     "once .ci/install_solara_assets.sh has filled the asset cache.")
     p.add_argument("--scenario", default="town",
-                   help="scenario to open (name in scenarios/ or a .toml path; default town)")
+                   help="scenario to open (a name from `cityrisk scenarios` or a .toml path; default town)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--allow-host", action="append", metavar="NAME", default=[],
@@ -179,9 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cityrisk")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["app", *(argv if argv is not None else sys.argv[1:])])
+    from sim.extras import MissingExtra
+
     try:
         return args.func(args)
-    except ScenarioError as exc:
+    except (ScenarioError, MissingExtra) as exc:
         print(f"cityrisk: error: {exc}", file=sys.stderr)
         return 2
 

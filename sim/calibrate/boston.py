@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DATA_FILE = REPO_ROOT / "calibration" / "data" / "boston311_2015_jan_aug.csv.gz"
+from sim.resources import SOURCE_ROOT, shipped
+
+REPO_ROOT = SOURCE_ROOT  # where `python -m sim.calibrate.boston_scenario` writes (a checkout)
+DATA_FILE = shipped("calibration") / "data" / "boston311_2015_jan_aug.csv.gz"
 
 #: Sources that are staff-generated (the analogue of proactive grid detection).
 PROACTIVE_SOURCES: tuple[str, ...] = ("Employee Generated", "City Worker App")

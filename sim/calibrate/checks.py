@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+#: Optuna samplers a spec may name (``calibrate.method``).
+METHODS = ("tpe", "random", "qmc")
+
 
 class SpecError(ValueError):
     """Bad calibration spec: the message names the key path, the value and what is allowed."""

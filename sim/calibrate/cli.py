@@ -13,8 +13,9 @@ from typing import Any
 
 from sim.executors.base import ExecutorError
 from sim.executors.options import add_executor_options, executor_options
+from sim.logs import add_verbosity_options, configure
 
-from .spec import METHODS, SpecError, load_spec
+from .checks import METHODS, SpecError
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,7 +24,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "calibrate", help="fit a scenario's parameters to data or stylised facts",
         description="Fit the free parameters named in SPEC (a TOML file) to its targets with "
                     "Optuna; write fit.json, trials.csv, fitted_scenario.toml and figures to --out.")
-    p.add_argument("spec", help="calibration spec (TOML), e.g. calibration/boston.toml")
+    p.add_argument("spec", help="calibration spec (TOML), e.g. calibration/boston.toml "
+                   "(shipped specs also by name: boston, china)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--trials", type=int, help="override calibrate.trials")
     p.add_argument("--replications", type=int, help="override calibrate.replications")
@@ -36,6 +38,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="validate the spec and exit")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_verbosity_options(p)
     p.set_defaults(func=handle)
     return p
 
@@ -46,15 +49,21 @@ _FLAGS = ("trials", "replications", "refine_replications", "method", "seed", "da
 def handle(args: argparse.Namespace) -> int:
     """Run ``calibrate``; 0 on success, 2 on bad input."""
     from sim.config.params import ScenarioError
+    from sim.extras import require
+
+    require("calibrate", "cityrisk calibrate")
+    from sim.resources import calibration_spec
 
     from .fit import fit
     from .report import write
+    from .spec import load_spec
 
+    configure(getattr(args, "verbose", 0), getattr(args, "quiet", 0))
     try:
         run_on = executor_options(args)
         flags = {k: getattr(args, k, None) for k in _FLAGS}
         flags.update(executor=run_on.kind, workers=run_on.workers, dask_address=run_on.address)
-        spec = load_spec(args.spec, flags)
+        spec = load_spec(calibration_spec(args.spec), flags)
         from .preflight import check_runnable  # scenario, overrides, simulator import
 
         check_runnable(spec)
@@ -63,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
                   f"{len(spec.fitted_targets)} fitted targets, {spec.trials} trials x "
                   f"{spec.replications} replications)")
             return 0
-        result = fit(spec, progress=not args.no_progress)
+        result = fit(spec, progress=not (args.no_progress or getattr(args, "quiet", 0)))
         rep = write(result, args.out, figures=not args.no_figures)
     except (SpecError, ScenarioError, ExecutorError) as exc:
         print(f"cityrisk calibrate: error: {exc}", file=sys.stderr)

@@ -24,6 +24,7 @@ Steps (``fit``):
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import time
@@ -42,6 +43,7 @@ from sim.executors.base import Executor, make_executor, resolve, run_ordered
 from . import local
 from .spec import CalibrationSpec, Parameter, SpecError, Target
 
+log = logging.getLogger(__name__)
 NAN_PENALTY_Z = 10.0  # residual (in sd) charged for a target the simulator returned as NaN
 
 
@@ -199,6 +201,8 @@ class _Runner:
                                    self.spec.stats))
                  for ps in param_sets for s in seeds]
         left = [len(seeds)] * len(param_sets)
+        log.log(logging.INFO if desc else logging.DEBUG, "%s: %d parameter sets x %d seeds",
+                desc or "batch", len(param_sets), len(seeds))
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(tasks), desc=f"{self.spec.name}: {desc}", unit="run",
@@ -253,6 +257,7 @@ def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True) -> pd.
                 rows.append({"trial": trial.number, **{f"param.{k}": v for k, v in trial.params.items()},
                              "loss": value, **{f"out.{k}": mean[k] for k in keys}})
             bar.set_postfix(best_loss=f"{best:.4g}")
+            log.info("search: %d of %d trials, best loss %.4g", len(rows), spec.trials, best)
     finally:
         bar.close()
     return pd.DataFrame(rows)
@@ -271,6 +276,8 @@ def fit(spec: CalibrationSpec, progress: bool = True,
     executor = executor or make_executor(spec.executor, spec.workers, spec.dask_address)
     runner = _Runner(spec, executor, simulator or spec.simulator, progress)
     notes: list[str] = []
+    log.info("calibrate %s: %d parameters, %d trials x %d replications, executor %s",
+             spec.name, len(spec.parameters), spec.trials, spec.replications, spec.executor)
     try:
         trials = search(spec, runner, progress)
         keys = [t.key for t in spec.targets]
@@ -336,6 +343,8 @@ def fit(spec: CalibrationSpec, progress: bool = True,
             ha.update(scenario_values(spec, spec.holdout.targets, {**hover, **best},
                                       spec.holdout.scenario))
             hb.update(scenario_values(spec, spec.holdout.targets, hover, spec.holdout.scenario))
+        log.info("calibrate %s: done, loss %.4g, %d runs in %.1f s", spec.name, best_loss,
+                 runner.n_runs, time.perf_counter() - t0)
         return FitResult(
             spec=spec, best=best, loss=best_loss, loss_before=loss(before, spec.fitted_targets),
             intervals=intervals, stderr_unit=se_u, interval_method=how, scale=scale,

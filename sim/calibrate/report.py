@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sim.io.outputs import jsonable
-from sim.io.provenance import git_commit, version
+from sim.io.provenance import git_commit, library_versions, version
 from sim.runner import build_scenario
 
 from .fit import FitResult, residuals
@@ -122,7 +122,8 @@ def build_report(result: FitResult) -> dict[str, Any]:
     prov: dict[str, Any] = {"spec_hash": spec.hash, "git_commit": git_commit(),
                             "version": version(),
                             "seed": spec.seed, "n_runs": result.n_runs,
-                            "elapsed_s": result.elapsed_s, "python": platform.python_version()}
+                            "elapsed_s": result.elapsed_s, "python": platform.python_version(),
+                            "libraries": library_versions()}
     try:
         import optuna
 

@@ -36,9 +36,8 @@ from sim.executors.base import KINDS as EXECUTORS
 from sim.runner import LIST_ELEMENT
 from sim.stats import STATS
 
-from .checks import BIG, SpecError, choice, number, read_toml, table, unknown_keys
+from .checks import BIG, METHODS, SpecError, choice, number, read_toml, table, unknown_keys
 
-METHODS = ("tpe", "random", "qmc")
 #: Simulators whose parameters are the core's scenario keys (checked against sim.config.params).
 CORE_SIMULATORS = ("sim:run",)
 _CAL_KEYS = {

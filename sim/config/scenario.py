@@ -28,26 +28,32 @@ from .params import (
     field_for,
 )
 
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
-
 
 def scenario_names() -> list[str]:
-    """Names of the scenario files shipped in ``scenarios/``."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    """Names of the scenarios on the search path (``./scenarios``, ``$CITYRISK_SCENARIOS``,
+    the shipped ones; see :mod:`sim.resources`)."""
+    from ..resources import scenario_dirs
+
+    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
 
 
 def scenario_path(name_or_path: str | Path) -> Path:
-    """Resolve a scenario name (file stem in scenarios/) or a path to a TOML file."""
+    """Resolve a scenario name (file stem on the search path) or a path to a TOML file."""
+    from ..resources import scenario_dirs
+
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
         if not p.exists():
             raise ScenarioError(f"scenario file {str(p)!r} does not exist")
         return p
-    cand = SCENARIO_DIR / f"{name_or_path}.toml"
-    if not cand.exists():
-        raise ScenarioError(
-            f"scenario {str(name_or_path)!r}: no such file or name (names: {', '.join(scenario_names())})")
-    return cand
+    dirs = scenario_dirs()
+    for d in dirs:
+        cand = d / f"{name_or_path}.toml"
+        if cand.is_file():
+            return cand
+    where = ", ".join(str(d) for d in dirs) or "no scenario folder found"
+    raise ScenarioError(f"scenario {str(name_or_path)!r}: no such file or name (names: "
+                        f"{', '.join(scenario_names())}; searched {where})")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -262,33 +268,16 @@ def load_scenario(name_or_path: str | Path | Scenario,
 
 
 def to_toml(data: Mapping[str, Any]) -> str:
-    """Serialise a scenario dict to TOML (tables, arrays of tables, scalars, lists)."""
-    lines: list[str] = []
+    """Serialise a scenario dict to TOML with a real writer (``tomli-w``): keys that are not
+    bare words (``劳动争议``, ``wage arrears``) are quoted, so :func:`load_scenario` reads the
+    text back to the same scenario."""
+    import tomli_w
 
-    def scalar(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return json.dumps(v, ensure_ascii=False)
-        if isinstance(v, list):
-            return "[" + ", ".join(scalar(x) for x in v) + "]"
-        return repr(v)
+    def plain(v: Any) -> Any:  # tomli-w takes dicts, lists and Python scalars only
+        if isinstance(v, Mapping):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        return v.item() if hasattr(v, "item") else v
 
-    def table(prefix: str, node: Mapping[str, Any]) -> None:
-        plain = {k: v for k, v in node.items() if not isinstance(v, Mapping | list)
-                 or (isinstance(v, list) and not (v and isinstance(v[0], Mapping)))}
-        if plain or not prefix:
-            if prefix:
-                lines.append(f"\n[{prefix}]")
-            lines.extend(f"{k} = {scalar(v)}" for k, v in plain.items())
-        for k, v in node.items():
-            sub = f"{prefix}.{k}" if prefix else k
-            if isinstance(v, Mapping):
-                table(sub, v)
-            elif isinstance(v, list) and v and isinstance(v[0], Mapping):
-                for row in v:
-                    lines.append(f"\n[[{sub}]]")
-                    lines.extend(f"{rk} = {scalar(rv)}" for rk, rv in row.items())
-
-    table("", data)
-    return "\n".join(lines).lstrip() + "\n"
+    return tomli_w.dumps(plain(data))

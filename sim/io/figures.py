@@ -64,12 +64,12 @@ def make_figures(kpis: Mapping[str, Any], ts: pd.DataFrame, grids: pd.DataFrame,
 def footer(kpis: Mapping[str, Any]) -> str:
     """Provenance line printed under every figure."""
     p = kpis.get("provenance") or {}
-    commit = str(p.get("git_commit", "unknown"))
+    commit = str(p.get("git_commit") or "")
     dirty = commit.endswith("-dirty")
     commit = commit.removesuffix("-dirty")[:10] + (" (uncommitted changes)" if dirty else "")
     return (f"cityrisk {p.get('version', '?')} · scenario {p.get('scenario', '?')} "
             f"(hash {str(p.get('scenario_hash', '?'))[:12]}) · seed {p.get('seed', '?')} · "
-            f"{kpis.get('days', '?')} simulated days · commit {commit}")
+            f"{kpis.get('days', '?')} simulated days" + (f" · commit {commit}" if commit else ""))
 
 
 def _short(key: str) -> str:

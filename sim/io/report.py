@@ -123,8 +123,9 @@ def format_summary(kpis: Mapping[str, Any]) -> str:
         out += _family_table("By department (share of detected cases resolved within)",
                              "department", "by_department", kpis["by_department"])
     if prov:
-        commit = str(prov.get("git_commit", "?"))
-        out.append(f"provenance: cityrisk {prov.get('version', '?')}, commit {commit[:12]}"
-                   f"{' (dirty)' if commit.endswith('-dirty') else ''}, scenario hash "
+        commit = str(prov.get("git_commit") or "")
+        where = (f", commit {commit[:12]}{' (dirty)' if commit.endswith('-dirty') else ''}"
+                 if commit else " (installed)")
+        out.append(f"provenance: cityrisk {prov.get('version', '?')}{where}, scenario hash "
                    f"{str(prov.get('scenario_hash', '?'))[:12]}, seed {prov.get('seed', '?')}")
     return "\n".join(out)

@@ -3,15 +3,29 @@
 The engine hands each day's closed cases to a sink (anything with ``write(records)`` and
 ``close()``, :class:`CaseSink`): in memory for small runs and tests, or streamed to Parquet in row
 groups so memory stays flat however many cases a run produces.
+
+The Parquet file describes itself (docs/codebook.md): each coded column (``category``, ``stage``,
+``level``, ``entry_level``, ``channel`` — whichever the records hold) keeps its integer code and
+gains a ``<column>_label`` dictionary column whose dictionary is the full label list in code
+order (pandas reads it as a ``Categorical``; a code of -1 has a null label). The schema metadata
+holds ``cityrisk.codebook`` (column -> labels, JSON) and ``cityrisk.provenance``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..engine.cases import COLUMNS, RECORD_COLUMNS
+from ..engine.cases import CHANNELS, COLUMNS, RECORD_COLUMNS, Stage
+from ..engine.levels import LEVELS
+
+#: Parquet schema metadata key of the codebook (column -> labels in code order).
+CODEBOOK_KEY = b"cityrisk.codebook"
+#: Suffix of a label column (``category`` -> ``category_label``).
+LABEL_SUFFIX = "_label"
 
 
 class CaseSink(Protocol):
@@ -47,15 +61,62 @@ class MemorySink:
         return {k: v[order] for k, v in out.items()}
 
 
-class ParquetSink:
-    """Streams closed-case records to one Parquet file in row groups (memory stays flat)."""
+def codebook(categories: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Labels of every coded record column, in code order (``category`` only if names given)."""
+    book: dict[str, list[str]] = {
+        "stage": [s.name.lower() for s in Stage],
+        "level": list(LEVELS),
+        "entry_level": list(LEVELS),
+        "channel": list(CHANNELS),
+    }
+    if categories is not None:
+        book["category"] = [str(c) for c in categories]
+    return {k: book[k] for k in RECORD_COLUMNS if k in book}
 
-    def __init__(self, path: str, rows_per_group: int = 200_000) -> None:
+
+def labelled_table(cols: Mapping[str, np.ndarray], book: Mapping[str, Sequence[str]],
+                   metadata: Mapping[bytes, bytes] | None = None) -> Any:
+    """A pyarrow table of ``cols`` (codes unchanged) plus a ``<col>_label`` dictionary column
+    for each column in ``book``; the codebook and ``metadata`` go in the schema metadata."""
+    import pyarrow as pa
+
+    arrays: dict[str, Any] = {k: pa.array(v) for k, v in cols.items()}
+    for name, labels in book.items():
+        if name not in cols:
+            continue
+        codes = np.asarray(cols[name]).astype(np.int32)
+        bad = (codes < 0) | (codes >= len(labels))
+        indices = pa.array(np.where(bad, 0, codes), mask=bad, type=pa.int32())
+        arrays[name + LABEL_SUFFIX] = pa.DictionaryArray.from_arrays(
+            indices, pa.array(list(labels), type=pa.string()))
+    table = pa.table(arrays)
+    meta = {**(metadata or {}), CODEBOOK_KEY: json.dumps(dict(book), ensure_ascii=False).encode()}
+    return table.replace_schema_metadata(meta)
+
+
+class ParquetSink:
+    """Streams closed-case records to one Parquet file in row groups (memory stays flat).
+
+    ``categories`` (category names in code order) labels the ``category`` column; ``metadata``
+    (default :func:`sim.io.provenance.parquet_metadata`: version, commit, library versions) is
+    stored in the file's schema metadata.
+    Both may be set as attributes until the first row group is written.
+    """
+
+    def __init__(self, path: str, rows_per_group: int = 200_000, *,
+                 categories: Sequence[str] | None = None,
+                 metadata: Mapping[bytes, bytes] | None = None) -> None:
         import pyarrow as pa  # noqa: F401 - fail early if missing
         import pyarrow.parquet as pq
 
         self.path = path
         self.rows_per_group = rows_per_group
+        self.categories = list(categories) if categories is not None else None
+        if metadata is None:  # every file says what wrote it, even without a scenario
+            from .provenance import parquet_metadata
+
+            metadata = parquet_metadata()
+        self.metadata = dict(metadata)
         self.buffer: list[dict[str, np.ndarray]] = []
         self.buffered = 0
         self.writer: pq.ParquetWriter | None = None
@@ -69,14 +130,16 @@ class ParquetSink:
         if self.buffered >= self.rows_per_group:
             self._flush()
 
+    def _table(self, cols: Mapping[str, np.ndarray]) -> Any:
+        return labelled_table(cols, codebook(self.categories), self.metadata)
+
     def _flush(self) -> None:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         if not self.buffer:
             return
         cols = {k: np.concatenate([c[k] for c in self.buffer]) for k in RECORD_COLUMNS}
-        table = pa.table(cols)
+        table = self._table(cols)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self.writer.write_table(table)
@@ -84,13 +147,20 @@ class ParquetSink:
 
     def close(self) -> None:
         """Write what is buffered and close the file (an empty run writes an empty file)."""
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         self._flush()
         if self.writer is None:
             empty = {k: np.array([], dtype=COLUMNS[k][0]) for k in RECORD_COLUMNS}
-            pq.write_table(pa.table(empty), self.path)
+            pq.write_table(self._table(empty), self.path)
         else:
             self.writer.close()
             self.writer = None
+
+
+def read_codebook(path: str) -> dict[str, list[str]]:
+    """The codebook stored in a cases.parquet file ({} for files without one)."""
+    import pyarrow.parquet as pq
+
+    raw = (pq.read_schema(path).metadata or {}).get(CODEBOOK_KEY)
+    return json.loads(raw) if raw else {}

@@ -61,6 +61,30 @@ class Results:
         """The design rebuilt from the stored spec (deterministic)."""
         return build_design(self.spec.design)
 
+    def to_xarray(self) -> Any:
+        """The runs as an ``xarray.Dataset``: one variable per KPI over ``(point_id,
+        replication)`` (plus ``seed`` and ``run_id``), the varied parameters as coordinates along
+        ``point_id`` and the sweep's identity (name, spec hash, version, commit) in ``attrs``.
+        A missing run is NaN. Needs xarray (the ``sweep`` extra)."""
+        try:
+            import xarray as xr
+        except ModuleNotFoundError:
+            from sim.extras import MissingExtra
+
+            raise MissingExtra("sweep", "xarray", "Results.to_xarray()") from None
+        cols = [*self.kpis, "seed", "run_id"]
+        frame = self.runs.set_index(["point_id", "replication"])[cols]
+        ds = xr.Dataset.from_dataframe(frame)
+        pts = self.points.set_index("point_id").reindex(ds["point_id"].to_numpy())
+        ds = ds.assign_coords({p: ("point_id", pts[p].to_numpy()) for p in self.params if p in pts})
+        m = self.manifest
+        ds.attrs.update({k: "" if m.get(k) is None else str(m.get(k)) for k in (
+            "name", "spec_hash", "scenario", "scenario_hash", "version", "git_commit", "root_seed")})
+        for name in self.kpis:
+            if registry.is_declared(name):
+                ds[name].attrs.update(long_name=registry.label(name), units=registry.unit(name))
+        return ds
+
     def default_kpis(self) -> list[str]:
         """KPIs to plot: ``[analysis] kpis`` from the spec, else a standard short list."""
         wanted = self.spec.analysis.get("kpis") or [k for k in DEFAULT_KPIS if k in self.kpis]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.executors.options import add_executor_options
+from sim.logs import add_verbosity_options
 
 __all__ = ["register"]
 
@@ -40,6 +41,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--shards", type=int, default=None,
                    help="array size for --print-job-script array (default [cluster] array_shards)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_verbosity_options(p)
     p.set_defaults(func=sweep_command)
 
     a = subparsers.add_parser(
@@ -67,12 +69,16 @@ def sweep_command(args: argparse.Namespace) -> int:
     from sim.executors.base import ExecutorError
     from sim.executors.jobqueue import jobqueue_job_script
     from sim.executors.options import executor_options
+    from sim.extras import require
+    from sim.logs import configure
 
     from .runner import run_sweep
     from .shards import array_job_script, parse_shard
     from .spec import SpecError, load_spec
     from .store import StoreError
 
+    require("sweep", "cityrisk sweep")
+    configure(getattr(args, "verbose", 0), getattr(args, "quiet", 0))
     try:
         spec = load_spec(args.spec)
         if args.print_job_script:
@@ -99,7 +105,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         _sigterm_as_interrupt()
         report = run_sweep(spec, args.out, executor=run_on.kind or "local",
                            workers=run_on.workers, scheduler=run_on.address, resume=args.resume,
-                           shard=shard, progress=not args.no_progress,
+                           shard=shard, progress=not (args.no_progress or getattr(args, "quiet", 0)),
                            chunk_size=args.chunk_size)
     except (SpecError, StoreError, ExecutorError) as exc:
         return _fail(str(exc))
@@ -143,6 +149,9 @@ def _sigterm_as_interrupt() -> None:
 
 def analyze_command(args: argparse.Namespace) -> int:
     """Handler of ``cityrisk analyze``."""
+    from sim.extras import require
+
+    require("sweep", "cityrisk analyze")
     from .analyze import analyze
     from .store import StoreError
 

@@ -7,6 +7,7 @@ the number of workers, the order of execution, sharding or resuming.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,12 +20,14 @@ import numpy as np
 from sim.executors.base import Executor, ExecutorError
 from sim.executors.base import check_executor as _check
 from sim.executors.base import make_executor as _make
-from sim.io.provenance import git_commit, version
+from sim.io.provenance import git_commit, library_versions, version
 
 from .designs import Design, build_design
 from .spec import SpecError, SweepSpec
 from .store import Store
 from .task import RunTask, execute_run, run_seed
+
+log = logging.getLogger(__name__)
 
 #: Stop a sweep whose first this-many results are all failures (a broken model or spec).
 FAIL_FAST = 20
@@ -85,6 +88,7 @@ def build_manifest(spec: SweepSpec, design: Design) -> dict[str, Any]:
         "seeding": "numpy.random.SeedSequence(root_seed, spawn_key=(point_id, replication))",
         "version": version(), "git_commit": git_commit(),
         "python": sys.version.split()[0], "numpy": np.__version__,
+        "libraries": library_versions(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -135,6 +139,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
     done_ids = store.done_run_ids()
     todo = [t for t in tasks if t.run_id not in done_ids]
     report = SweepReport(total=len(tasks), skipped=len(tasks) - len(todo), notes=notes)
+    log.info("sweep %s: %d runs to do, %d already in %s", spec.name, len(todo), report.skipped, out)
     if not todo:
         report.seconds = time.perf_counter() - t0
         return report
@@ -151,6 +156,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
                                           key=lambda t: f"cityrisk-{token}-run-{t.run_id}"):
             if isinstance(res, BaseException):
                 report.failed.append((task.run_id, f"{type(res).__name__}: {res}"))
+                log.warning("run %d failed: %s: %s", task.run_id, type(res).__name__, res)
                 if bar is not None:
                     bar.set_postfix(failed=len(report.failed))
                 if report.done == 0 and len(report.failed) >= FAIL_FAST:
@@ -163,6 +169,7 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
                 bar.update(1)
             if len(buf) >= size or time.monotonic() - last_flush >= spec.execution.flush_seconds:
                 store.write_chunk(buf, tag)
+                log.info("stored %d rows; %d of %d runs done", len(buf), report.done, len(todo))
                 buf, last_flush = [], time.monotonic()
         store.write_chunk(buf, tag)
         buf = []
@@ -174,6 +181,8 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
         if isinstance(executor, str):
             ex.close()
     report.seconds = time.perf_counter() - t0
+    log.info("sweep %s: %d done, %d failed in %.1f s", spec.name, report.done, len(report.failed),
+             report.seconds)
     return report
 
 

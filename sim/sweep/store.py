@@ -6,6 +6,9 @@ Layout of ``DIR``::
     points.parquet       the design: point_id + one column per varied parameter
     runs/part-*.parquet  chunks of rows, one row per finished run
 
+Every Parquet file carries ``cityrisk.provenance`` (version, commit, library versions) in its
+metadata (:func:`sim.io.provenance.parquet_metadata`).
+
 Every file is written to a hidden temporary name in the same folder, flushed, fsync'ed and moved
 into place with :func:`os.replace`, so a crash leaves either the whole chunk or nothing (a stale
 ``.*.tmp`` at worst, which readers ignore). A run is "done" once its row is in a chunk; resuming
@@ -85,6 +88,13 @@ def _write_atomic(path: Path, write: Any, *, exclusive: bool = False) -> bool:
     return True
 
 
+def _provenance() -> dict[bytes, bytes]:
+    """Parquet metadata ``cityrisk.provenance``: version, commit, library versions."""
+    from sim.io.provenance import parquet_metadata
+
+    return parquet_metadata()
+
+
 class Store:
     """A sweep's result directory."""
 
@@ -149,8 +159,9 @@ class Store:
         self.spec_hash = str(manifest.get("spec_hash") or "") or None
         if not self.exists():
             self._check_orphans()
-            _write_atomic(self.points_path, lambda fh: pq.write_table(
-                pa.Table.from_pandas(points, preserve_index=False), fh))
+            pts = pa.Table.from_pandas(points, preserve_index=False)
+            pts = pts.replace_schema_metadata({**(pts.schema.metadata or {}), **_provenance()})
+            _write_atomic(self.points_path, lambda fh: pq.write_table(pts, fh))
             blob = json.dumps(dict(manifest), indent=2, sort_keys=True, default=str).encode()
             if _write_atomic(self.manifest_path, lambda fh: fh.write(blob), exclusive=True):
                 return dict(manifest)
@@ -231,10 +242,11 @@ class Store:
             return None
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pylist(rows)
+        meta = {**(table.schema.metadata or {}), **_provenance()}
         if self.spec_hash:
             table = table.append_column("spec_hash", pa.array([self.spec_hash] * len(rows)))
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                                   HASH_KEY: self.spec_hash.encode()})
+            meta[HASH_KEY] = self.spec_hash.encode()
+        table = table.replace_schema_metadata(meta)
         name = f"part-{tag}-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.parquet"
         path = self.runs_dir / name
         _write_atomic(path, lambda fh: pq.write_table(table, fh))
