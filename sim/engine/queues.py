@@ -74,12 +74,33 @@ class PoolSet:
 
 
 @njit(cache=True)
-def _earliest_free(free, lo, hi):  # pragma: no cover - compiled
+def _earliest_server(free, lo, hi):  # pragma: no cover - compiled
+    """The server of ``lo:hi`` that falls free first (lowest index on ties) and when."""
+    s = lo
     best = free[lo]
     for j in range(lo + 1, hi):
         if free[j] < best:
             best = free[j]
-    return best
+            s = j
+    return s, best
+
+
+@njit(cache=True)
+def _earliest_free(free, lo, hi):  # pragma: no cover - compiled
+    return _earliest_server(free, lo, hi)[1]
+
+
+@njit(cache=True)
+def _start(r, s, t0, work, free, speed, started, pos, t_start, t_end, srv):  # pragma: no cover - compiled
+    """Start case ``r`` (position in the rows) on server ``s`` at ``t0``; record it as the
+    ``started``-th start and return the new count."""
+    t1 = t0 + work[r] / speed[s]
+    free[s] = t1
+    pos[started] = r
+    t_start[started] = t0
+    t_end[started] = t1
+    srv[started] = s
+    return started + 1
 
 
 @njit(cache=True)
@@ -164,23 +185,11 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
                     _sift_local(h, j, m, arr_local, key_local)
                 heaped = True
             q = h[0]
-            s = lo
-            best = free[lo]
-            for j in range(lo + 1, hi):
-                if free[j] < best:
-                    best = free[j]
-                    s = j
+            s, best = _earliest_server(free, lo, hi)
             t0 = arr_local[q] if arr_local[q] > best else best
             if t0 >= window_end:
                 break  # FCFS: nobody behind the head can start either
-            r = src[q]
-            t1 = t0 + work[r] / speed[s]
-            free[s] = t1
-            pos[started] = r
-            t_start[started] = t0
-            t_end[started] = t1
-            srv[started] = s
-            started += 1
+            started = _start(src[q], s, t0, work, free, speed, started, pos, t_start, t_end, srv)
             pops += 1
             m -= 1
             h[0] = h[m]
@@ -236,12 +245,7 @@ def serve_priority_rows(rows, order, pool, arrive, key, prio, work, free, speed,
         nxt = a  # next case (in arrival order) not yet in the heap
         m = 0
         while hi > lo:
-            s = lo
-            f = free[lo]
-            for j in range(lo + 1, hi):
-                if free[j] < f:
-                    f = free[j]
-                    s = j
+            s, f = _earliest_server(free, lo, hi)
             if f >= window_end:
                 break
             if m == 0 and nxt < b and arrive[rows[order[nxt]]] > f:
@@ -286,13 +290,7 @@ def serve_priority_rows(rows, order, pool, arrive, key, prio, work, free, speed,
             heap[j] = last
             pos_of[j] = last_r
             t0 = f if f > arrive[i] else arrive[i]
-            t1 = t0 + work[r] / speed[s]
-            free[s] = t1
-            pos[started] = r
-            t_start[started] = t0
-            t_end[started] = t1
-            srv[started] = s
-            started += 1
+            started = _start(r, s, t0, work, free, speed, started, pos, t_start, t_end, srv)
         a = b
     out = np.argsort(pos[:started])
     return pos[:started][out], t_start[:started][out], t_end[:started][out], srv[:started][out]
