@@ -64,7 +64,8 @@ def km_quantile(events: np.ndarray, censored: np.ndarray, n_total: int, q: float
     return float(lo * (hi / lo) ** frac)
 
 
-def _hist(hours: np.ndarray) -> np.ndarray:
+def hours_histogram(hours: np.ndarray) -> np.ndarray:
+    """Counts of ``hours`` on the EDGES bins (values outside are put in the end bins)."""
     return np.histogram(np.clip(hours, EDGES[0], EDGES[-1] * 0.999), EDGES)[0]
 
 
@@ -122,10 +123,10 @@ class KpiAccumulator:
         with np.errstate(invalid="ignore"):  # inf - inf for undetected open cases: not used
             hours = r["t_close"] - r["t_detect"]
         for k in np.unique(c[res]):
-            self.events[k] += _hist(hours[res & (c == k)])
+            self.events[k] += hours_histogram(hours[res & (c == k)])
         censor = det & is_open
         for k in np.unique(c[censor]):
-            self.censored[k] += _hist(now - r["t_detect"][censor & (c == k)])
+            self.censored[k] += hours_histogram(now - r["t_detect"][censor & (c == k)])
         self.detect_delay_sum += float(np.sum(r["t_detect"][det] - r["t_emerge"][det]))
         self.misrouted += int(np.count_nonzero(r["bounces"][det] > 0))
         mediated = (r["levels_served"] & _MEDIATION_BIT) > 0

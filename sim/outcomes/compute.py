@@ -9,6 +9,7 @@ look good. The accumulators, Kaplan–Meier and the safety index are in
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,13 @@ from ..engine.accounting import Accounts
 from ..engine.cases import Stage
 from ..engine.levels import GRASSROOTS, LEVELS, Level
 from ..engine.state import CityState
-from .accumulate import DEPARTMENT_WINDOWS, KpiAccumulator, km_quantile, safety_index
+from .accumulate import (
+    DEPARTMENT_WINDOWS,
+    KpiAccumulator,
+    hours_histogram,
+    km_quantile,
+    safety_index,
+)
 
 
 def _share(a: float, b: float) -> float:
@@ -41,21 +48,62 @@ def _totals(s: CityState, acc: Accounts) -> KpiAccumulator:
     return tot
 
 
-def _headline(s: CityState, acc: Accounts, tot: KpiAccumulator, trust: float) -> dict[str, float]:
+@dataclass(frozen=True)
+class _Head:
+    """The city-wide totals the headline figures need (closed and open cases after warm-up)."""
+
+    cases: int
+    detected: int
+    detect_delay_sum: float
+    resolved: int
+    escalated: int
+    caused: int
+    events: np.ndarray  # resolutions by hours since detection (EDGES bins)
+    censored: np.ndarray  # open detected cases by age
+
+    @classmethod
+    def of(cls, tot: KpiAccumulator) -> _Head:
+        """From full totals (closed and open folded together)."""
+        return cls(int(tot.cases.sum()), int(tot.detected.sum()), tot.detect_delay_sum,
+                   int(tot.resolved.sum()), int(tot.escalated.sum()), int(tot.caused.sum()),
+                   tot.events.sum(axis=0), tot.censored.sum(axis=0))
+
+    @classmethod
+    def fast(cls, s: CityState, acc: Accounts) -> _Head:
+        """The same numbers without folding the open cases category by category: what the daily
+        record needs (the arithmetic is that of :meth:`KpiAccumulator.add`, so both agree to the
+        bit — tests/test_engine_kernels.py checks it)."""
+        k, tab = acc.closed, s.cases
+        keep = tab["t_emerge"] >= acc.warmup_hours
+        det = keep & np.isfinite(tab["t_detect"])
+        sev, stage = tab["severity"], tab["stage"]
+        delays = tab["t_detect"][det] - tab["t_emerge"][det]
+        censored = k.censored.sum(axis=0)
+        opened = det & (stage <= Stage.IN_SERVICE)
+        if opened.any():
+            censored = censored + hours_histogram(s.clock.day * 24.0 - tab["t_detect"][opened])
+        return cls(int(k.cases.sum()) + int(np.count_nonzero(keep)), int(k.detected.sum()) + int(det.sum()),
+                   k.detect_delay_sum + float(np.sum(delays)) if len(tab) else k.detect_delay_sum,
+                   int(k.resolved.sum()), int(k.escalated.sum()) + int(np.count_nonzero(keep & (sev >= 2))),
+                   int(k.caused.sum()) + int(np.count_nonzero(keep & (sev > tab["severity0"]))),
+                   k.events.sum(axis=0), censored)
+
+
+def _headline(s: CityState, acc: Accounts, tot: _Head, trust: float) -> dict[str, float]:
     """The figures both the daily series and the full KPIs report, from the same totals."""
-    total, n_det = int(tot.cases.sum()), int(tot.detected.sum())
+    total, n_det = tot.cases, tot.detected
     mean_delay = tot.detect_delay_sum / n_det if n_det else float("nan")
     tab = s.cases
     backlog = int(np.count_nonzero((tab["stage"] != Stage.LATENT) & (tab["t_emerge"] >= acc.warmup_hours)))
     backlog_per_1000 = backlog / max(s.layout.n_residents, 1) * 1000.0
-    resolved_share = _share(int(tot.resolved.sum()), total)
-    escalated_share = _share(int(tot.escalated.sum()), total)
+    resolved_share = _share(tot.resolved, total)
+    escalated_share = _share(tot.escalated, total)
     horizon = max(s.clock.day * 24.0 - acc.warmup_hours, 0.0)
-    events, censored = tot.events.sum(axis=0), tot.censored.sum(axis=0)
+    events, censored = tot.events, tot.censored
     return {
         "resolved_share": resolved_share,
         "escalated_share": escalated_share,
-        "caused_escalation_share": _share(int(tot.caused.sum()), total),
+        "caused_escalation_share": _share(tot.caused, total),
         "median_hours_to_resolution": km_quantile(events, censored, n_det, 0.5, horizon),
         "p90_hours_to_resolution": km_quantile(events, censored, n_det, 0.9, horizon),
         "mean_detection_delay_hours": mean_delay,
@@ -71,7 +119,7 @@ def daily_kpis(s: CityState, acc: Accounts, trust: float | None = None) -> dict[
     """The headline figures of :func:`compute_kpis` that the daily time series records, computed
     the same way (the same totals) without the breakdowns."""
     trust = s.residents.mean_trust() if trust is None else trust
-    return _headline(s, acc, _totals(s, acc), trust)
+    return _headline(s, acc, _Head.fast(s, acc), trust)
 
 
 def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
@@ -79,7 +127,7 @@ def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
     warm-up (or all detected ones), open cases counted as they are (unresolved, censored)."""
     tot, cats = _totals(s, acc), s.categories
     total, resolved, n_det = int(tot.cases.sum()), int(tot.resolved.sum()), int(tot.detected.sum())
-    head = _headline(s, acc, tot, s.residents.mean_trust())
+    head = _headline(s, acc, _Head.of(tot), s.residents.mean_trust())
     horizon = max(s.clock.day * 24.0 - acc.warmup_hours, 0.0)
     by_department = {
         name: {"cases": int(tot.dept_cases[d]),
