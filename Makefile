@@ -11,7 +11,7 @@ setup-browser:
 
 ## run: install, then run the baseline scenario (summary printed, figures in out/baseline/)
 run: setup
-	$(PY) -m sim run baseline --out out/baseline
+	$(PY) -m sim run baseline --out out/baseline --force
 
 ## test: install (with chromium and offline Solara assets), then run every test, slow ones included
 test: setup-browser
