@@ -234,7 +234,7 @@ def fig_resolution_levels(ts: pd.DataFrame, kpis: Mapping[str, Any]) -> Figure:
                          (2.58, "top", f"▼ above the street {100 - grass:.1f}%")):
         ax_bar.text(ax_bar.get_xlim()[1], yy, text, ha="right", va=va, fontsize=7.5,
                     color="#333333")
-    ax_bar.set(title="Share of resolved cases by level", xlabel="% of resolved cases")
+    ax_bar.set(title="Where detected cases were resolved", xlabel="% of detected cases")
     ax_bar.grid(axis="y", visible=False)
     cols = [f"resolved_at_{lv}" for lv in LEVELS]
     if ts.empty or not all(c in ts for c in cols):

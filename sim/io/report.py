@@ -112,7 +112,7 @@ def format_summary(kpis: Mapping[str, Any]) -> str:
         out += [f"  {label_of(k):<{WIDTH}}{fmt_value(kpis[k], kind_of(k)):>22}"
                 for k in extra]
     if kpis.get("resolved_by_level"):
-        out += _level_line("Where resolved cases were resolved (share of resolved)",
+        out += _level_line("Where cases were resolved (share of detected cases)",
                            "resolved_by_level", kpis["resolved_by_level"])
     if kpis.get("utilisation_by_level"):
         out += _level_line("Staff utilisation by level (share of handler time, to date)",
