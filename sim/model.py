@@ -65,8 +65,13 @@ class CityModel(mesa.Model):
     """Agent-based model of a city's social-risk governance. ``step()`` = one day."""
 
     def __init__(self, scenario: Scenario | str = "baseline", rng: SeedLike = None,
-                 case_sink: Any = None, overrides: dict[str, Any] | None = None) -> None:
-        self.spec = load_scenario(scenario, overrides)
+                 case_sink: Any = None, overrides: dict[str, Any] | None = None, **levers: Any) -> None:
+        """Build the city of ``scenario`` (a name, a path or a :class:`Scenario`) seeded by ``rng``.
+
+        ``overrides`` are dotted keys (``{"world.emergence_multiplier": 2}``); lever keywords
+        (``mediators_per_street=12``) set levers the Mesa way, so ``mesa.batch_run`` can sweep them
+        as columns. Both are validated like a scenario file."""
+        self.spec = load_scenario(scenario, {**(overrides or {}), **{f"levers.{k}": v for k, v in levers.items()}})
         streams = Streams(root_sequence(rng))
         super().__init__(rng=streams.mesa_seed())
         d = self.spec.data
@@ -176,6 +181,9 @@ class CityModel(mesa.Model):
         self._layers_stale = True  # map layers are recomputed when next read (see ``layers``)
         self._record_day()
         s.clock.day += 1  # Mesa's step wrapper advances model.time by one
+        # Mesa's own runners (run_model, batch_run) stop at the scenario's horizon; run(days) and
+        # the app may go on
+        self.running = s.clock.day < self.spec.data["run"]["days"]
 
     def run(self, days: int | None = None, progress: bool = False) -> CityModel:
         """Run ``days`` (default: the scenario's run.days) with an optional progress bar."""
