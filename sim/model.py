@@ -232,6 +232,12 @@ class CityModel(mesa.Model):
         return self._space
 
     @property
+    def grid(self) -> OrthogonalMooreGrid:
+        """The map with its property layers up to date: what Mesa's own visualisation reads."""
+        _ = self.layers
+        return self.space
+
+    @property
     def layers(self) -> dict[str, Any]:
         """Map layers (Mesa property layers) as of the end of the last day, computed when read."""
         _ = self.space  # the grid and its layers exist
