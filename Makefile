@@ -1,7 +1,7 @@
 # cityrisk — common tasks. Every target installs what it needs first (.ci/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: run test test-fast lint bench validate setup setup-browser clean
+.PHONY: run test test-fast lint bench validate docs setup setup-browser clean
 
 setup:
 	bash .ci/setup.sh
@@ -22,10 +22,14 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not slow" --timeout=600
 
 lint: setup
-	$(PY) -m ruff check sim tests benchmarks experiments calibration
+	$(PY) -m ruff check sim tests docs benchmarks experiments calibration
 
 validate: setup
 	$(PY) -m sim validate
+
+## docs: regenerate the measured numbers in README.md from runs (docs/gen_numbers.py; ~1 min)
+docs: setup
+	$(PY) docs/gen_numbers.py
 
 ## bench: performance figures and ratios (printed, never asserted)
 bench: setup
