@@ -133,10 +133,12 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         "animation": False,
         "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 24, "left": 0, "itemWidth": 14, "icon": "roundRect",
-                   "textStyle": {"fontSize": 11}}
+        # one scrolling line, never wrapped onto the plot and its y-axis labels
+        "legend": {"type": "scroll", "top": 24, "left": 0, "right": 40, "itemWidth": 14,
+                   "icon": "roundRect", "textStyle": {"fontSize": 11}}
         if len(series) > 1 else {"show": False},
-        "grid": {"left": 50, "right": 16, "top": 70 if len(series) > 1 else 40, "bottom": 30},
+        "grid": {"left": 8, "right": 24, "top": 58 if len(series) > 1 else 40, "bottom": 30,
+                 "containLabel": True},
         "xAxis": {"type": "category", "name": t("axis_day", lang), "nameLocation": "end",
                   "boundaryGap": False, "data": [int(d) for d in days]},
         "yAxis": y_axis,

@@ -104,6 +104,8 @@ class AppSession:
         self.lock = threading.RLock()
         self.rendered = threading.Event()  # set when the page has shown the latest day
         self.last_step_seconds = 0.0
+        self.compare: Any = None  # the last compare result, kept across tab switches
+        self.policies: list[tuple[str, dict[str, Any]]] = []  # saved for a side-by-side compare
         self._load(self.scenario_name)
 
     # -- scenario and model ------------------------------------------------------------------
@@ -154,6 +156,23 @@ class AppSession:
     def _apply(self, key: str, value: Any) -> None:
         setattr(self.model.levers, key.split(".", 1)[1], value)
         self.levers[key] = value
+
+    def budget_cuts(self) -> dict[str, tuple[int, int]]:
+        """Staffing levers the budget cap cuts: lever key -> (lever value, staff actually hired
+        per pool); empty when the cap does not bind (the model cuts staff silently)."""
+        from sim.engine.levels import LEVEL_TABLE
+
+        with self.lock:
+            try:
+                got = self.model.staffing.desired()
+            except AttributeError:  # a stand-in core without staffing
+                return {}
+            out: dict[str, tuple[int, int]] = {}
+            for spec in LEVEL_TABLE:
+                want = int(getattr(self.model.levers, spec.lever))
+                if got.get(spec.level, want) < want:
+                    out[f"levers.{spec.lever}"] = (want, int(got[spec.level]))
+        return out
 
     def changed_levers(self) -> dict[str, Any]:
         """Levers whose value differs from the scenario's own (dotted key -> value)."""
