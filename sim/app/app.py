@@ -34,7 +34,8 @@ from .i18n import LANGS, scenario_label, t
 from .levers import LeverPanel
 from .live import LiveView
 from .session import AppSession, backend, check_scenario_choice, page_error
-from .share import levers_from_query, read_settings, settings_json, share_query
+from .share import levers_from_query, read_settings, settings_json
+from .urlbar import UrlQuery
 
 FRAME_SECONDS = 0.2  # "fastest": simulate this long between redraws
 SPEEDS: tuple[int, ...] = (1, 5, 20, 0)  # days per second; 0 = as fast as the machine goes
@@ -300,14 +301,6 @@ def AppPage() -> None:
     def lever_changed() -> None:
         lever_version.set(lever_version.value + 1)
 
-    router = solara.use_router()
-    wanted = share_query(session.scenario_name, L, session.changed_levers()) if session else ""
-
-    def sync_url() -> None:  # the address always holds the policy (bookmark, share, reload)
-        if wanted and router.set_path is not None and (router.search or "") != wanted:
-            router.push(f"{router.path}?{wanted}")
-
-    solara.use_effect(sync_url, [wanted])
     load_error = solara.use_reactive("")
 
     solara.Style(CSS)
@@ -321,6 +314,9 @@ def AppPage() -> None:
         session.restore_defaults()
         lever_changed()
 
+
+    # the address always holds the policy (bookmark, share, reload)
+    UrlQuery(session, L, lever_version)
 
     def load(file: dict) -> None:
         try:

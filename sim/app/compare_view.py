@@ -147,8 +147,10 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
         cancel.clear()
 
         def on_progress(done: int, total: int) -> bool:
+            if cancel.is_set():  # the view is gone (tab switch, page closed): stop quietly
+                return False
             progress.set((done, total))
-            return not cancel.is_set()
+            return True
 
         try:
             base, arms = run_policies(session.bk.run, session.scenario,
