@@ -207,3 +207,22 @@ def test_three_policies_share_the_scenario_runs() -> None:
     assert len(base) == 2 and [len(a) for a in arms] == [2, 2, 2]
     assert [c for c in calls if c[0] is None] == [(None, 0), (None, 1)]
     assert arms[2][1]["x"] == 4.0
+
+
+def test_bands_from_several_replications() -> None:
+    s = AppSession("town")
+    s.step(3)
+    s.set_bands(2)
+    assert [m.day for m in s.band_models] == [3, 3]
+    s.set_lever("levers.grid_workers_per_grid", 7)
+    s.step(2)
+    assert all(m.day == 5 and m.levers.grid_workers_per_grid == 7 for m in s.band_models)
+    opts = all_options(s.frame(), "en", s.band_frames())
+    trust = opts["trust"]["series"]
+    assert len(trust) == 3 and trust[1]["areaStyle"]  # lower edge, band, line
+    lo, width = trust[0]["data"], trust[1]["data"]
+    line = trust[2]["data"]
+    assert all(a <= c + 1e-6 <= a + b + 2e-6 for a, b, c in zip(lo, width, line, strict=True))
+    assert opts["trust"]["legend"] == {"show": False}
+    s.set_bands(0)
+    assert s.band_frames() == []

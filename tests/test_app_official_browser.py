@@ -177,6 +177,12 @@ def test_url_round_trip_reload_and_run_to_day(server, browser) -> None:  # noqa:
     other.wait_for_timeout(800)
     assert other.evaluate(DAY) == 20
     sync_api.expect(other.locator(".cr-play")).to_have_text("Play")
+    # uncertainty bands: 4 more runs caught up to day 20, drawn behind the lines
+    other.locator(".cr-bands").click()
+    other.wait_for_function("() => document.querySelector('.cr-echart-trust').__chart"
+                            ".getOption().series.length === 3", timeout=30_000)
+    other.locator(".cr-step").click()
+    other.wait_for_function(CHARTS_AT, arg=21, timeout=30_000)
     # a refused lever in the URL: one line, the rest applies
     bad = open_page(browser, url, outside, errors,
                     query="?scenario=town&lang=en&grid_workers_per_grid=99&video_coverage=0.5")

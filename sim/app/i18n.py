@@ -112,6 +112,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "cmp_policy_n": {"en": "Policy {n}", "zh": "方案 {n}"},
     "cmp_add": {"en": "Add as a policy", "zh": "添加为方案"},
     "cmp_clear": {"en": "Clear policies", "zh": "清除方案"},
+    "band": {"en": "Range over {n} runs", "zh": "{n} 次运行的范围"},
+    "bands": {"en": "Show the range over 5 runs (slower)", "zh": "显示 5 次运行的范围(较慢)"},
+    "bands_tip": {"en": "Runs the city 4 more times with other random numbers and the same "
+                        "levers, and shades the range of the results: how much is chance.",
+                  "zh": "以相同杠杆、不同随机数再运行 4 次,阴影显示结果范围:体现偶然性的大小。"},
     "tab_live": {"en": "Live city", "zh": "实时运行"},
     "tab_compare": {"en": "My policy vs. scenario", "zh": "政策对比"},
     "tab_help": {"en": "How to read this", "zh": "使用说明"},

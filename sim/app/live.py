@@ -32,6 +32,9 @@ TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share",
                           "grassroots_resolution_share", "median_hours_to_resolution")
 
 
+BAND_RUNS = 5  # runs behind the uncertainty bands (the page's own and 4 more)
+
+
 def flat_kpis(kpis: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested KPI dict flattened to dotted keys (numbers and strings only)."""
     out: dict[str, Any] = {}
@@ -183,7 +186,17 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
 def LiveCharts(session: AppSession, lang: str, version: int) -> None:
     """The six live charts in a two-column grid."""
     df = session.frame()
-    options = all_options(df, lang)
+    options = all_options(df, lang, session.band_frames())
+    shown = bool(session.band_models)
+
+    def toggle(on: bool) -> None:
+        session.set_bands(BAND_RUNS - 1 if on else 0)
+        set_bands(on)
+
+    _, set_bands = solara.use_state(shown)
+    with solara.Tooltip(t("bands_tip", lang)):
+        solara.v.Checkbox(label=t("bands", lang), v_model=shown, on_v_model=toggle,
+                          class_="cr-bands", dense=True, hide_details=True)
     with solara.GridFixed(columns=2):
         for chart in CHARTS:
             with solara.v.Sheet(elevation=2, class_=f"cr-chart cr-chart-{chart.key}",
