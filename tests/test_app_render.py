@@ -137,7 +137,8 @@ def test_moving_a_lever_writes_the_running_model(render, monkeypatch) -> None:
     box.fire_event("keyup.enter", None)
     assert s.model.levers.grid_workers_per_grid == 9
     errors = _find(rc, v.Html, "cr-lever-error")
-    assert errors and errors[0].children[0] == "Not applied: allowed values are 0 to 20."
+    assert errors and errors[0].children[0] == (
+        "Not applied: enter a whole number from 0 to 20.")
 
 
 def test_each_render_builds_its_own_session(render, monkeypatch) -> None:

@@ -27,13 +27,27 @@ from urllib.parse import parse_qs
 import solara
 import solara.lab
 
+from sim.config.params import ScenarioError
+
 from .compare_view import CompareView
 from .i18n import LANGS, scenario_label, t
 from .levers import LeverPanel
 from .live import LiveView
 from .session import AppSession, backend, check_scenario_choice, page_error
+from .share import levers_from_query, read_settings, settings_json
+from .urlbar import UrlQuery
 
-PLAY_PAUSE_SECONDS = 0.1  # breathing room between days while playing
+FRAME_SECONDS = 0.2  # "fastest": simulate this long between redraws
+SPEEDS: tuple[int, ...] = (1, 5, 20, 0)  # days per second; 0 = as fast as the machine goes
+YEAR = 365
+
+
+def play_pause(speed: int, took: float, days: int) -> float:
+    """Seconds to rest after ``days`` days that took ``took`` s, for ``speed`` days per second
+    (0: fastest, no rest beyond a short yield so other sessions get the processor)."""
+    if speed <= 0:
+        return 0.01
+    return max(0.0, days / speed - took)
 
 CSS = """
 .cr-lever { margin: 2px 0 6px 0; }
@@ -96,8 +110,13 @@ def DayCounter(session: AppSession, lang: str, sim_version: solara.Reactive) -> 
 @solara.component
 def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
              lever_version: solara.Reactive, playing: solara.Reactive) -> None:
-    """Next day / Next week / Play-Pause / Restart, and the scenario picker."""
+    """Next day / Next week / Play-Pause / Restart, run to day N, speed, scenario picker."""
     error = solara.use_reactive("")
+    target: solara.Reactive[int | None] = solara.use_reactive(None)  # run-to day, or None
+    speed = solara.use_reactive(5)
+    goal_text = solara.use_reactive("30")
+    # read so the picker re-renders after a switch even when nothing else changes (paused)
+    _ = lever_version.value
     names = solara.use_memo(lambda: list(session.bk.scenario_names()), [])
     if session.scenario_name not in names:  # opened from a .toml path
         names = [*names, session.scenario_name]
@@ -125,25 +144,53 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             if not connected():  # the tab was closed: stop instead of simulating for nobody
                 playing.set(False)
                 return
+            goal = target.value
+            if goal is not None and session.day >= goal:
+                playing.set(False)
+                target.set(None)
+                return
             t0 = time.perf_counter()
             try:
-                session.step(1)
+                # several days per redraw when fast: the page shows about FRAME_SECONDS apart
+                days = 0
+                while days == 0 or (speed.value == 0 and time.perf_counter() - t0 < FRAME_SECONDS
+                                    and (goal is None or session.day < goal)):
+                    session.step(1)
+                    days += 1
             except Exception as exc:
                 error.set(t("error", lang, msg=page_error(exc)))
                 playing.set(False)
                 return
-            # one day at a time: wait until the page has shown this day before the next, else
-            # a slow render is re-triggered on every pass ("too many renders")
+            # wait until the page has shown this day before the next, else a slow render is
+            # re-triggered on every pass ("too many renders")
             session.rendered.clear()
             bump()
             session.rendered.wait(timeout=30)
-            # rest at least as long as the day took: a playing session leaves half a core to
-            # the others, and the browser time to draw
-            time.sleep(max(PLAY_PAUSE_SECONDS, time.perf_counter() - t0))
+            time.sleep(play_pause(speed.value, time.perf_counter() - t0, days))
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
+    def run_to(day: int | None) -> None:
+        if day is None or day <= session.day:
+            return
+        target.set(day)
+        playing.set(True)
+
+    def run_to_text(text: str | None) -> None:
+        goal_text.set(text or "")
+        try:
+            day = int(float((text or "").strip()))
+        except ValueError:
+            error.set(t("error", lang, msg=t("goal_error", lang)))
+            return
+        if not 1 <= day <= 10 * YEAR:
+            error.set(t("error", lang, msg=t("goal_error", lang)))
+            return
+        error.set("")
+        run_to(day)
+
     def restart() -> None:
+        target.set(None)
         playing.set(False)
         session.reset()
         bump()
@@ -172,19 +219,38 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             solara.Button(t("week", lang), on_click=lambda: step(7), disabled=playing.value,
                           classes=["cr-week"])
             solara.Button(t("pause", lang) if playing.value else t("play", lang),
-                          on_click=lambda: playing.set(not playing.value), classes=["cr-play"])
+                          on_click=lambda: (target.set(None), playing.set(not playing.value)),
+                          classes=["cr-play"])
             with solara.Tooltip(t("reset_tip", lang)):
                 solara.Button(t("reset", lang), on_click=restart, outlined=True,
                               classes=["cr-reset"])
+        with solara.Row(gap="4px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.InputText(t("goal", lang), value=goal_text.value, on_value=run_to_text,
+                             continuous_update=False, classes=["cr-goal"],
+                             style={"max-width": "110px"}, disabled=playing.value)
+            solara.Button(t("goal_run", lang), disabled=playing.value, classes=["cr-goal-run"],
+                          on_click=lambda: run_to_text(goal_text.value), small=True)
+            solara.Button(t("year", lang), disabled=playing.value, classes=["cr-year"],
+                          on_click=lambda: run_to(session.day + YEAR), small=True)
+        solara.v.Select(label=t("speed", lang), v_model=speed.value, on_v_model=speed.set,
+                        items=[{"text": t("speed_n", lang, n=n) if n else t("fastest", lang),
+                                "value": n} for n in SPEEDS],
+                        class_="cr-speed", dense=True, hide_details=True,
+                        style_="max-width: 220px")
+        if target.value is not None and playing.value:
+            solara.Text(t("running_to", lang, d=target.value), classes=["cr-running-to"],
+                        style={"font-size": "12px", "color": "#555"})
         if error.value:
             solara.Error(error.value)
 
 
-def open_session(requested: str | None, names: list[str]) -> tuple[AppSession | None, str]:
+def open_session(requested: str | None, names: list[str],
+                 query: dict[str, str] | None = None) -> tuple[AppSession | None, str]:
     """The session for a page (``requested``: the URL's ``?scenario=``) and a one-line problem.
 
     A requested name outside the scenario list is refused without touching the file system;
-    the page then opens the default scenario and says why.
+    the page then opens the default scenario and says why. Lever values in ``query`` (the URL)
+    are checked against the lever schema and applied; refused ones are named in the problem.
     """
     problem = ""
     start = default_scenario(names)
@@ -194,9 +260,16 @@ def open_session(requested: str | None, names: list[str]) -> tuple[AppSession | 
         except Exception as exc:
             problem = page_error(exc)
     try:
-        return AppSession(start), problem
+        session = AppSession(start)
     except Exception as exc:
         return None, page_error(exc)
+    levers, refused = levers_from_query(query or {})
+    for key, value in levers.items():
+        session.set_lever(key, value)
+    if refused:
+        problem = "; ".join(filter(None, [problem, *refused]))
+        problem = page_error(ScenarioError(problem))
+    return session, problem
 
 
 @solara.component
@@ -217,7 +290,8 @@ def AppPage() -> None:
     asked = query.get("lang", "")
     lang = solara.use_reactive(asked if asked in LANGS else default_lang())
     # one model per browser session
-    session, problem = solara.use_memo(lambda: open_session(query.get("scenario"), names), [])
+    session, problem = solara.use_memo(
+        lambda: open_session(query.get("scenario"), names, query), [])
     sim_version = solara.use_reactive(0)  # bumped after each step (SolaraViz's update_counter)
     lever_version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
@@ -226,6 +300,8 @@ def AppPage() -> None:
 
     def lever_changed() -> None:
         lever_version.set(lever_version.value + 1)
+
+    load_error = solara.use_reactive("")
 
     solara.Style(CSS)
     solara.Title(t("title", L))
@@ -236,6 +312,27 @@ def AppPage() -> None:
 
     def restore() -> None:
         session.restore_defaults()
+        lever_changed()
+
+
+    # the address always holds the policy (bookmark, share, reload)
+    UrlQuery(session, L, lever_version)
+
+    def load(file: dict) -> None:
+        try:
+            name, new_lang, levers = read_settings(bytes(file["data"]))
+            if name != session.scenario_name:
+                check_scenario_choice(name, names)
+                playing.set(False)
+                session.set_scenario(name)
+                sim_version.set(sim_version.value + 1)
+            session.restore_defaults()
+            for key, value in levers.items():
+                session.set_lever(key, value)
+            lang.set(new_lang)
+            load_error.set("")
+        except Exception as exc:
+            load_error.set(t("error", L, msg=page_error(exc)))
         lever_changed()
 
     with solara.AppBar():
@@ -255,6 +352,14 @@ def AppPage() -> None:
             with solara.Tooltip(t("defaults_tip", L)):
                 solara.Button(t("defaults", L), on_click=restore, text=True,
                               classes=["cr-defaults"])
+            with solara.Tooltip(t("share_tip", L)):
+                solara.Text(t("share", L) + " ⓘ", style={"font-weight": "600"})
+            solara.FileDownload(lambda: settings_json(session.scenario_name, L, session.levers),
+                                filename=f"cityrisk-{session.scenario_name}-settings.json",
+                                label=t("settings_save", L), mime_type="application/json")
+            solara.FileDrop(label=t("settings_load", L), on_file=load, lazy=False)
+            if load_error.value:
+                solara.Error(load_error.value, classes=["cr-load-error"])
         with solara.Column(style={"flex": "1 1 auto", "min-width": "0"}):
             solara.Text(t("subtitle", L), style={"color": "#555"})
             with solara.lab.Tabs(value=tab, lazy=True):

@@ -105,8 +105,39 @@ def thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(idx)
 
 
-def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """ECharts option of one chart from the model's daily timeseries."""
+def band_series(chart: Chart, df: pd.DataFrame, others: list[pd.DataFrame], rows: np.ndarray,
+                lang: str) -> list[dict[str, Any]]:
+    """The range (lowest to highest) over the page's run and ``others`` (replications with other
+    seeds, same levers) of each line of a non-stacked chart, as a shaded band."""
+    out: list[dict[str, Any]] = []
+    if chart.stacked or not others:
+        return out
+    for s in chart.series:
+        col = _column(df, s)
+        if col is None or any(col not in o.columns or len(o) != len(df) for o in others):
+            continue
+        runs = np.vstack([df[col].to_numpy(dtype=float)]
+                         + [o[col].to_numpy(dtype=float) for o in others])[:, rows] * chart.scale
+        with np.errstate(all="ignore"):
+            lo, hi = np.nanmin(runs, axis=0), np.nanmax(runs, axis=0)
+
+        def clean(x: np.ndarray) -> list[float | None]:
+            return [None if not np.isfinite(v) else round(float(v), 3) for v in x]
+
+        stack = f"band-{col}"
+        band = t("band", lang, n=len(others) + 1)
+        common = {"type": "line", "stack": stack, "showSymbol": False, "silent": True,
+                  "lineStyle": {"opacity": 0}, "tooltip": {"show": False}}
+        out.append({**common, "name": band, "data": clean(lo)})
+        out.append({**common, "name": band, "data": clean(hi - lo),
+                    "areaStyle": {"opacity": 0.2, "color": s.colour or "#5470c6"}})
+    return out
+
+
+def echarts_option(chart: Chart, df: pd.DataFrame, lang: str,
+                   others: list[pd.DataFrame] | None = None) -> dict[str, Any]:
+    """ECharts option of one chart from the model's daily timeseries (with ``others``: the
+    range over several replications as a band, like the Covasim web app)."""
     rows = thin(len(df))
     days = _days(df)[rows]
     series = []
@@ -123,6 +154,8 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         if chart.stacked:
             item.update(stack="total", areaStyle={"opacity": 0.85}, lineStyle={"width": 0})
         series.append(item)
+    main = [str(x["name"]) for x in series]
+    series = band_series(chart, df, others or [], rows, lang) + series
     title = chart.heading(lang)
     y_axis: dict[str, Any] = {"type": "value", "scale": chart.y_min is None}
     if chart.y_min is not None:
@@ -133,10 +166,12 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
         "animation": False,
         "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
-        "legend": {"top": 24, "left": 0, "itemWidth": 14, "icon": "roundRect",
-                   "textStyle": {"fontSize": 11}}
-        if len(series) > 1 else {"show": False},
-        "grid": {"left": 50, "right": 16, "top": 70 if len(series) > 1 else 40, "bottom": 30},
+        # one scrolling line, never wrapped onto the plot and its y-axis labels
+        "legend": {"type": "scroll", "top": 24, "left": 0, "right": 40, "itemWidth": 14,
+                   "icon": "roundRect", "textStyle": {"fontSize": 11}, "data": main}
+        if len(main) > 1 else {"show": False},
+        "grid": {"left": 8, "right": 24, "top": 58 if len(main) > 1 else 40, "bottom": 30,
+                 "containLabel": True},
         "xAxis": {"type": "category", "name": t("axis_day", lang), "nameLocation": "end",
                   "boundaryGap": False, "data": [int(d) for d in days]},
         "yAxis": y_axis,
@@ -146,9 +181,10 @@ def echarts_option(chart: Chart, df: pd.DataFrame, lang: str) -> dict[str, Any]:
     }
 
 
-def all_options(df: pd.DataFrame, lang: str) -> dict[str, dict[str, Any]]:
-    """ECharts options of every live chart, by chart key."""
-    return {c.key: echarts_option(c, df, lang) for c in CHARTS}
+def all_options(df: pd.DataFrame, lang: str,
+                others: list[pd.DataFrame] | None = None) -> dict[str, dict[str, Any]]:
+    """ECharts options of every live chart, by chart key (``others``: replications for bands)."""
+    return {c.key: echarts_option(c, df, lang, others) for c in CHARTS}
 
 
 def charts_png(df: pd.DataFrame, lang: str, caption: str = "") -> bytes:

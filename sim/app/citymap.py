@@ -25,6 +25,30 @@ COLOURS: dict[str, list[str]] = {
 }
 PERCENT_LAYERS = ("trust", "escalation_risk")  # shares / daily chances, shown in per cent
 COUNT_LAYERS = ("open_cases", "escalations", "residents")  # whole numbers
+LAYER_UNITS: dict[str, dict[str, str]] = {
+    "open_cases": {"en": "cases", "zh": "件"},
+    "escalations": {"en": "cases", "zh": "件"},
+    "residents": {"en": "residents", "zh": "人"},
+    "staff_load": {"en": "cases per worker", "zh": "件/人"},
+}
+
+
+def layer_unit(layer: str, lang: str) -> str:
+    """Unit of a map layer as the legend and tooltip show it ("%" for shares)."""
+    return "%" if layer in PERCENT_LAYERS else LAYER_UNITS.get(layer, {}).get(lang, "")
+
+
+def legend_text(layer: str, lo: float, hi: float, lang: str) -> list[str]:
+    """The map legend's two end labels, the top one with the unit (e.g. "40 cases", "0")."""
+    unit = layer_unit(layer, lang)
+    sep = "" if unit == "%" else " "
+    return [f"{_fmt(hi)}{sep}{unit}" if unit else _fmt(hi), _fmt(lo)]
+
+
+def tooltip(index: int, layer: str, lang: str) -> dict[str, Any]:
+    """Tooltip settings: the browser formats element ``index`` of a data point with the unit
+    (see ``echart.py``; ECharts' own ``{@[2]}`` template showed up raw)."""
+    return {"trigger": "item", "crValue": {"index": index, "unit": layer_unit(layer, lang)}}
 
 
 def border_segments(district: np.ndarray) -> list[list[list[float]]]:
@@ -106,7 +130,7 @@ def map_option(model: Any, layer: str, lang: str, borders: list[list[list[float]
     hidden = {"show": False}
     return {
         "animation": False,
-        "tooltip": {"trigger": "item", "formatter": "{a}: {@[2]}"},
+        "tooltip": tooltip(2, layer, lang),
         "grid": {"left": 8, "right": 8, "top": 8, "bottom": 50, "containLabel": False},
         "xAxis": [{"type": "category", "data": list(range(cols)), **{"axisLabel": hidden,
                    "axisTick": hidden, "axisLine": hidden}},
@@ -118,7 +142,7 @@ def map_option(model: Any, layer: str, lang: str, borders: list[list[list[float]
                       "left": "center", "bottom": 4, "itemHeight": 220, "itemWidth": 12,
                       "seriesIndex": 0,
                       "inRange": {"color": COLOURS.get(layer, COLOURS["open_cases"])},
-                      "text": [_fmt(hi), _fmt(lo)], "textStyle": {"fontSize": 11}},
+                      "text": legend_text(layer, lo, hi, lang), "textStyle": {"fontSize": 11}},
         "toolbox": {"right": 0, "feature": {"saveAsImage": {
             "title": t("save_png", lang), "name": f"cityrisk-map-{layer}", "pixelRatio": 2}}},
         "series": series,

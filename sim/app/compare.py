@@ -22,7 +22,7 @@ from .i18n import kpi_name, kpi_unit, t
 
 # Which KPIs the compare tab shows, in this order (labels, units and directions: the registry).
 COMPARE_KPIS: tuple[str, ...] = (
-    "escalated_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
+    "escalated_share", "caused_escalation_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
     "grassroots_resolution_share", "median_hours_to_resolution", "p90_hours_to_resolution",
     "mean_detection_delay_hours", "backlog", "misrouted_share", "staff_cost", "resolved_share",
     "cases_total",
@@ -123,7 +123,7 @@ def fmt_value(key: str, value: float, lang: str) -> str:
 
 
 SUMMARY_ORDER: tuple[str, ...] = (
-    "escalated_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
+    "escalated_share", "caused_escalation_share", "collective_incidents", "major_incidents", "safety_index", "mean_trust",
     "grassroots_resolution_share", "median_hours_to_resolution", "mean_detection_delay_hours",
     "backlog", "staff_cost",
 )
@@ -201,6 +201,37 @@ def run_compare(run: Callable[..., Mapping[str, float]], scenario: Any, params: 
         if progress is not None and progress(2 * i + 2, total) is False:
             break
     return base, policy
+
+
+def run_policies(run: Callable[..., Mapping[str, float]], scenario: Any,
+                 policies: Sequence[Mapping[str, Any]], days: int, replications: int,
+                 progress: Callable[[int, int], bool | None] | None = None,
+                 seed0: int = 0) -> tuple[list[dict[str, float]], list[list[dict[str, float]]]]:
+    """The scenario and each policy with seeds ``seed0 ..`` (common random numbers: every arm
+    of replication ``i`` uses seed ``seed0 + i``). Returns (base runs, runs per policy), paired;
+    ``progress`` returning False cancels (complete replications so far are returned)."""
+    base: list[dict[str, float]] = []
+    arms: list[list[dict[str, float]]] = [[] for _ in policies]
+    total = (1 + len(policies)) * replications
+    done = 0
+    for i in range(replications):
+        seed = seed0 + i
+        row = [dict(run(scenario, params=None, seed=seed, days=days))]
+        done += 1
+        stop = progress is not None and progress(done, total) is False
+        for params in policies:
+            if stop:
+                break
+            row.append(dict(run(scenario, params=dict(params), seed=seed, days=days)))
+            done += 1
+            stop = progress is not None and progress(done, total) is False
+        if len(row) == 1 + len(policies):
+            base.append(row[0])
+            for arm, res in zip(arms, row[1:], strict=True):
+                arm.append(res)
+        if stop:
+            break
+    return base, arms
 
 
 def to_rows(diffs: Sequence[KpiDiff], lang: str) -> list[dict[str, Any]]:

@@ -12,9 +12,17 @@ from typing import Any
 
 import solara
 
-from .compare import KpiDiff, bar_option, run_compare, summarise, summary, to_rows
+from .compare import (
+    KpiDiff,
+    bar_option,
+    change_text,
+    run_policies,
+    summarise,
+    summary,
+    to_rows,
+)
 from .echart import EChart
-from .i18n import lever_label, t
+from .i18n import kpi_name, lever_label, t
 from .levers import fmt_lever
 from .session import AppSession
 
@@ -34,6 +42,36 @@ class CompareResult:
     params: dict[str, Any]
     diffs: list[KpiDiff] = field(default_factory=list)
     error: str = ""
+    # several policies: (name, lever changes, diffs against the scenario) each
+    policies: list[tuple[str, dict[str, Any], list[KpiDiff]]] = field(default_factory=list)
+
+
+MAX_POLICIES = 4
+POLICY_NAMES = ("A", "B", "C", "D")
+
+
+def multi_table_html(res: CompareResult, lang: str) -> str:
+    """Several policies side by side: one row per indicator, one column per policy (change
+    against the scenario with its 90% range, coloured by verdict)."""
+    if not res.policies:
+        return ""
+    head = "".join(f"<th style='text-align:left;padding:4px 8px;border-bottom:2px solid #999'>"
+                   f"{html.escape(t('cmp_policy_n', lang, n=name))}</th>"
+                   for name, _, _ in res.policies)
+    out = ["<table class='cr-cmp-multi' style='border-collapse:collapse;width:100%'><tr>"
+           f"<th style='text-align:left;padding:4px 8px;border-bottom:2px solid #999'>"
+           f"{html.escape(t('cmp_kpi', lang))}</th>{head}</tr>"]
+    for i, d0 in enumerate(res.policies[0][2]):
+        cells = []
+        for _, _, diffs in res.policies:
+            d = diffs[i]
+            cells.append(f"<td style='padding:4px 8px;border-bottom:1px solid #ddd;"
+                         f"color:{VERDICT_COLOUR[d.verdict()]}'>"
+                         f"{html.escape(change_text(d, lang))}</td>")
+        out.append(f"<tr><td style='padding:4px 8px;border-bottom:1px solid #ddd'>"
+                   f"{html.escape(kpi_name(d0.key, lang))}</td>{''.join(cells)}</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def table_html(diffs: list[KpiDiff], lang: str) -> str:
@@ -92,29 +130,54 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
     _ = lever_version.value  # re-render when levers change (the "your changes" list)
     days, set_days = solara.use_state(90)
     reps, set_reps = solara.use_state(5)
-    result: solara.Reactive[CompareResult | None] = solara.use_reactive(None)
+    # the last result lives in the session, so a tab switch (which unmounts this view) keeps it
+    result: solara.Reactive[CompareResult | None] = solara.use_reactive(session.compare)
     progress = solara.use_reactive((0, 0))
     cancel = solara.use_memo(threading.Event, [])
+    # leaving the tab (or closing the page) stops a running compare instead of orphaning it
+    solara.use_effect(lambda: cancel.set, [])
+
+    saved: solara.Reactive[list[tuple[str, dict[str, Any]]]] = solara.use_reactive(
+        session.policies)
 
     def work() -> None:
         params = session.changed_levers()
+        chosen = list(saved.value) or [("", params)]
         res = CompareResult(session.scenario_name, days, reps, params)
         cancel.clear()
 
         def on_progress(done: int, total: int) -> bool:
+            if cancel.is_set():  # the view is gone (tab switch, page closed): stop quietly
+                return False
             progress.set((done, total))
-            return not cancel.is_set()
+            return True
 
         try:
-            base, policy = run_compare(session.bk.run, session.scenario, params, days, reps,
-                                       on_progress)
-            res.diffs = summarise(base, policy)
+            base, arms = run_policies(session.bk.run, session.scenario,
+                                      [p for _, p in chosen], days, reps, on_progress)
+            res.policies = [(name, p, summarise(base, arm))
+                            for (name, p), arm in zip(chosen, arms, strict=True)]
+            res.diffs = res.policies[0][2]
+            if saved.value:
+                res.params = dict(chosen[0][1])
         except Exception as exc:  # shown on the page, not a traceback
             res.error = str(exc)
+        if cancel.is_set():
+            return
+        session.compare = res
         result.set(res)
 
     task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
     changed = session.changed_levers()
+
+    def add_policy() -> None:
+        if len(saved.value) < MAX_POLICIES and changed:
+            session.policies = [*saved.value, (POLICY_NAMES[len(saved.value)], dict(changed))]
+            saved.set(session.policies)
+
+    def clear_policies() -> None:
+        session.policies = []
+        saved.set([])
 
     with solara.Column(classes=["cr-compare"]):
         solara.Markdown(t("cmp_intro", lang))
@@ -124,13 +187,28 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
             for key, val in changed.items():
                 old = fmt_lever(key, session.defaults[key], lang)
                 solara.Text(f"• {lever_label(key, lang)}: {old} → {fmt_lever(key, val, lang)}")
+        with solara.Card(t("cmp_policies", lang), classes=["cr-cmp-policies"]):
+            solara.Text(t("cmp_policies_tip", lang), style={"font-size": "12px", "color": "#555"})
+            for name, params in saved.value:
+                parts = ", ".join(f"{lever_label(k, lang)} {fmt_lever(k, val, lang)}"
+                                  for k, val in params.items())
+                solara.Text(f"{t('cmp_policy_n', lang, n=name)}: {parts}",
+                            classes=["cr-cmp-saved"])
+            with solara.Row():
+                solara.Button(t("cmp_add", lang), on_click=add_policy, outlined=True,
+                              disabled=not changed or len(saved.value) >= MAX_POLICIES,
+                              classes=["cr-cmp-add"])
+                if saved.value:
+                    solara.Button(t("cmp_clear", lang), on_click=clear_policies, text=True,
+                                  classes=["cr-cmp-clear"])
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Select(t("cmp_days", lang), values=list(DAY_CHOICES), value=days,
                           on_value=set_days, style={"max-width": "160px"}, classes=["cr-cmp-days"])
             solara.Select(t("cmp_reps", lang), values=list(REP_CHOICES), value=reps,
                           on_value=set_reps, style={"max-width": "160px"}, classes=["cr-cmp-reps"])
             solara.Button(t("cmp_run", lang), color="primary", on_click=task,
-                          disabled=task.pending or not changed, classes=["cr-cmp-run"])
+                          disabled=task.pending or not (changed or saved.value),
+                          classes=["cr-cmp-run"])
             if task.pending:
                 solara.Button(t("cmp_cancel", lang), on_click=cancel.set, text=True)
         if task.pending:
@@ -144,6 +222,12 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
             solara.Error(t("cmp_error", lang, msg=res.error))
             return
         if res.scenario != session.scenario_name:
+            return
+        if len(res.policies) > 1:
+            with solara.Card(t("cmp_summary", lang), classes=["cr-cmp-summary"]):
+                solara.Text(t("cmp_setup", lang, days=res.days, reps=res.replications),
+                            style={"color": "#555"})
+                solara.HTML(tag="div", unsafe_innerHTML=multi_table_html(res, lang))
             return
         if res.params != changed:
             solara.Warning(t("cmp_stale", lang), classes=["cr-cmp-stale"])

@@ -76,8 +76,28 @@ module.exports = {
           this.echarts.registerMap(name, typeof geojson === "string" ? JSON.parse(geojson) : geojson);
         }
       }
-      this.chart.setOption(this.option, {notMerge: true, lazyUpdate: true});
+      this.chart.setOption(this.withFormatters(this.option), {notMerge: true, lazyUpdate: true});
       this.$refs.echarts.setAttribute("data-version", String(this.version));
+    },
+    withFormatters(option) {
+      // "crValue": {index, unit} in a tooltip -> "series: value unit" (number of data[index])
+      const fmt = (tip) => {
+        if (!tip || !tip.crValue) { return tip; }
+        const {index, unit} = tip.crValue;
+        const out = Object.assign({}, tip, {formatter: (p) => {
+          const v = Array.isArray(p.value) ? p.value[index] : p.value;
+          const s = typeof v !== "number" ? String(v)
+            : (Math.abs(v) >= 10 || v === 0 ? v.toFixed(0) : v.toPrecision(2));
+          return `${p.seriesName}: ${s}${unit ? (unit === "%" ? "" : " ") + unit : ""}`;
+        }});
+        delete out.crValue;
+        return out;
+      };
+      const opt = Object.assign({}, option, {tooltip: fmt(option.tooltip)});
+      if (Array.isArray(option.series)) {
+        opt.series = option.series.map((s) => s.tooltip ? Object.assign({}, s, {tooltip: fmt(s.tooltip)}) : s);
+      }
+      return opt;
     },
     pick(e) {
       return {seriesIndex: e.seriesIndex, dataIndex: e.dataIndex, data: e.data, name: e.name,

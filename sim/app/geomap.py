@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.geography import polygons
-from .citymap import COLOURS, COUNT_LAYERS, PERCENT_LAYERS, _fmt, layer_values
+from .citymap import COLOURS, COUNT_LAYERS, PERCENT_LAYERS, layer_values, legend_text, tooltip
 from .i18n import layer_label, t
 
 MAP_NAME = "cityrisk-districts"
@@ -92,12 +92,12 @@ def geo_map_option(model: Any, layer: str, lang: str, selected: int | None = Non
                       "left": "center", "bottom": 4, "itemHeight": 220, "itemWidth": 12,
                       "seriesIndex": 0, "dimension": 2,
                       "inRange": {"color": COLOURS.get(layer, COLOURS["open_cases"])},
-                      "text": [_fmt(hi), _fmt(lo)], "textStyle": {"fontSize": 11}},
+                      "text": legend_text(layer, lo, hi, lang), "textStyle": {"fontSize": 11}},
         "toolbox": {"right": 0, "feature": {"saveAsImage": {
             "title": t("save_png", lang), "name": f"cityrisk-map-{layer}", "pixelRatio": 2}}},
         "series": [{"name": name, "type": "scatter", "coordinateSystem": "geo", "data": data,
                     "symbolSize": size, "symbol": "rect", "progressive": 0, "z": 3,
-                    "tooltip": {"formatter": "{a}: {@[2]}"},
+                    "tooltip": tooltip(2, layer, lang),
                     "emphasis": {"itemStyle": {"borderColor": "#000", "borderWidth": 1}}},
                    {"name": "borders", "type": "lines", "coordinateSystem": "geo", "polyline": True,
                     "silent": True, "z": 4, "data": outlines,

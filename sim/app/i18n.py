@@ -83,6 +83,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "now_value": {"en": "now {v}", "zh": "当前 {v}"},
     "lever_error": {"en": "Not applied: allowed values are {lo} to {hi}.",
                     "zh": "未生效:允许范围为 {lo} 至 {hi}。"},
+    "lever_error_int": {"en": "Not applied: enter a whole number from {lo} to {hi}.",
+                        "zh": "未生效:请输入 {lo} 至 {hi} 之间的整数。"},
+    "budget_cut": {"en": "Budget cap of {cap} million yuan a year: staff cut to fit ({cuts}).",
+                   "zh": "预算上限每年 {cap} 百万元:人员已按预算削减({cuts})。"},
+    "goal": {"en": "Run to day", "zh": "运行到第几天"},
+    "goal_run": {"en": "Run", "zh": "运行"},
+    "goal_error": {"en": "enter a day from 1 to 3650", "zh": "请输入 1 至 3650 之间的天数"},
+    "year": {"en": "One year", "zh": "运行一年"},
+    "speed": {"en": "Speed", "zh": "速度"},
+    "speed_n": {"en": "{n} days per second", "zh": "每秒 {n} 天"},
+    "fastest": {"en": "Fastest", "zh": "最快"},
+    "running_to": {"en": "Running to day {d}…", "zh": "正在运行到第 {d} 天…"},
+    "share": {"en": "Save and share", "zh": "保存与分享"},
+    "share_tip": {"en": "The page address holds the scenario, language and your lever settings: "
+                         "bookmark it or send it. Or save the settings as a file and load it "
+                         "back later.",
+                  "zh": "页面地址包含情景、语言和您的杠杆设置:可收藏或发送。也可将设置保存为文件,"
+                        "日后再载入。"},
+    "settings_save": {"en": "Save settings (file)", "zh": "保存设置(文件)"},
+    "settings_load": {"en": "Drop a settings file here to load it", "zh": "将设置文件拖到此处载入"},
+    "cmp_policies": {"en": "Policies side by side", "zh": "多方案并列对比"},
+    "cmp_policies_tip": {"en": "Set the levers, press “Add as a policy”, change them and add "
+                               "again (up to 4). Compare then runs each against the scenario "
+                               "with the same random numbers.",
+                         "zh": "调整杠杆后点击“添加为方案”,再调整再添加(最多 4 个)。对比时每个方案都与情景"
+                               "默认设置以相同随机数配对运行。"},
+    "cmp_policy_n": {"en": "Policy {n}", "zh": "方案 {n}"},
+    "cmp_add": {"en": "Add as a policy", "zh": "添加为方案"},
+    "cmp_clear": {"en": "Clear policies", "zh": "清除方案"},
+    "band": {"en": "Range over {n} runs", "zh": "{n} 次运行的范围"},
+    "bands": {"en": "Show the range over 5 runs (slower)", "zh": "显示 5 次运行的范围(较慢)"},
+    "bands_tip": {"en": "Runs the city 4 more times with other random numbers and the same "
+                        "levers, and shades the range of the results: how much is chance.",
+                  "zh": "以相同杠杆、不同随机数再运行 4 次,阴影显示结果范围:体现偶然性的大小。"},
     "tab_live": {"en": "Live city", "zh": "实时运行"},
     "tab_compare": {"en": "My policy vs. scenario", "zh": "政策对比"},
     "tab_help": {"en": "How to read this", "zh": "使用说明"},

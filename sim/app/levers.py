@@ -66,27 +66,80 @@ def fmt_lever(key: str, value: float, lang: str) -> str:
     return f"{value:,.10g}" + (f" {unit}" if unit else "")
 
 
+def is_share(key: str) -> bool:
+    """True for levers shown and typed in per cent (floats between 0 and 1)."""
+    f = lever_field(key)
+    return f.kind == "float" and (f.hi or 0) <= 1.0
+
+
+def snap(x: float, lo: float, step: float) -> float:
+    """``x`` rounded to the slider's step (what the slider would show)."""
+    return lo + round((x - lo) / step) * step
+
+
+def box_text(key: str, value: float) -> str:
+    """A lever value as the exact-value box shows it (shares in per cent, no unit)."""
+    if lever_field(key).kind == "int":
+        return str(int(value))
+    return f"{value * 100:.10g}" if is_share(key) else f"{value:.10g}"
+
+
+def parse_box(key: str, text: str | None) -> float | int | str:
+    """The lever value typed in the box (shares in per cent), or a message key's text ("" when
+    the value is a number out of range, to be explained by :func:`lever_error_text`)."""
+    raw = (text or "").strip().replace(",", "").rstrip("%").strip()
+    try:
+        x = float(raw)
+    except ValueError:
+        return ""
+    if not math.isfinite(x):
+        return ""
+    if lever_field(key).kind == "int":
+        return int(x) if x.is_integer() else ""
+    return x / 100 if is_share(key) else x
+
+
+def lever_error_text(key: str, typed: Any, lang: str) -> str:
+    """One line saying why a typed value was not applied (whole numbers named as such)."""
+    f = lever_field(key)
+    lo_, hi_ = f.lo or 0.0, f.hi or 0.0
+    if is_share(key):
+        bounds = (f"{lo_ * 100:.0f}%", f"{hi_ * 100:.0f}%")
+    else:
+        bounds = (f"{lo_:,.10g}", f"{hi_:,.10g}")
+    name = "lever_error_int" if f.kind == "int" else "lever_error"
+    return t(name, lang, lo=bounds[0], hi=bounds[1])
+
+
 @solara.component
 def LeverRow(session: AppSession, key: str, lang: str, version: int,
              on_change: Callable[[], None]) -> None:
     """One lever: label with tooltip, changed marker, slider and exact-value box."""
     error, set_error = solara.use_state("")
-    f = lever_field(key)
     value = session.levers[key]
     default = session.defaults[key]
     lo, hi, step = slider_range(key, default, value)
-    share = f.kind == "float" and (f.hi or 0) <= 1.0
 
     def apply(new: Any) -> None:
         try:
             session.set_lever(key, new)
             set_error("")
         except ScenarioError:
-            lo_, hi_ = f.lo or 0.0, f.hi or 0.0
-            bounds = (f"{lo_ * 100:.0f}%", f"{hi_ * 100:.0f}%") if share else (
-                f"{lo_:,.10g}", f"{hi_:,.10g}")
-            set_error(t("lever_error", lang, lo=bounds[0], hi=bounds[1]))
+            set_error(lever_error_text(key, new, lang))
         on_change()
+
+    def from_slider(new: Any) -> None:
+        # the slider rounds a typed value to its step and reports it back: not a user move
+        if new is None or abs(float(new) - snap(min(value, hi), lo, step)) < step / 2:
+            return
+        apply(new)
+
+    def from_box(text: str | None) -> None:
+        parsed = parse_box(key, text)
+        if isinstance(parsed, str):
+            set_error(parsed if parsed else lever_error_text(key, text, lang))
+            return
+        apply(parsed)
 
     slug = key.split(".", 1)[1]
     with solara.Column(gap="0px", classes=["cr-lever", f"cr-lever-{slug}"]):
@@ -99,20 +152,14 @@ def LeverRow(session: AppSession, key: str, lang: str, version: int,
                        class_="cr-changed")
         with solara.Row(gap="6px", style={"align-items": "center"}):
             with solara.Column(style={"flex": "1 1 auto", "min-width": "120px"}):
-                v.Slider(v_model=min(value, hi), min=lo, max=hi, step=step, dense=True,
-                         hide_details=True, thumb_label=False, class_="cr-slider",
-                         on_v_model=apply)
-            if f.kind == "int":
-                solara.InputInt("", value=value, on_value=apply, continuous_update=False,
-                                dense=True, classes=["cr-exact"], style={"max-width": "84px"})
-            elif share:  # shown and typed in per cent, like the label
-                solara.InputFloat("", value=round(value * 100, 4), suffix="%",
-                                  on_value=lambda x: apply(None if x is None else x / 100),
-                                  continuous_update=False, dense=True, classes=["cr-exact"],
-                                  style={"max-width": "84px"})
-            else:
-                solara.InputFloat("", value=value, on_value=apply, continuous_update=False,
-                                  dense=True, classes=["cr-exact"], style={"max-width": "84px"})
+                v.Slider(v_model=snap(min(value, hi), lo, step), min=lo, max=hi, step=step,
+                         dense=True, hide_details=True, thumb_label=False, class_="cr-slider",
+                         on_v_model=from_slider)
+            # a plain text box, parsed on the server: "nan", "7.5" for a whole number or text
+            # get a one-line message instead of a widget stuck on an unequal value
+            solara.InputText("", value=box_text(key, value), on_value=from_box,
+                             continuous_update=False, classes=["cr-exact"],
+                             style={"max-width": "84px"})
         status = t("scenario_value", lang, v=fmt_lever(key, default, lang))
         if value != default:
             status += " → " + t("now_value", lang, v=fmt_lever(key, value, lang))
@@ -131,9 +178,15 @@ def LeverPanel(session: AppSession, lang: str, lever_version: solara.Reactive,
     # Only the open groups' sliders are in the page: every element in the page is walked on
     # each simulated day, so fewer elements means a faster update.
     open_panels, set_open = solara.use_state([0])
+    cuts = session.budget_cuts()
     with solara.Column(gap="4px", classes=["cr-levers"]):
         with solara.Tooltip(t("levers_tip", lang)):
             solara.Text(t("levers", lang), style={"font-size": "16px", "font-weight": "600"})
+        if cuts:  # the model scales staff down to fit the cap: say so
+            parts = "; ".join(f"{lever_label(k, lang)} {w:,} → {g:,}" for k, (w, g) in cuts.items())
+            solara.Warning(t("budget_cut", lang, cap=fmt_lever(
+                "levers.budget_million_yuan", session.levers["levers.budget_million_yuan"], lang),
+                cuts=parts), dense=True, classes=["cr-budget-cut"])
         with v.ExpansionPanels(multiple=True, v_model=open_panels, accordion=False, flat=True,
                                on_v_model=lambda x: set_open(list(x or []))):
             for i, (cap, keys) in enumerate(CAPACITIES.items()):

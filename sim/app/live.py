@@ -11,6 +11,7 @@ import numpy as np
 import solara
 
 from ..engine.geography import geojson_text
+from ..outcomes import registry
 from .charts import CHARTS, all_options, charts_png
 from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
@@ -23,11 +24,15 @@ from .geomap import (
     geo_map_option,
     geo_of,
 )
-from .i18n import kpi_help, kpi_name, layer_label, lever_label, t
+from .i18n import kpi_help, kpi_name, kpi_title, layer_label, lever_label, t
 from .session import AppSession
 
-TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share", "mean_trust",
+TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share",
+                          "caused_escalation_share", "mean_trust",
                           "grassroots_resolution_share", "median_hours_to_resolution")
+
+
+BAND_RUNS = 5  # runs behind the uncertainty bands (the page's own and 4 more)
 
 
 def flat_kpis(kpis: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -49,10 +54,21 @@ def kpi_csv(session: AppSession, lang: str) -> str:
     w.writerow(["scenario", t("scenario", lang), session.scenario_name])
     w.writerow(["day", t("axis_day", lang), session.day])
     for key, val in flat_kpis(session.model.kpis()).items():
-        w.writerow([key, kpi_name(key, lang), val])
+        if registry.is_declared(key) and registry.unit(key) == "yuan":  # as labelled: million yuan
+            w.writerow([key, kpi_title(key, lang), float(val) / 1e6])
+        else:
+            w.writerow([key, kpi_name(key, lang), val])
     for key, val in session.levers.items():
         w.writerow([key, lever_label(key, lang), val])
     return buf.getvalue()
+
+
+def daily_csv(session: AppSession) -> str:
+    """The daily time series as CSV, days numbered as the page numbers them (1 = first day)."""
+    df = session.frame()
+    if "day" in df.columns:
+        df["day"] = df["day"].to_numpy() + 1
+    return df.to_csv(index=False)
 
 
 def tiles_html(kpis: dict[str, Any], lang: str) -> str:
@@ -170,7 +186,17 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
 def LiveCharts(session: AppSession, lang: str, version: int) -> None:
     """The six live charts in a two-column grid."""
     df = session.frame()
-    options = all_options(df, lang)
+    options = all_options(df, lang, session.band_frames())
+    shown = bool(session.band_models)
+
+    def toggle(on: bool) -> None:
+        session.set_bands(BAND_RUNS - 1 if on else 0)
+        set_bands(on)
+
+    _, set_bands = solara.use_state(shown)
+    with solara.Tooltip(t("bands_tip", lang)):
+        solara.v.Checkbox(label=t("bands", lang), v_model=shown, on_v_model=toggle,
+                          class_="cr-bands", dense=True, hide_details=True)
     with solara.GridFixed(columns=2):
         for chart in CHARTS:
             with solara.v.Sheet(elevation=2, class_=f"cr-chart cr-chart-{chart.key}",
@@ -193,7 +219,7 @@ def Exports(session: AppSession, lang: str) -> None:
                             mime_type="image/png")
         solara.FileDownload(lambda: kpi_csv(session, lang), filename=f"{name}-kpis.csv",
                             label=t("export_csv", lang), mime_type="text/csv")
-        solara.FileDownload(lambda: session.frame().to_csv(index=False),
+        solara.FileDownload(lambda: daily_csv(session),
                             filename=f"{name}-daily.csv", label=t("export_ts", lang),
                             mime_type="text/csv")
 

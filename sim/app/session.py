@@ -104,6 +104,8 @@ class AppSession:
         self.lock = threading.RLock()
         self.rendered = threading.Event()  # set when the page has shown the latest day
         self.last_step_seconds = 0.0
+        self.compare: Any = None  # the last compare result, kept across tab switches
+        self.policies: list[tuple[str, dict[str, Any]]] = []  # saved for a side-by-side compare
         self._load(self.scenario_name)
 
     # -- scenario and model ------------------------------------------------------------------
@@ -117,6 +119,26 @@ class AppSession:
     def _new_model(self, scenario: Any) -> None:
         self.model = self.bk.CityModel(scenario, rng=self.seed)
         self.p90: list[float] = []  # p90 time to resolution after each day (not in timeseries())
+        self.band_models: list[Any] = []  # other replications for the uncertainty bands
+
+    def set_bands(self, n: int) -> None:
+        """Keep ``n`` more replications (seeds ``seed+1 ..``, same levers) stepping alongside the
+        page's model, caught up to its day; 0 drops them."""
+        with self.lock:
+            changed = self.changed_levers()
+            scen = self.scenario.with_overrides(changed) if changed else self.scenario
+            models = []
+            for i in range(n):
+                m = self.bk.CityModel(scen, rng=self.seed + 1 + i)
+                for _ in range(self.day):
+                    m.step()
+                models.append(m)
+            self.band_models = models
+
+    def band_frames(self) -> list[pd.DataFrame]:
+        """Daily timeseries of the band replications (empty when bands are off)."""
+        with self.lock:
+            return [m.timeseries() for m in self.band_models]
 
     def set_scenario(self, name: str) -> None:
         """Switch to another scenario: lever values become that scenario's own.
@@ -131,7 +153,10 @@ class AppSession:
         """Restart the current scenario at day 0 with the current lever values."""
         with self.lock:
             changed = self.changed_levers()
+            bands = len(self.band_models)
             self._new_model(self.scenario.with_overrides(changed) if changed else self.scenario)
+            if bands:
+                self.set_bands(bands)
 
     def restore_defaults(self) -> None:
         """Put every lever back to the scenario's own value (applies from the next step)."""
@@ -152,8 +177,26 @@ class AppSession:
         return checked
 
     def _apply(self, key: str, value: Any) -> None:
-        setattr(self.model.levers, key.split(".", 1)[1], value)
+        for m in [self.model, *getattr(self, "band_models", [])]:
+            setattr(m.levers, key.split(".", 1)[1], value)
         self.levers[key] = value
+
+    def budget_cuts(self) -> dict[str, tuple[int, int]]:
+        """Staffing levers the budget cap cuts: lever key -> (lever value, staff actually hired
+        per pool); empty when the cap does not bind (the model cuts staff silently)."""
+        from sim.engine.levels import LEVEL_TABLE
+
+        with self.lock:
+            try:
+                got = self.model.staffing.desired()
+            except AttributeError:  # a stand-in core without staffing
+                return {}
+            out: dict[str, tuple[int, int]] = {}
+            for spec in LEVEL_TABLE:
+                want = int(getattr(self.model.levers, spec.lever))
+                if got.get(spec.level, want) < want:
+                    out[f"levers.{spec.lever}"] = (want, int(got[spec.level]))
+        return out
 
     def changed_levers(self) -> dict[str, Any]:
         """Levers whose value differs from the scenario's own (dotted key -> value)."""
@@ -166,6 +209,8 @@ class AppSession:
         with self.lock:
             for _ in range(days):
                 self.model.step()
+                for m in self.band_models:
+                    m.step()
                 self.p90.append(float(self.model.kpis().get("p90_hours_to_resolution", np.nan)))
         self.last_step_seconds = time.perf_counter() - t0
         return self.last_step_seconds
