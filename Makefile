@@ -1,7 +1,7 @@
 # cityrisk — common tasks. Every target installs what it needs first (.ci/setup.sh is idempotent).
 PY := .venv/bin/python
 
-.PHONY: run test test-fast lint bench validate docs setup setup-browser clean
+.PHONY: run test test-fast test-cluster lint bench validate docs setup setup-browser setup-cluster clean
 
 setup:
 	bash .ci/setup.sh
@@ -9,17 +9,26 @@ setup:
 setup-browser:
 	bash .ci/setup.sh --browser
 
+## setup-cluster: Debian's slurm-wlm and munge for the cluster tests (needs root; else they skip)
+setup-cluster:
+	bash .ci/install_slurm.sh
+
 ## run: install, then run the baseline scenario (summary printed, figures in out/baseline/)
 run: setup
 	$(PY) -m sim run baseline --out out/baseline --force
 
-## test: install (with chromium and offline Solara assets), then run every test, slow ones included
-test: setup-browser
+## test: install (with chromium, offline Solara assets and SLURM), then run every test, slow and
+## cluster ones included (the SLURM tests skip where SLURM cannot start)
+test: setup-browser setup-cluster
 	$(PY) -m pytest -q -p no:cacheprovider --timeout=900
 
 ## test-fast: the quick suite (no slow tests)
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow" --timeout=600
+
+## test-cluster: only the cluster tests (a single-node SLURM started by .ci/start_slurm.sh, Dask processes)
+test-cluster: setup setup-cluster
+	$(PY) -m pytest -q -m cluster --timeout=600
 
 lint: setup
 	$(PY) -m ruff check sim tests docs benchmarks experiments calibration
