@@ -76,7 +76,11 @@ module.exports = {
           this.echarts.registerMap(name, typeof geojson === "string" ? JSON.parse(geojson) : geojson);
         }
       }
-      this.chart.setOption(this.withFormatters(this.option), {notMerge: true, lazyUpdate: true});
+      // Render in the same call (no lazyUpdate): with a deferred render, a mouse event between
+      // the model update and the redraw reaches an element of the old series and ECharts reads
+      // a vanished data index ("getRawIndex" of undefined). An open tooltip is closed first.
+      this.chart.dispatchAction({type: "hideTip"});
+      this.chart.setOption(this.withFormatters(this.option), {notMerge: true, lazyUpdate: false});
       this.$refs.echarts.setAttribute("data-version", String(this.version));
     },
     withFormatters(option) {
