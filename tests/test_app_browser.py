@@ -8,6 +8,7 @@ intranet); anything else is aborted and fails the test. Screenshots go to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -73,9 +74,10 @@ def shots(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``python -m sim app --scenario town --lang en`` on a free port; yields (url, log path)."""
+@contextlib.contextmanager
+def app_server(tmp_path_factory):
+    """``python -m sim app --scenario town --lang en`` on a free port; yields (url, log path,
+    process) once it answers HTTP, and stops it afterwards."""
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as fh:
@@ -93,13 +95,20 @@ def server(tmp_path_factory):
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("server did not start:\n" + log.read_text()) from None
                 time.sleep(0.5)
-        yield url, log
+        yield url, log, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app server; yields (url, log path)."""
+    with app_server(tmp_path_factory) as (url, log, _proc):
+        yield url, log
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,9 +14,8 @@ from test_app_browser import (
     CHARTS_AT,
     CHROMIUM,
     DAY,
-    ROOT,
     _choose,
-    _free_port,
+    app_server,
     browser,  # noqa: F401 - fixture
     open_page,
     server_errors,
@@ -32,31 +28,9 @@ assert Path(CHROMIUM).exists()
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``python -m sim app --scenario town --lang en``; yields (url, log path, process)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "sim", "app", "--scenario", "town",
-                                 "--port", str(port), "--lang", "en"], cwd=ROOT, stdout=fh,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("server did not start:\n" + log.read_text()) from None
-                time.sleep(0.5)
-        yield url, log, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    """The app server (``test_app_browser.app_server``); yields (url, log path, process)."""
+    with app_server(tmp_path_factory) as running:
+        yield running
 
 
 def _cpu(pid: int) -> float:
