@@ -132,7 +132,7 @@ def open_page(browser, url: str, outside: list[str], errors: list[str], query: s
             r.abort()
 
     page.route("**/*", route)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("pageerror", lambda e: errors.append(f"{e}\n{e.stack}"))
     page.goto(url + query)
     page.locator(".cr-day").wait_for(timeout=LOAD_TIMEOUT)
     page.wait_for_function(CHARTS_AT, arg=0, timeout=LOAD_TIMEOUT)
