@@ -110,12 +110,11 @@ def test_warning_visits_lower_caused_escalations_at_a_cost() -> None:
     """Common random numbers: the same seeds with and without visits (small town, 150 days)."""
     over = {"city.residents": 40_000}
     d, cost = [], []
-    for seed in range(4):
+    for seed in range(3):
         a = sim.run("town", over, seed=seed, days=150)
         b = sim.run("town", {**over, "levers.warning_response_visits_per_week": 12}, seed=seed, days=150)
         d.append(b["caused_escalation_share"] - a["caused_escalation_share"])
         cost.append(b["staff_cost"] - a["staff_cost"])
         assert b["warning_visits"] > 0 and b["warning_visit_cost"] > 0
-        assert a["cases_total"] == pytest.approx(a["cases_total"])
     assert np.mean(d) < 0, d
     assert np.all(np.array(cost) > 0), cost

@@ -46,7 +46,11 @@ def history(scenario: Any, seed: SeedLike, days: int, params: Mapping[str, Any] 
 
 
 def fit(x: np.ndarray, y: np.ndarray, method: str = "logistic") -> LearnedForecaster:
-    """Fit a learner (one of :data:`LEARNERS`) to features ``x`` and 0/1 labels ``y``."""
+    """Fit a learner (one of :data:`LEARNERS`) to features ``x`` and 0/1 labels ``y``
+    (:class:`~sim.extras.MissingExtra` without scikit-learn)."""
+    from ..extras import require
+
+    require("warning", "the learned early-warning forecaster")
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline

@@ -81,3 +81,14 @@ def calibration_curve(prob: np.ndarray, labels: np.ndarray, bins: int = 10
 def brier(prob: np.ndarray, labels: np.ndarray) -> float:
     """Mean squared error of probabilities against 0/1 outcomes."""
     return float(np.mean((np.ravel(prob) - np.ravel(labels)) ** 2))
+
+
+def by_community(scores: np.ndarray, labels: np.ndarray, community_of: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Grid forecasts (issues × grids) rolled up to communities: the sum of the grids' scores
+    (an expected count, for probabilities) and whether any of its grids was positive."""
+    n = int(community_of.max()) + 1
+    sc = np.stack([np.bincount(community_of, weights=row, minlength=n) for row in np.atleast_2d(scores)])
+    lab = np.stack([np.bincount(community_of, weights=row.astype(float), minlength=n) > 0
+                    for row in np.atleast_2d(labels)])
+    return sc, lab

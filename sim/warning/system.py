@@ -70,7 +70,8 @@ class Issue:
 
 class EarlyWarning:
     """Stage ``warning`` (see the module docstring). ``learned`` is a trained forecaster or None;
-    ``acting`` names the forecast that directs the visits; ``keep_features`` keeps each week's
+    ``acting`` names the forecast that directs the visits (a method, or ``"random"`` for
+    visits to grids drawn at random, a control); ``keep_features`` keeps each week's
     feature matrix (for training)."""
 
     def __init__(self, s: CityState, escalation: Escalation, router: Router, accounts: Accounts) -> None:
@@ -117,7 +118,10 @@ class EarlyWarning:
         self.issues.append(Issue(s.clock.day, len(self.events) - 1,
                                  {k: v.astype(np.float32) for k, v in scores.items()},
                                  x if self.keep_features else None))
-        act = scores.get(self.acting, scores["smoothed"])
+        if self.acting == "random":  # a control: visits to grids drawn at random (own qualifier)
+            act = s.streams.get(Stream.WARNING_RESPONSE, s.clock.day, 1).random(n)
+        else:
+            act = scores.get(self.acting, scores["smoothed"])
         self.latest = (rankdata(act) - 1) / max(n - 1, 1)
         k = min(int(s.levers.warning_response_visits_per_week), n)
         if k:
