@@ -122,7 +122,7 @@ class EarlyWarning:
             act = s.streams.get(Stream.WARNING_RESPONSE, s.clock.day, 1).random(n)
         else:
             act = scores.get(self.acting, scores["smoothed"])
-        self.latest = (rankdata(act) - 1) / max(n - 1, 1)
+        self.latest = (rankdata(act, method="min") - 1) / max(n - 1, 1)  # share of others scored lower
         k = min(int(s.levers.warning_response_visits_per_week), n)
         if k:
             grids = np.sort(np.argsort(-act, kind="stable")[:k])
