@@ -118,3 +118,27 @@ def test_warning_visits_lower_caused_escalations_at_a_cost() -> None:
         assert b["warning_visits"] > 0 and b["warning_visit_cost"] > 0
     assert np.mean(d) < 0, d
     assert np.all(np.array(cost) > 0), cost
+
+
+def test_learned_forecaster_trains_on_histories_and_scores_in_the_model() -> None:
+    """Train on a short history (seed apart from the evaluation one), attach, and it scores every
+    grid each week with chances in [0, 1]; the model's warning_auc is then the learned one's."""
+    pytest.importorskip("sklearn")
+    from sim.warning import learn
+
+    over = {"city.residents": 20_000}
+    x, y = learn.history("town", 1001, 70, over)
+    assert x.shape == (y.size, len(FEATURES)) and set(np.unique(y)) <= {0, 1}
+    for method in learn.LEARNERS:
+        f = learn.fit(x, y, method)
+        p = f.score(x)
+        assert p.shape == y.shape and ((p >= 0) & (p <= 1)).all()
+    m = sim.CityModel("town", rng=1, overrides=over)
+    m.warning.learned = learn.fit(x, y)
+    m.run(35)
+    issues, labels = m.warning.scored(m.state)
+    learned = m.warning.scores_of(issues, "learned")
+    assert learned.shape == labels.shape
+    assert m.kpis()["warning_auc"] == pytest.approx(auc(learned, labels))
+    with pytest.raises(ValueError, match="learner"):
+        learn.fit(x, y, "magic")

@@ -41,10 +41,13 @@ FEATURES = ("detected_1w", "detected_4w", "smoothed", "serious_4w", "video_4w", 
 SMOOTHING = 0.3  # weight of the newest week in the exponentially smoothed report count
 
 
-def observable_cases(tab: CaseTable) -> dict[str, np.ndarray]:
+def observable_cases(tab: CaseTable, since: float = -np.inf, until: float = np.inf
+                     ) -> dict[str, np.ndarray]:
     """The observable columns of the cases that have been detected (latent and faded-unseen
-    cases are not in it): the only door from the case table into the forecaster."""
-    seen = np.isfinite(tab["t_detect"])
+    cases are not in it), optionally only those detected in ``[since, until)``: the only door
+    from the case table into the forecaster."""
+    t = tab["t_detect"]
+    seen = np.isfinite(t) if since == -np.inf and until == np.inf else (t >= since) & (t < until)
     return {c: tab[c][seen] for c in OBSERVABLE_COLUMNS}
 
 

@@ -93,17 +93,17 @@ class EarlyWarning:
 
     def __call__(self, s: CityState) -> None:
         t0, t1, n = s.clock.t0, s.clock.t1, s.layout.n_grids
-        obs = observable_cases(s.cases)
-        self.hist.add_day(daily_tally(obs, t0, t1, n))
+        self.hist.add_day(daily_tally(observable_cases(s.cases, t0, t1), t0, t1, n))
         esc = self.escalation.escalations_by_grid
         self.events_week += target_events(s.cases, (esc - self.esc_seen).astype(np.float64), t0, t1,
                                           self.target)
         self.esc_seen = esc.copy()
         if (s.clock.day + 1) % 7 == 0:
-            self._week(s, obs)
+            self._week(s)
 
-    def _week(self, s: CityState, obs: dict[str, np.ndarray]) -> None:
+    def _week(self, s: CityState) -> None:
         n = s.layout.n_grids
+        obs = observable_cases(s.cases)
         self.hist.close_week()
         self.events.append(self.events_week)
         self.events_week = np.zeros(n)
