@@ -37,8 +37,9 @@ from .engine.state import CityState, StageSpec
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
+from .warning.system import EarlyWarning
 
-MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk")
+MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk", "warning")
 TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "lapsed", "escalations", "passed_up",
                    "transferred", "open_latent",
                    "open_reporting", "open_queued", "open_in_service", "open_severity_0",
@@ -94,6 +95,7 @@ class CityModel(mesa.Model):
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
+        self.warning = EarlyWarning(s, self.escalation, self.router, self.accounts)
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -118,6 +120,10 @@ class CityModel(mesa.Model):
                       "Integrate the escalation hazard of unserved cases to the end of the day; the daily "
                       "review refers up cases that outgrew their level or waited too long; the district "
                       "balances its streets' backlogs (三级联动)."),
+            StageSpec("warning", self.warning, ("reported cases", "backlog", "trust survey", "levers"),
+                      ("warning scores", "residents.tension", "cases", "accounts"),
+                      "预测预警: tally what the city saw today; weekly, score every grid's risk of an "
+                      "escalation in the coming weeks and send pre-emptive visits to the flagged grids."),
             StageSpec("trust", trust_feedback, ("cases", "failures_today", "levers"),
                       ("residents.trust", "residents.tension"),
                       "Trust moves with today's outcomes (own, and neighbours' through the grid); "
@@ -255,7 +261,8 @@ class CityModel(mesa.Model):
         values = {"residents": lay.residents_per_grid, "open_cases": open_cases,
                   "trust": self.residents.grid_mean_trust(),
                   "escalations": self.escalation.escalations_by_grid,
-                  "staff_load": np.where(np.isfinite(load), load, np.nan), "escalation_risk": risk}
+                  "staff_load": np.where(np.isfinite(load), load, np.nan), "escalation_risk": risk,
+                  "warning": self.warning.latest}
         for name, v in values.items():
             cells = np.full(lay.rows * lay.cols, np.nan)
             cells[lay.cell_of_grid] = v
@@ -281,6 +288,7 @@ class CityModel(mesa.Model):
         from .io.provenance import provenance
 
         out = compute_kpis(self.state, self.accounts)
+        out.update(self.warning.kpis(self.state))
         out["days"] = self.day
         out["provenance"] = provenance(self.spec, self.state.streams.seed_label())
         return out

@@ -265,5 +265,41 @@ _CALIBRATION = (
             "requests it received).", CAL),
 )
 
+_WARNING_SCORED = ("grid-weeks after the warm-up whose horizon (handling.warning_horizon_weeks) has "
+                   "passed, pooled; a grid-week is positive if the grid had an escalation or a "
+                   "collective incident in the horizon (sim/warning/target.py)")
+_WARNING = (
+    Outcome("warning_auc", "score", H, "risk_prevention", "Early-warning AUC", "预警准确度(AUC)",
+            "Chance that the early-warning forecast (the learned model when one is attached, else "
+            f"the smoothed report count) ranks a positive grid-week above a negative one, over the {_WARNING_SCORED}.",
+            KPI, definition_zh="预警模型把将发生升级或群体性事件的网格排在其他网格之前的概率(ROC曲线下面积)。"),
+    Outcome("naive_warning_auc", "score", H, "risk_prevention", "Naive warning AUC (hotspots stay hot)",
+            "朴素预警准确度(AUC)", "AUC of the naive forecast, last 4 weeks' target events per grid "
+            f"(last weeks' hotspots stay hot), over the {_WARNING_SCORED}.", KPI,
+            definition_zh="朴素预测(近4周出过事的网格仍会出事)的ROC曲线下面积。"),
+    Outcome("warning_precision_at_budget", "share", H, "risk_prevention",
+            "Warning precision at the inspection budget", "预警命中率(检查预算内)",
+            "Flagged grid-weeks (each week's top handling.warning_budget_share of grids by the "
+            "early-warning forecast) that were positive divided by all flagged grid-weeks, over the "
+            f"{_WARNING_SCORED}.", KPI, definition_zh="每周按预警得分检查前一定比例网格时,被检查网格中确实发生升级或群体性事件的比例。"),
+    Outcome("warning_recall_at_budget", "share", H, "risk_prevention",
+            "Warning recall at the inspection budget", "预警覆盖率(检查预算内)",
+            "Positive grid-weeks that were flagged divided by all positive grid-weeks, over the "
+            f"{_WARNING_SCORED}.", KPI, definition_zh="发生升级或群体性事件的网格中,事先被预警检查覆盖的比例。"),
+    Outcome("warning_visits", "count", N, "risk_prevention", "Pre-emptive warning visits",
+            "预警上门走访次数", "Pre-emptive mediation visits sent to flagged grids after the warm-up "
+            "(levers.warning_response_visits_per_week).", KPI,
+            definition_zh="预热期后根据预警派往高风险网格的上门调解走访次数。"),
+    Outcome("warning_visit_cost", "yuan", L, "risk_prevention", "Cost of warning visits",
+            "预警走访成本", "Mediator time spent on pre-emptive warning visits after the warm-up, "
+            "in yuan (included in staff_cost).", KPI,
+            definition_zh="预热期后预警上门走访所用调解员工时的成本(已计入累计人员成本)。"),
+    Outcome("capacity_index", "index", H, "overall", "Capacity index (0-100)", "风险防范能力指数(0-100)",
+            "Input-side capacity index: 100 × (0.20 staff + 0.15 training + 0.15 video + 0.15 "
+            "integration + 0.15 platform speed + 0.20 warning quality), each on [0, 1] "
+            "(sim/warning/capacity.py).", KPI,
+            definition_zh="投入侧能力指数:人员配备、培训、视频覆盖、资源整合、平台速度和预警质量的加权和(0-100)。"),
+)
+
 OUTCOMES: tuple[Outcome, ...] = (*_HEADLINE, *_RISK, *_RESOLUTION, *_INFORMATION, *_RESOURCES,
-                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION)
+                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION, *_WARNING)
