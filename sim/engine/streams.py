@@ -37,6 +37,8 @@ class Stream(StrEnum):
     ROUTING = "routing"  # on-the-spot fixes, misrouting, court choice per level
     STAFF = "staff"  # speeds of new handlers (qualified by level and day)
     RECURRENCE = "recurrence"  # whether and when an unresolved grievance comes back
+    NEIGHBOURHOOD = "neighbourhood"  # communities' deprivation index (reporting and need)
+    COLLECTIVE = "collective"  # Granovetter thresholds of aggrieved residents (per day)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:
