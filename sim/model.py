@@ -48,7 +48,7 @@ TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "laps
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
                    "median_hours_to_resolution", "staff_cost", "escalated_share", "caused_escalation_share",
                    "staff_utilisation",
-                   "mobilisations", "collective_new")  # issue 11: §7.16–7.17
+                   "triggered", "mobilisations", "collective_new")  # issue 11: §7.16–7.17
 
 
 def _today(key: str, model: CityModel) -> float:

@@ -54,15 +54,15 @@ class Contagion:
         """Share of the scenario's rates that arrives as background (the rest is triggered)."""
         return 1.0 - self.magnitude
 
-    def rates(self, rate: np.ndarray) -> np.ndarray:
-        """Today's expected new cases from the scenario's ``rate`` [grids, categories]: the
-        background share plus the excitation. On the first day the excitation starts at its
-        stationary value for new-case contagion (``magnitude × rate``), so a run does not open
-        with a dip while the excitation builds up."""
+    def split(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Today's expected background and triggered new cases, from the scenario's ``rate``
+        [grids, categories]. On the first day the excitation starts at its stationary value for
+        new-case contagion (``magnitude × rate``), so a run does not open with a dip while the
+        excitation builds up."""
         if not self._primed:
             self.excitation += self.magnitude * rate
             self._primed = True
-        return rate * self.background + self.excitation
+        return rate * self.background, self.excitation
 
     def kernel(self, s: CityState, events: np.ndarray) -> np.ndarray:
         """Spread ``events`` ([grids, categories]) over each grid and its map neighbours: a source

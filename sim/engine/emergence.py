@@ -95,19 +95,33 @@ class Emergence:
 
     # ----------------------------------------------------------------- the stage
     def __call__(self, s: CityState) -> None:
-        """New cases: a Poisson count per grid and category, then residents picked within the grid."""
-        day, t0 = s.clock.day, s.clock.t0
-        rng = s.streams.get(Stream.EMERGENCE, day)
+        """New cases: a Poisson count per grid and category, then residents picked within the grid.
+        With contagion (§7.16) the background and the triggered grievances are drawn apart, each
+        from its own stream, so that a policy that changes the triggered ones leaves every draw of
+        the background cases as it was (common random numbers)."""
+        day = s.clock.day
         rate = self.daily_rates(s)  # [grids, categories], expected new cases today
-        if self.contagion is not None and self.contagion.on:  # background plus triggered (§7.16)
-            rate = self.contagion.rates(rate)
+        con = self.contagion
+        if con is not None and con.on:
+            background, triggered = con.split(rate)
+            n = self._spawn(s, background, s.streams.get(Stream.EMERGENCE, day), ())
+            k = self._spawn(s, triggered, s.streams.get(Stream.CONTAGION, day), (3,))
+        else:
+            n, k = self._spawn(s, rate, s.streams.get(Stream.EMERGENCE, day), ()), 0
+        s.today["new_cases"] = n + k
+        s.today["triggered"] = k
+        self._add_returns(s)
+
+    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.random.Generator,
+               qualifiers: tuple[int, ...]) -> int:
+        """Draw Poisson(``rate``) new cases from ``rng`` (their clocks from the streams qualified by
+        ``qualifiers``); returns how many."""
+        t0 = s.clock.t0
         counts = rng.poisson(rate)
         flat = np.repeat(np.arange(counts.size), counts.ravel())
         n = flat.size
-        s.today["new_cases"] = n
         if n == 0:
-            self._add_returns(s)
-            return
+            return 0
         n_cat = rate.shape[1]
         grid, cat = flat // n_cat, flat % n_cat
         t = t0 + 24.0 * rng.random(n)
@@ -140,11 +154,11 @@ class Emergence:
         tab["severity"][sl] = severity
         tab["t_emerge"][sl] = t
         tab["proactive_only"][sl] = rng.random(n) < cats.proactive_only[cat]
-        _draw_clocks(s, sl, n, ())
+        _draw_clocks(s, sl, n, qualifiers)
         tension = s.world["tension_per_case"]
         s.residents.add_tension(res_a, tension, t0)
         s.residents.add_tension(res_b[n_involved >= 2], tension, t0)
-        self._add_returns(s)
+        return n
 
     # ----------------------------------------------------------------- returning grievances
     def schedule_returns(self, s: CityState) -> None:

@@ -39,6 +39,7 @@ class Stream(StrEnum):
     RECURRENCE = "recurrence"  # whether and when an unresolved grievance comes back
     NEIGHBOURHOOD = "neighbourhood"  # communities' deprivation index (reporting and need)
     COLLECTIVE = "collective"  # Granovetter thresholds of aggrieved residents (per day)
+    CONTAGION = "contagion"  # counts, times and residents of triggered grievances (per day)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:

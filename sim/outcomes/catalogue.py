@@ -201,7 +201,9 @@ _DEPARTMENT = (
 _DAILY = (
     Outcome("day", "day", N, "overall", "Day", "天", "Number of the simulated day the row records, from 0.", TS),
     Outcome("new_cases", "per_day", N, "overall", "New cases", "新增案件",
-            "Cases that emerged during the day.", TS, short="new (emerged)"),
+            "Cases that emerged during the day: background and triggered grievances (§7.16); "
+            "returns and collective incidents are counted apart (returned, mobilisations).", TS,
+            short="new (emerged)"),
     Outcome("detected", "per_day", N, "information_processing", "Detected cases", "新发现案件",
             "Cases detected during the day.", TS, short="detected"),
     Outcome("returned", "per_day", L, "risk_prevention", "Returned grievances", "反复案件",
@@ -217,6 +219,9 @@ _DAILY = (
     Outcome("escalations", "per_day", L, "risk_prevention", "Escalations", "升级次数",
             "Severity steps taken by open cases during the day (a case can step more than "
             "once).", TS, short="severity steps"),
+    Outcome("triggered", "per_day", N, "risk_prevention", "Triggered grievances", "诱发的新增矛盾",
+            "New cases of the day triggered by earlier cases nearby (contagion, §7.16); they are "
+            "part of new_cases.", TS, short="triggered"),
     Outcome("collective_new", "per_day", L, "risk_prevention", "New collective incidents",
             "新增群体性事件", "Cases that reached severity 2 or more during the day (escalated there, "
             "emerged there or born of collective action): the series whose weekly bursts §7.16 "
