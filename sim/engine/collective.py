@@ -91,7 +91,9 @@ class CollectiveAction:
         if cand.size == 0:
             return
         # the trigger of each candidate: its largest open grievance (first row on ties)
-        rows = free[np.isin(key, cand)]
+        is_cand = np.zeros(size, dtype=bool)
+        is_cand[cand] = True
+        rows = free[is_cand[key]]
         k_rows = lay.community_of[tab["grid"][rows]].astype(np.int64) * n_cat + tab["category"][rows]
         order = np.lexsort((rows, -tab["n_involved"][rows], k_rows))
         _, first = np.unique(k_rows[order], return_index=True)
@@ -104,7 +106,9 @@ class CollectiveAction:
         if not fired.any():
             return
         keys, trig, n = cand[fired], trigger[fired], int(fired.sum())
-        tab["collective"][free[np.isin(key, keys)]] = 2
+        joined = np.zeros(size, dtype=bool)
+        joined[keys] = True
+        tab["collective"][free[joined[key]]] = 2
         self.memory.ravel()[keys] = 0.0
         t = np.maximum(s.clock.t0 + 24.0 * rng.random(n), tab["t_emerge"][trig])
         new = {k: tab[k][trig].copy() for k in ("category", "grid", "resident_a", "resident_b")}

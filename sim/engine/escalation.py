@@ -32,12 +32,14 @@ def neighbourhood_sum(s: CityState, per_grid: np.ndarray) -> np.ndarray:
 
 def map_neighbourhood_sum(lay: CityLayout, per_grid: np.ndarray) -> np.ndarray:
     """:func:`neighbourhood_sum` on a layout (what outcome statistics use after a run)."""
-    rest = per_grid.shape[1:]
-    a = np.zeros((lay.rows + 2, lay.cols + 2, *rest))  # the map with a border of zeros
-    a[1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = per_grid
-    total = sum(a[1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
+    extra = per_grid.ndim > 1  # [grids, k]: summed on a canvas per column (columns first: contiguous)
+    vals = per_grid.T if extra else per_grid[None, :]
+    a = np.zeros((vals.shape[0], lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
+    a[:, 1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = vals
+    total = sum(a[:, 1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
                 for dr in (-1, 0, 1) for dc in (-1, 0, 1))
-    return np.asarray(total).reshape(lay.rows * lay.cols, *rest)[lay.cell_of_grid]
+    out = np.asarray(total).reshape(vals.shape[0], lay.rows * lay.cols)[:, lay.cell_of_grid]
+    return out.T if extra else out[0]
 
 
 class Escalation:

@@ -41,6 +41,19 @@ def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: f
     return out
 
 
+def _position_table(k: float, n: int = 4097) -> tuple[np.ndarray, np.ndarray]:
+    """``(logit u, log x)`` on a grid of ``logit u`` from −40 to 40: the position ``x`` in the
+    grid of the resident a uniform ``u`` picks when dispute weights are gamma (shape ``k``, mean
+    1). The picked resident's weight is size-biased, Gamma(k + 1, 1/k): ``v`` is its
+    ``u``-quantile; the position is the share of residents with a larger weight,
+    ``x = 1 − F_k(v)``."""
+    z = np.linspace(-40.0, 40.0, n)
+    u = special.expit(z)
+    v = np.where(z < 0, special.gammaincinv(k + 1.0, u), special.gammainccinv(k + 1.0, special.expit(-z))) / k
+    x = special.gammaincc(k, k * v)
+    return z, np.log(np.maximum(x, 1e-300))
+
+
 STATE_COLUMNS = ("trust", "propensity", "tension", "tension_t")
 
 
@@ -85,6 +98,7 @@ class ResidentTable:
         self.report_factor = np.exp(-rs * self.deprivation - rs * rs / 2.0)
         self.dispute_shape = 1.0 / world["repeat_disputant_dispersion"] if world.get(
             "repeat_disputant_dispersion", 0) > 0 else 0.0
+        self._pick_table: tuple[np.ndarray, np.ndarray] | None = None
         if rs:
             per_grid = self.report_factor.astype(np.float32)
             step = max(1, (1 << 20) // max(int(lay.residents_per_grid.max()), 1))
@@ -100,10 +114,11 @@ class ResidentTable:
         start, size = self.layout.resident_start[grid], self.layout.residents_per_grid[grid]
         x = u
         if self.dispute_shape > 0 and u.size:
-            k = self.dispute_shape
-            # size-biased gamma: the weight of the picked resident, then its position (1 − F(weight))
-            v = special.gammaincinv(k + 1.0, u) / k
-            x = special.gammaincc(k, k * v)
+            # log x against logit u, tabulated once (the inverse gamma is slow per case)
+            if self._pick_table is None:
+                self._pick_table = _position_table(self.dispute_shape)
+            z, log_x = self._pick_table
+            x = np.exp(np.interp(special.logit(u), z, log_x))
         return start + np.minimum((x * size).astype(np.int64), size - 1)
 
     def dispute_weight(self, idx: np.ndarray) -> np.ndarray:
