@@ -202,7 +202,7 @@ SCHEMA: dict[str, Any] = {
                              "(own grid 1; 0 = own grid only)."),
         "collective_action": Field("bool", True, "Collective incidents emerge from threshold cascades among "
                                    "aggrieved neighbours (false = a share drawn at emergence, as before)."),
-        "collective_threshold_mean": F(12, 0, 10000, "Mean Granovetter threshold: others already acting "
+        "collective_threshold_mean": F(14, 0, 10000, "Mean Granovetter threshold: others already acting "
                                        "before a resident joins."),
         "collective_threshold_sd": F(6, 0.01, 10000, "SD of the Granovetter thresholds (normal)."),
         "collective_min_participants": I(10, 2, 100000, "Participants from which a cascade is a collective "
