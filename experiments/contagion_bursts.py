@@ -73,7 +73,7 @@ def figure(days: int, scenario: str, path: Path) -> None:
     axes[1].set_ylabel("city: new cases\nper week")
     axes[2].set_ylabel(f"street {hot}: new\ncases per week")
     axes[2].set_xlabel("week")
-    axes[0].legend(frameon=False, ncols=2)
+    axes[0].legend(frameon=False, ncols=2, loc="lower right")
     fig.suptitle(f"{scenario}, seed 0, no annual cycle: grievances that breed grievances (ODD §7.16)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
