@@ -107,7 +107,8 @@ class CityModel(mesa.Model):
                       "Bring staff agents and server pools in line with the staffing levers (budget cap)."),
             StageSpec("emergence", self.emergence, ("clock", "world", "layout", "categories"),
                       ("cases", "residents.tension"),
-                      "New cases: a Poisson count per grid and category; residents picked in the grid."),
+                      "New cases: a Poisson count per grid and category (background, and triggered by "
+                      "contagion); residents picked in the grid, repeat disputants more often."),
             StageSpec("collective", self.collective, ("cases", "world", "layout"), ("cases", "residents.tension"),
                       "Threshold cascades among each community's aggrieved neighbours: collective "
                       "incidents emerge as new cases; the cases whose parties joined are marked."),
