@@ -197,7 +197,7 @@ SCHEMA: dict[str, Any] = {
                                  "branching ratio of new cases; 0 = off)."),
         "contagion_escalation_magnitude": F(0.03, 0, 0.33, "Expected grievances one severity step of an "
                                             "unresolved case triggers nearby."),
-        "contagion_decay_days": F(3, 0.1, 365, "Mean delay, days, of a triggered grievance (exponential kernel)."),
+        "contagion_decay_days": F(3, 0.1, 365, "Time scale, days, of the kernel: a triggered grievance arrives after about this + ½ day."),
         "contagion_reach": F(0.25, 0, 1, "Weight of each of the 8 neighbouring grids in the spatial kernel "
                              "(own grid 1; 0 = own grid only)."),
         "collective_action": Field("bool", True, "Collective incidents emerge from threshold cascades among "

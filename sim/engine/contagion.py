@@ -4,7 +4,7 @@ process on the map; docs/ODD.md §7.16).
 Every case that emerges (new, returning, or a collective incident) triggers on average
 ``world.contagion_magnitude`` further grievances of its category, and every severity step of an
 unresolved case ``world.contagion_escalation_magnitude`` more. The triggered grievances arrive
-after an exponential delay (mean ≈ ``world.contagion_decay_days``) and land in the case's own
+after a geometric delay in days (mean ``1 / (1 − q)``, about ``world.contagion_decay_days`` + ½) and land in the case's own
 grid (weight 1) or in one of its (up to 8) neighbouring grids of the map (weight
 ``world.contagion_reach`` each), the weights normalised to sum to 1 for every source grid. The excitation is kept per grid and category as the expected number of
 triggered cases per day::
