@@ -1,19 +1,21 @@
 """Contagion: grievances that breed grievances nearby in space and time (a discrete-time Hawkes
 process on the map; docs/ODD.md §7.16).
 
-Every case that emerges (new, returning, or a collective incident) triggers on average
-``world.contagion_magnitude`` further grievances of its category, and every severity step of an
-unresolved case ``world.contagion_escalation_magnitude`` more. The triggered grievances arrive
-after a geometric delay in days (mean ``1 / (1 − q)``, about ``world.contagion_decay_days`` + ½) and land in the case's own
-grid (weight 1) or in one of its (up to 8) neighbouring grids of the map (weight
-``world.contagion_reach`` each), the weights normalised to sum to 1 for every source grid. The excitation is kept per grid and category as the expected number of
-triggered cases per day::
+Every case that emerges (background, triggered, returning, or a collective incident) triggers on
+average ``world.contagion_magnitude`` further grievances of its category, and every severity step
+of an unresolved case ``world.contagion_escalation_magnitude`` more. The triggered grievances
+arrive after a geometric delay in days (mean ``1 / (1 − q)``, about
+``world.contagion_decay_days`` + ½) and land in the case's own grid (weight 1) or in one of its
+(up to 8) neighbouring grids of the map (weight ``world.contagion_reach`` each), the weights
+normalised to sum to 1 for every source grid. The excitation is kept per grid and category as the
+expected number of triggered cases per day::
 
     E[d + 1] = q · E[d] + (1 − q) · K ∗ (m · new[d] + m_esc · steps[d]),   q = exp(−1 / decay days)
 
 so an event of day ``d`` adds ``m (1 − q) q^(a − 1)`` expected cases on day ``d + a`` (a ≥ 1):
-``m`` in all. Emergence draws its Poisson counts from ``(1 − m) × background + E``: the category
-rates are the city's observed totals, so with new-case contagion alone the stationary mean rate is
+``m`` in all. Emergence draws Poisson((1 − m) × rate) background cases and, from its own stream,
+Poisson(E) triggered ones (:meth:`Contagion.split`): the category rates are the city's observed
+totals, so with new-case contagion alone the stationary mean rate is
 unchanged and contagion only moves grievances together in space and time; the escalation part
 adds grievances where handling lets cases escalate.
 
