@@ -23,6 +23,8 @@ from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
 from .engine.categories import Categories, department_names
 from .engine.city import CityLayout, build_layout
+from .engine.collective import CollectiveAction
+from .engine.contagion import Contagion
 from .engine.detection import Detection
 from .engine.emergence import Emergence
 from .engine.escalation import Escalation
@@ -46,7 +48,8 @@ TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "laps
                    "open_severity_1", "open_severity_2", "open_severity_3", "resolved_total",
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
                    "median_hours_to_resolution", "staff_cost", "escalated_share", "caused_escalation_share",
-                   "staff_utilisation")
+                   "staff_utilisation",
+                   "triggered", "mobilisations", "collective_new")  # issue 11: §7.16–7.17
 
 
 def _today(key: str, model: CityModel) -> float:
@@ -80,7 +83,8 @@ class CityModel(mesa.Model):
         departments = department_names(d["world"]["categories"])
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
-            layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS)),
+            layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS),
+                                                   streams.get(Stream.NEIGHBOURHOOD)),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)))
@@ -96,6 +100,8 @@ class CityModel(mesa.Model):
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
         self.warning = EarlyWarning(s, self.escalation, self.router, self.accounts)
+        self.contagion = self.emergence.contagion = Contagion(s, self.escalation)
+        self.collective = CollectiveAction(s, self.emergence)
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -103,7 +109,11 @@ class CityModel(mesa.Model):
                       "Bring staff agents and server pools in line with the staffing levers (budget cap)."),
             StageSpec("emergence", self.emergence, ("clock", "world", "layout", "categories"),
                       ("cases", "residents.tension"),
-                      "New cases: a Poisson count per grid and category; residents picked in the grid."),
+                      "New cases: a Poisson count per grid and category (background, and triggered by "
+                      "contagion); residents picked in the grid, repeat disputants more often."),
+            StageSpec("collective", self.collective, ("cases", "world", "layout"), ("cases", "residents.tension"),
+                      "Threshold cascades among each community's aggrieved neighbours: collective "
+                      "incidents emerge as new cases; the cases whose parties joined are marked."),
             StageSpec("escalation_hazard", self.escalation.hazard, ("cases", "residents", "world"),
                       ("cases.hazard",), "Today's escalation hazard of every open case."),
             StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents"),
@@ -130,6 +140,10 @@ class CityModel(mesa.Model):
                       "unresolved grievances keep their tension."),
             StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
                       "Unresolved exits (lapsed, decided against) may come back as new cases later."),
+            StageSpec("contagion", self.contagion, ("cases", "escalation"), ("contagion.excitation",),
+                      "Today's new cases and severity steps excite emergence nearby in the days ahead."),
+            StageSpec("grievance_memory", self.collective.remember, ("cases",), ("collective.memory",),
+                      "Parties of unresolved exits stay aggrieved in their community (fading)."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),

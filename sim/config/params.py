@@ -193,6 +193,27 @@ SCHEMA: dict[str, Any] = {
                                           "removes in the visited grid (assumed, not fitted)."),
         "warning_visit_detection": F(0.3, 0, 1, "Chance a pre-emptive warning visit finds a given latent "
                                      "grievance in the grid (assumed: as world.screening_detection)."),
+        # heterogeneity, contagion and collective action (issue 11; docs/ODD.md §7.15–7.17)
+        "neighbourhood_report_spread": F(0.4, 0, 3, "SD of the log reporting factor across communities: "
+                                         "deprived communities report less (311 studies, §7.15)."),
+        "neighbourhood_need_spread": F(0.2, 0, 3, "SD of the log emergence factor across communities, on the "
+                                       "same deprivation index: deprived communities have more grievances."),
+        "repeat_disputant_dispersion": F(15, 0, 1000, "Variance of the residents' gamma dispute propensity "
+                                         "(mean 1; 0 = all alike): a few residents file most cases."),
+        "contagion_magnitude": F(0.5, 0, 0.99, "Expected grievances one new case triggers nearby (Hawkes "
+                                 "branching ratio of new cases; 0 = off)."),
+        "contagion_escalation_magnitude": F(0.03, 0, 0.33, "Expected grievances one severity step of an "
+                                            "unresolved case triggers nearby."),
+        "contagion_decay_days": F(3, 0.1, 365, "Time scale, days, of the kernel: a triggered grievance arrives after about this + ½ day."),
+        "contagion_reach": F(0.25, 0, 1, "Weight of each of the 8 neighbouring grids in the spatial kernel "
+                             "(own grid 1; 0 = own grid only)."),
+        "collective_action": Field("bool", True, "Collective incidents emerge from threshold cascades among "
+                                   "aggrieved neighbours (false = a share drawn at emergence, as before)."),
+        "collective_threshold_mean": F(14, 0, 10000, "Mean Granovetter threshold: others already acting "
+                                       "before a resident joins."),
+        "collective_threshold_sd": F(6, 0.01, 10000, "SD of the Granovetter thresholds (normal)."),
+        "collective_min_participants": I(10, 2, 100000, "Participants from which a cascade is a collective "
+                                         "incident."),
     },
     "handling": {
         "mean_hours": FL([1.5, 8, 12, 24, 40, 150], 0.001, 100000,

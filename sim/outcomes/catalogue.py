@@ -54,8 +54,16 @@ _RISK = (
             definition_zh="升级为群体性事件或重大事件(严重程度≥2)的案件占全部案件的比例。"),
     Outcome("collective_incidents", "count", L, "risk_prevention",
             "Collective incidents (severity ≥ 2)", "群体性事件",
-            "Cases that reached severity 2 or more (major incidents included), of all cases.",
-            KPI, definition_zh="严重程度达到2级及以上的案件数(含重大事件)。"),
+            "Cases that reached severity 2 or more (major incidents included), of all cases: those "
+            "that escalated there, and the incidents born of collective action "
+            "(collective_actions).", KPI, definition_zh="严重程度达到2级及以上的案件数(含重大事件,"
+            "含升级而来的和集体行动形成的)。"),
+    Outcome("collective_actions", "count", L, "risk_prevention",
+            "Collective incidents from collective action", "集体行动形成的群体性事件",
+            "Collective incidents that emerged when enough aggrieved neighbours (same community and "
+            "category, open or unresolved grievances) crossed their thresholds (Granovetter "
+            "cascade, docs/ODD.md §7.17), of all cases; 0 with world.collective_action = false.", KPI,
+            definition_zh="同一社区、同类未化解矛盾的居民达到各自阈值后形成的群体性事件数(格兰诺维特阈值级联)。"),
     Outcome("major_incidents", "count", L, "risk_prevention", "Major incidents (severity 3)",
             "重大事件", "Cases that reached severity 3, of all cases.", KPI, short="major",
             definition_zh="严重程度达到3级的案件数。"),
@@ -193,7 +201,9 @@ _DEPARTMENT = (
 _DAILY = (
     Outcome("day", "day", N, "overall", "Day", "天", "Number of the simulated day the row records, from 0.", TS),
     Outcome("new_cases", "per_day", N, "overall", "New cases", "新增案件",
-            "Cases that emerged during the day.", TS, short="new (emerged)"),
+            "Cases that emerged during the day: background and triggered grievances (§7.16); "
+            "returns and collective incidents are counted apart (returned, mobilisations).", TS,
+            short="new (emerged)"),
     Outcome("detected", "per_day", N, "information_processing", "Detected cases", "新发现案件",
             "Cases detected during the day.", TS, short="detected"),
     Outcome("returned", "per_day", L, "risk_prevention", "Returned grievances", "反复案件",
@@ -209,6 +219,16 @@ _DAILY = (
     Outcome("escalations", "per_day", L, "risk_prevention", "Escalations", "升级次数",
             "Severity steps taken by open cases during the day (a case can step more than "
             "once).", TS, short="severity steps"),
+    Outcome("triggered", "per_day", N, "risk_prevention", "Triggered grievances", "诱发的新增矛盾",
+            "New cases of the day triggered by earlier cases nearby (contagion, §7.16); they are "
+            "part of new_cases.", TS, short="triggered"),
+    Outcome("collective_new", "per_day", L, "risk_prevention", "New collective incidents",
+            "新增群体性事件", "Cases that reached severity 2 or more during the day (escalated there, "
+            "emerged there or born of collective action): the series whose weekly bursts §7.16 "
+            "measures.", TS, short="new collective"),
+    Outcome("mobilisations", "per_day", L, "risk_prevention", "Collective actions",
+            "集体行动", "Collective incidents born of collective action during the day (§7.17).", TS,
+            short="collective actions"),
     Outcome("passed_up", "per_day", L, "conflict_resolution", "Passed up a level", "上交案件",
             "Waiting cases referred up at the day's review: their severity outgrew their level, "
             "or they waited there longer than the review time (staffed or not).", TS),
