@@ -22,6 +22,7 @@ from .config.params import Levers
 from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
 from .engine.categories import Categories, department_names
+from .engine.choice import ChoiceModel
 from .engine.city import CityLayout, build_layout
 from .engine.detection import Detection
 from .engine.emergence import Emergence
@@ -82,7 +83,8 @@ class CityModel(mesa.Model):
             layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS)),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
-            departments=departments, streams=streams, pools=pool_sets(layout, len(departments)))
+            departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),
+            choice=d["choice"])
         warm_up()  # start numba's compiler runtime now, not inside the first day's stages
 
         # the parts, each owning its own state, composed (Staffing owns the Mesa staff agents)
@@ -90,7 +92,8 @@ class CityModel(mesa.Model):
         self.staffing = Staffing(self, s)
         self.accounts = Accounts(s, self.staffing, d["run"]["warmup_days"], case_sink)
         self.emergence = Emergence(s)
-        self.detection = Detection(s, self.router)
+        self.choice = ChoiceModel(s, self.router)
+        self.detection = Detection(s, self.router, self.choice)
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
@@ -104,9 +107,11 @@ class CityModel(mesa.Model):
                       "New cases: a Poisson count per grid and category; residents picked in the grid."),
             StageSpec("escalation_hazard", self.escalation.hazard, ("cases", "residents", "world"),
                       ("cases.hazard",), "Today's escalation hazard of every open case."),
-            StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents"),
-                      ("cases",), "Latent cases found by patrol, screening, video, volunteers or "
-                                  "resident reports, or faded; found cases triaged and routed."),
+            StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents", "choice"),
+                      ("cases",), "Latent cases found by patrol, screening, video or volunteers, or "
+                                  "acted on by their residents (channel choice: lump, negotiate, grid "
+                                  "worker, hotline, mediation, court, petition, going public), or faded; "
+                                  "cases that reach the city triaged and routed."),
             *[StageSpec(f"handle_{lv.key}", partial(self.service.handle, level=lv),
                         ("cases", "pools", "levers", "handling"), ("cases", "pools", "failures_today"),
                         f"Serve the FCFS queues of every {lv.key}-level pool this day; settle services "
@@ -122,8 +127,11 @@ class CityModel(mesa.Model):
                       ("residents.trust", "residents.tension"),
                       "Trust moves with today's outcomes (own, and neighbours' through the grid); "
                       "unresolved grievances keep their tension."),
+            StageSpec("perception", self.choice.perceive, ("cases", "world"), ("choice.responsiveness",),
+                      "Each grid's perceived responsiveness moves with today's city-handled outcomes."),
             StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
-                      "Unresolved exits (lapsed, decided against) may come back as new cases later."),
+                      "Unresolved exits (lapsed, decided against, lumped, petitioned, taken public) may "
+                      "come back as new cases later."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),

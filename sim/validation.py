@@ -79,6 +79,7 @@ def mmc_scenario(servers: int, arrival_rate: float, service_rate: float, escalat
                       escalation_growth_per_day=0.0, escalation_tension_weight=0.0,
                       escalation_distrust_weight=0.0, escalation_neighbour_weight=0.0,
                       lapse_per_day=0.0, recurrence_share=0.0)
+    d["choice"]["enabled"] = False  # every resident report goes to the queue (no channel choice)
     h = d["handling"]
     h["entry_level_by_severity"] = [3, 3, 3, 3]
     h["mean_hours"][3] = 1.0 / service_rate

@@ -227,6 +227,35 @@ SCHEMA: dict[str, Any] = {
         "video_per_grid": F(30_000, 0, 1e7, "Yuan per covered grid per year (雪亮工程)."),
         "integration_per_grid": F(20_000, 0, 1e7, "Yuan per grid per year at full integration."),
     },
+    # Residents' channel choice (sim/engine/choice.py, docs/ODD.md §7.15): a multinomial logit over
+    # OPTIONS = lump, negotiate, grid worker, hotline, mediation, court, petition, going public.
+    "choice": {
+        "enabled": Field("bool", True, "Residents choose where to take a grievance (false = every resident "
+                         "report goes to the hotline at a rate ∝ propensity × trust, as before issue 11)."),
+        "asc": FL([0.0, -0.1, -3.81, -4.01, -3.68, -2.92, -1.09, -3.06], -20, 20,
+                  "Alternative-specific constant of each option (lump, negotiate, grid, hotline, mediation, "
+                  "court, petition, public); lump is the reference (0).", 8),
+        "days": FL([0, 3, 3, 5, 10, 90, 60, 2], 0, 3650,
+                   "Time each option is known to take, days (lump .. public).", 8),
+        "cost": FL([0, 0.5, 0.1, 0.1, 0.3, 5, 3, 2], 0, 100,
+                   "Money and effort each option is known to cost, index (lump .. public).", 8),
+        "severity_coef": FL([0, -0.3, 0, 0, 0.2, 0.6, 0.6, 0.8], -10, 10,
+                            "Utility per severity level of each option (lump .. public).", 8),
+        "time_weight": F(0.01, 0, 10, "Utility lost per day an option is known to take."),
+        "cost_weight": F(0.3, 0, 10, "Utility lost per unit of an option's cost index."),
+        "trust_weight": F(2.0, 0, 20, "Utility of the city's channels (grid, hotline, mediation, court) per "
+                          "unit of the resident's effective trust."),
+        "responsiveness_weight": F(3.0, 0, 20, "Utility of the city's channels per unit of the grid's "
+                                   "perceived responsiveness (memory of neighbours' recent outcomes)."),
+        "distrust_weight": F(2.0, 0, 20, "Utility of petition and going public per unit of distrust (1 − trust)."),
+        "tension_weight": F(1.0, 0, 20, "Utility of petition and going public per unit of the resident's tension."),
+        "negotiation_success": F(0.5, 0, 1, "Chance a bilateral negotiation settles the grievance; a failed one "
+                                 "leads to a second choice among the other options."),
+        "prior_responsiveness": F(0.53, 0, 1, "Perceived responsiveness of every grid at the start (Beijing "
+                                  "12345 resolution rate 53.1% in January 2019; data/dispute_facts.md, BSB24)."),
+        "memory_cases": F(10, 0.1, 10000, "How many recent outcomes a grid's perceived responsiveness "
+                          "weighs: today's n outcomes get weight n / (n + memory_cases)."),
+    },
     "run": {
         "days": I(365, 1, 3650, "Simulated days."),
         "warmup_days": I(0, 0, 3650, "Days at the start excluded from the outcomes (cases that emerged "

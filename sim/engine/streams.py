@@ -37,6 +37,7 @@ class Stream(StrEnum):
     ROUTING = "routing"  # on-the-spot fixes, misrouting, court choice per level
     STAFF = "staff"  # speeds of new handlers (qualified by level and day)
     RECURRENCE = "recurrence"  # whether and when an unresolved grievance comes back
+    CHOICE = "choice"  # residents' channel choice: choice and negotiation uniforms (per case)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:
