@@ -97,7 +97,6 @@ class KpiAccumulator:
         self.new_grievances = 0  # cases that are not a grievance's return
         self.reported = 0  # cases residents took to a city channel (grid, hotline, mediation, court)
         self.choices = np.zeros(len(OPTIONS), np.int64)  # residents' final choice per option
-        self.lumped = 0
         self.settled = 0
         self.petitions = 0
         self.public = 0
@@ -150,7 +149,6 @@ class KpiAccumulator:
         self.new_grievances += int(np.count_nonzero(r["recurrence"] == 0))
         self.reported += int(np.count_nonzero(np.isin(entry, CITY_OPTIONS)))
         self.choices += np.bincount(entry[entry >= 0], minlength=len(OPTIONS))
-        self.lumped += int(np.count_nonzero(stage == Stage.LUMPED))
         self.settled += int(np.count_nonzero(stage == Stage.SETTLED))
         self.petitions += int(np.count_nonzero(stage == Stage.PETITIONED))
         self.public += int(np.count_nonzero(stage == Stage.WENT_PUBLIC))

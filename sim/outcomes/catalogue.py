@@ -281,9 +281,10 @@ _CHOICE = (  # residents' channel choice (issue 11, sim/engine/choice.py, docs/O
             "hotline (12345), mediation or court — of all cases (the city's reported volume).", KPI,
             definition_zh="居民主动找网格员、拨打12345、申请调解或起诉的案件数(城市受理的诉求量)。"),
     Outcome("lumped_share", "share", L, "risk_prevention", "Lumped (kept quiet)", "隐忍比例",
-            "Cases whose residents chose to lump them and that nobody found before they faded "
-            "(exit LUMPED; the grievance stays) divided by all cases that emerged.", KPI,
-            definition_zh="居民选择隐忍、且在消散前未被发现的案件占全部案件的比例(矛盾仍在)。"),
+            "Cases whose residents chose to lump them (keep quiet; the city may still find them, "
+            "and if nobody does they exit LUMPED with the grievance kept) divided by all cases "
+            "that emerged.", KPI,
+            definition_zh="居民选择隐忍不发声的案件占全部案件的比例(政府仍可能主动发现;未被发现的矛盾仍在)。"),
     Outcome("settled_share", "share", N, "conflict_resolution", "Settled by the parties",
             "双方自行协商解决比例", "Cases the parties settled by their own negotiation (exit "
             "SETTLED, not a resolution by the city) divided by all cases that emerged.", KPI,

@@ -186,7 +186,7 @@ def _choice_kpis(tot: KpiAccumulator, total: int) -> dict[str, Any]:
     return {
         "emerged_cases": tot.new_grievances,
         "reported_cases": tot.reported,
-        "lumped_share": _share(tot.lumped, total),
+        "lumped_share": _share(int(tot.choices[OPTIONS.index("lump")]), total),
         "settled_share": _share(tot.settled, total),
         "petitions": tot.petitions,
         "public_incidents": tot.public,
