@@ -8,6 +8,7 @@ itself only builds the parts, runs the plan and records the day.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from functools import partial
@@ -35,6 +36,7 @@ from .engine.routing import Router
 from .engine.service import Service
 from .engine.staffing import Staffing
 from .engine.state import CityState, StageSpec
+from .engine.stories import StoryLog
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
@@ -97,6 +99,7 @@ class CityModel(mesa.Model):
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
+        self.stories = StoryLog()
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -132,6 +135,9 @@ class CityModel(mesa.Model):
             StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
                       "Unresolved exits (lapsed, decided against, lumped, petitioned, taken public) may "
                       "come back as new cases later."),
+            StageSpec("stories", self.stories, ("cases", "residents"), ("stories",),
+                      "Today's closed cases, with their parties' trust after the outcome, to the "
+                      "bounded log of recent stories (model.resident(i).story)."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),
@@ -303,5 +309,8 @@ class CityModel(mesa.Model):
         return self.day * 24.0
 
     def resident(self, index: int) -> Resident:
-        """A :class:`~sim.engine.residents.Resident` view of one resident."""
-        return self.residents.view(index, self.now_hours)
+        """A :class:`~sim.engine.residents.Resident` view of one resident, with their story: their
+        grievances in the log of recent closures and their open cases — the channels they tried,
+        the outcomes and their trust after each (:class:`~sim.engine.stories.StoryEntry`)."""
+        view = self.residents.view(index, self.now_hours)
+        return dataclasses.replace(view, story=self.stories.of_resident(self.state, index))

@@ -110,3 +110,19 @@ def test_responsiveness_reform_raises_reports_not_grievances_and_lumping_falls()
     se = d["reported_cases"].std(ddof=1) / np.sqrt(3)
     assert d["reported_cases"].mean() > 2 * se and np.all(d["reported_cases"] > 0)
     assert d["lumped_share"].mean() < 0 and np.all(d["lumped_share"] < 0)
+
+
+def test_a_residents_story_lists_their_grievances_channels_outcomes_and_trust() -> None:
+    m = CityModel("town", rng=0).run(90)
+    log = m.stories
+    rows = np.flatnonzero(log.cols["channels_tried"][: log.size] > 0)
+    who = int(log.cols["resident_a"][rows[-1]])
+    res = m.resident(who)
+    assert res.index == who and res.story
+    closed = [e for e in res.story if e.day_closed is not None]
+    assert closed and all(e.trust_after is not None and 0 <= e.trust_after <= 1 for e in closed)
+    assert any(e.channels_tried for e in res.story)
+    for e in res.story:
+        assert set(e.channels_tried) <= set(OPTIONS)
+        assert e.outcome in {st.name.lower() for st in Stage}
+    assert log.cols["case_id"].nbytes * 14 < 4e6  # the log is bounded, whatever the city's size

@@ -11,6 +11,7 @@ neighbours (the shift relaxes back to zero).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,3 +136,5 @@ class Resident:
     trust: float
     report_propensity: float
     tension: float
+    # their grievances: sim.engine.stories.StoryEntry, oldest first (filled by CityModel.resident)
+    story: tuple[Any, ...] = ()

@@ -12,7 +12,7 @@ from ..engine.cases import OPTIONS
 from ..engine.levels import LEVELS
 from .registry import LEVEL_NAMES, SEVERITY_NAMES, Direction, Outcome
 
-__all__ = ["OUTCOMES"]
+__all__ = ["OPTION_NAMES", "OUTCOMES"]
 
 H, L, N = Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL
 KPI, TS, CAL = ("kpis",), ("timeseries",), ("calibration",)
@@ -266,7 +266,7 @@ _CALIBRATION = (
             "requests it received).", CAL),
 )
 
-_OPTION_NAMES = {  # residents' options (sim.engine.cases.OPTIONS), English and Chinese
+OPTION_NAMES = {  # residents' options (sim.engine.cases.OPTIONS), English and Chinese
     "lump": ("lump it", "忍了"), "negotiate": ("negotiate", "自行协商"), "grid": ("grid worker", "找网格员"),
     "hotline": ("hotline (12345)", "12345热线"), "mediation": ("mediation", "人民调解"),
     "court": ("court", "诉讼"), "petition": ("petition (信访)", "信访"), "public": ("going public", "公开曝光/上街"),
@@ -300,7 +300,7 @@ _CHOICE = (  # residents' channel choice (issue 11, sim/engine/choice.py, docs/O
               f"Residents' choice: {en}", f"居民选择:{zh}",
               f"Cases whose residents finally chose '{en}' (after a failed negotiation, their "
               "second choice) divided by all cases whose residents made a choice.", KPI, short=opt)
-      for opt in OPTIONS for en, zh in [_OPTION_NAMES[opt]]),
+      for opt in OPTIONS for en, zh in [OPTION_NAMES[opt]]),
 )
 
 OUTCOMES: tuple[Outcome, ...] = (*_HEADLINE, *_RISK, *_RESOLUTION, *_INFORMATION, *_RESOURCES,
