@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 import _common as common  # first: puts this checkout's sim ahead of an installed one
 import numpy as np
 import pandas as pd
-from policy_scenarios import fmt, one, paired
+from policy_scenarios import one, paired
 
 NAME, ARMS = "responsiveness_reform", ("baseline", "responsiveness_reform")
 OPTIONS = ("lump", "negotiate", "grid", "hotline", "mediation", "court", "petition", "public")

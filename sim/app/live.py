@@ -116,7 +116,7 @@ def GridInfo(session: AppSession, cell: solara.Reactive, lang: str, version: int
     if value is not None:
         with session.lock:
             info = cell_info(session.model, *value)
-            stories = grid_stories(session.model, *value, lang) if info is not None else []
+            stories = grid_stories(session.model, value[0], value[1], lang) if info is not None else []
     r, c = value if value is not None else (0, 0)
     geo = geo_of(session.model)
     name = geo.label(int(info["district"]), "both") if geo is not None and info else None
