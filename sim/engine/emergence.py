@@ -10,7 +10,8 @@ thresholds, work, outcomes and latent difficulty, routing, whether and when it w
 under a policy change the same case gets the same draws, so differences between runs come from
 the policy, not from reshuffled luck (common random numbers).
 
-A case that leaves unresolved (lapsed, or decided against its parties) comes back — with its
+A case that leaves unresolved (lapsed, decided against its parties; since issue 11 also lumped,
+petitioned or taken public: ``RETURNING_EXITS``) comes back — with its
 draw against ``world.recurrence_share`` — after an exponential wait of mean
 ``world.recurrence_days``, as a new case of the same residents and category, at least
 intensified (severity ≥ 1). Returns draw their own clocks from qualified streams, so they do
@@ -142,7 +143,7 @@ class Emergence:
 
     # ----------------------------------------------------------------- returning grievances
     def schedule_returns(self, s: CityState) -> None:
-        """Stage ``returns``: of today's unresolved exits (lapsed, decided against), those whose
+        """Stage ``returns``: of today's unresolved exits (``RETURNING_EXITS``), those whose
         draw falls under ``world.recurrence_share`` are set to come back as new cases."""
         tab, w = s.cases, s.world
         rows = np.flatnonzero(np.isin(tab["stage"], RETURNING_EXITS))
