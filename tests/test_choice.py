@@ -126,3 +126,15 @@ def test_a_residents_story_lists_their_grievances_channels_outcomes_and_trust() 
         assert set(e.channels_tried) <= set(OPTIONS)
         assert e.outcome in {st.name.lower() for st in Stage}
     assert log.cols["case_id"].nbytes * 14 < 4e6  # the log is bounded, whatever the city's size
+
+
+def test_choice_off_reproduces_the_model_before_issue_11() -> None:
+    """With ``choice.enabled = false`` the run is the pre-issue-11 model's, to the bit: these
+    numbers were printed by commit 96286f2 (before channel choice) for the same call."""
+    k = sim.run("town", {"choice.enabled": False}, seed=0, days=120)
+    before = {"cases_total": 1556, "resolved_share": 0.9119537275064268,
+              "caused_escalation_share": 0.09640102827763496,
+              "median_hours_to_resolution": 69.4507722425562, "mean_trust": 0.6193579302758976,
+              "safety_index": 78.05625581388082, "backlog": 65, "returned_cases": 0}
+    for key, value in before.items():
+        assert k[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
