@@ -8,6 +8,7 @@ itself only builds the parts, runs the plan and records the day.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from functools import partial
@@ -22,6 +23,7 @@ from .config.params import Levers
 from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
 from .engine.categories import Categories, department_names
+from .engine.choice import ChoiceModel
 from .engine.city import CityLayout, build_layout
 from .engine.collective import CollectiveAction
 from .engine.contagion import Contagion
@@ -36,6 +38,7 @@ from .engine.routing import Router
 from .engine.service import Service
 from .engine.staffing import Staffing
 from .engine.state import CityState, StageSpec
+from .engine.stories import StoryLog
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
@@ -87,7 +90,8 @@ class CityModel(mesa.Model):
                                                    streams.get(Stream.NEIGHBOURHOOD)),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
-            departments=departments, streams=streams, pools=pool_sets(layout, len(departments)))
+            departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),
+            choice=d["choice"])
         warm_up()  # start numba's compiler runtime now, not inside the first day's stages
 
         # the parts, each owning its own state, composed (Staffing owns the Mesa staff agents)
@@ -95,13 +99,15 @@ class CityModel(mesa.Model):
         self.staffing = Staffing(self, s)
         self.accounts = Accounts(s, self.staffing, d["run"]["warmup_days"], case_sink)
         self.emergence = Emergence(s)
-        self.detection = Detection(s, self.router)
+        self.choice = ChoiceModel(s, self.router)
+        self.detection = Detection(s, self.router, self.choice)
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
         self.warning = EarlyWarning(s, self.escalation, self.router, self.accounts)
         self.contagion = self.emergence.contagion = Contagion(s, self.escalation)
         self.collective = CollectiveAction(s, self.emergence)
+        self.stories = StoryLog()
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -116,9 +122,11 @@ class CityModel(mesa.Model):
                       "incidents emerge as new cases; the cases whose parties joined are marked."),
             StageSpec("escalation_hazard", self.escalation.hazard, ("cases", "residents", "world"),
                       ("cases.hazard",), "Today's escalation hazard of every open case."),
-            StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents"),
-                      ("cases",), "Latent cases found by patrol, screening, video, volunteers or "
-                                  "resident reports, or faded; found cases triaged and routed."),
+            StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents", "choice"),
+                      ("cases",), "Latent cases found by patrol, screening, video or volunteers, or "
+                                  "acted on by their residents (channel choice: lump, negotiate, grid "
+                                  "worker, hotline, mediation, court, petition, going public), or faded; "
+                                  "cases that reach the city triaged and routed."),
             *[StageSpec(f"handle_{lv.key}", partial(self.service.handle, level=lv),
                         ("cases", "pools", "levers", "handling"), ("cases", "pools", "failures_today"),
                         f"Serve the FCFS queues of every {lv.key}-level pool this day; settle services "
@@ -138,12 +146,18 @@ class CityModel(mesa.Model):
                       ("residents.trust", "residents.tension"),
                       "Trust moves with today's outcomes (own, and neighbours' through the grid); "
                       "unresolved grievances keep their tension."),
+            StageSpec("perception", self.choice.perceive, ("cases", "world"), ("choice.responsiveness",),
+                      "Each grid's perceived responsiveness moves with today's city-handled outcomes."),
             StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
-                      "Unresolved exits (lapsed, decided against) may come back as new cases later."),
+                      "Unresolved exits (lapsed, decided against, lumped, petitioned, taken public) may "
+                      "come back as new cases later."),
             StageSpec("contagion", self.contagion, ("cases", "escalation"), ("contagion.excitation",),
                       "Today's new cases and severity steps excite emergence nearby in the days ahead."),
             StageSpec("grievance_memory", self.collective.remember, ("cases",), ("collective.memory",),
                       "Parties of unresolved exits stay aggrieved in their community (fading)."),
+            StageSpec("stories", self.stories, ("cases", "residents"), ("stories",),
+                      "Today's closed cases, with their parties' trust after the outcome, to the "
+                      "bounded log of recent stories (model.resident(i).story)."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),
@@ -317,5 +331,8 @@ class CityModel(mesa.Model):
         return self.day * 24.0
 
     def resident(self, index: int) -> Resident:
-        """A :class:`~sim.engine.residents.Resident` view of one resident."""
-        return self.residents.view(index, self.now_hours)
+        """A :class:`~sim.engine.residents.Resident` view of one resident, with their story: their
+        grievances in the log of recent closures and their open cases — the channels they tried,
+        the outcomes and their trust after each (:class:`~sim.engine.stories.StoryEntry`)."""
+        view = self.residents.view(index, self.now_hours)
+        return dataclasses.replace(view, story=self.stories.of_resident(self.state, index))

@@ -84,6 +84,7 @@ def mmc_scenario(servers: int, arrival_rate: float, service_rate: float, escalat
                       neighbourhood_report_spread=0.0, neighbourhood_need_spread=0.0,
                       repeat_disputant_dispersion=0.0, contagion_magnitude=0.0,
                       contagion_escalation_magnitude=0.0, collective_action=False)
+    d["choice"]["enabled"] = False  # every resident report goes to the queue (no channel choice)
     h = d["handling"]
     h["entry_level_by_severity"] = [3, 3, 3, 3]
     h["mean_hours"][3] = 1.0 / service_rate

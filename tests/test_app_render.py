@@ -158,6 +158,28 @@ def test_each_render_builds_its_own_session(render, monkeypatch) -> None:
     assert {c.version for c in _charts(b)} == {0}
 
 
+def test_clicking_a_grid_shows_its_residents_stories(render, monkeypatch) -> None:
+    sessions = []
+    real = session_mod.AppSession
+
+    class Spy(real):  # type: ignore[misc, valid-type]
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            sessions.append(self)
+
+    monkeypatch.setattr("sim.app.app.AppSession", Spy)
+    rc = render("en")
+    for _ in range(3):
+        _find(rc, v.Btn, "cr-week")[0].click()
+    m = sessions[0].model
+    grid = int(m.stories.cols["grid"][m.stories.head - 1])  # the grid of the latest closure
+    r, c = divmod(int(m.layout.cell_of_grid[grid]), m.layout.cols)
+    (chart,) = [w for w in _charts(rc) if "cr-map-chart" in w.attributes["class"]]
+    chart.vue_on_click({"seriesIndex": 0, "data": [c, r, 0.0]})
+    texts = [str(w.children) for w in _find(rc, v.Html) if "cr-grid-stories" in str(w.children)]
+    assert texts and all("Recent stories" in x and "#" in x and " — " in x for x in texts)
+
+
 def test_step_and_page_update_on_town_within_budget(render) -> None:
     """Server side of one step on town: simulate a day and re-render the page (no browser)."""
     rc = render("en")

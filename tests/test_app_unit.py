@@ -14,7 +14,7 @@ import pytest
 import sim
 from sim.app import cli as app_cli
 from sim.app.charts import CHARTS, all_options, charts_png, thin
-from sim.app.citymap import border_segments, cell_info, map_option
+from sim.app.citymap import border_segments, cell_info, grid_stories, map_option
 from sim.app.compare import KpiDiff, paired_interval, run_compare, sentence, summarise, summary
 from sim.app.i18n import (
     CAPACITIES,
@@ -26,7 +26,7 @@ from sim.app.i18n import (
     t,
 )
 from sim.app.levers import slider_range
-from sim.app.live import kpi_csv
+from sim.app.live import grid_html, kpi_csv
 from sim.app.session import AppSession, check_lever
 from sim.config.params import ScenarioError
 
@@ -163,6 +163,21 @@ def test_map_option_and_cell_info(town: AppSession) -> None:
     info = cell_info(m, 0, 0)
     assert info is not None and 0 <= info["trust"] <= 100
     assert cell_info(m, -1, 0) is None
+
+
+def test_grid_panel_tells_recent_stories_in_both_languages() -> None:
+    s = AppSession("town")
+    s.step(20)
+    m = s.model
+    grid = int(m.stories.cols["grid"][m.stories.head - 1])  # the grid of the latest closure
+    r, c = divmod(int(m.layout.cell_of_grid[grid]), m.layout.cols)
+    en, zh = grid_stories(m, r, c, "en"), grid_stories(m, r, c, "zh")
+    assert en and len(en) == len(zh) <= 4
+    assert en[0].startswith("#") and "day" in en[0] and "第" in zh[0]
+    page = grid_html(cell_info(m, r, c), r, c, "en", stories=en)
+    assert "cr-grid-stories" in page and "Recent stories" in page
+    assert "cr-grid-stories" not in grid_html(cell_info(m, r, c), r, c, "en")
+    assert grid_stories(m, -1, 0, "en") == []
 
 
 # -- charts and exports -------------------------------------------------------------------------

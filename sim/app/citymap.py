@@ -180,3 +180,33 @@ def cell_info(model: Any, row: int, col: int) -> dict[str, float] | None:
         except (KeyError, ValueError, IndexError):
             continue
     return out
+
+
+_OUTCOME_ZH = {"resolved": "已化解", "faded": "自行消散", "unresolved": "裁决未化解", "lapsed": "放弃",
+               "lumped": "隐忍", "settled": "自行协商解决", "petitioned": "信访", "went_public": "公开曝光/上街"}
+
+
+def grid_stories(model: Any, row: int, col: int, lang: str, limit: int = 4) -> list[str]:
+    """One line per recent closed grievance in the grid at a map cell (newest first): the
+    resident, the category, the channels they tried, the outcome, the day and their trust after."""
+    from ..outcomes.catalogue import OPTION_NAMES
+    from ..outcomes.registry import LEVEL_NAMES
+
+    lay = model.layout
+    if not (0 <= row < lay.rows and 0 <= col < lay.cols) or lay.grid_of_cell[row * lay.cols + col] < 0:
+        return []
+    grid = int(lay.grid_of_cell[row * lay.cols + col])
+    zh = lang == "zh"
+    out = []
+    for resident, e in model.stories.of_grid(model.state, grid, limit):
+        path = " → ".join(OPTION_NAMES[o][1 if zh else 0] for o in e.channels_tried)
+        path = path or ("政府主动发现" if zh else "found by the city")
+        outcome = _OUTCOME_ZH.get(e.outcome, e.outcome) if zh else e.outcome.replace("_", " ")
+        if e.outcome == "resolved" and e.level is not None:
+            where = LEVEL_NAMES["zh" if zh else "en"][["grid", "community", "street", "district", "city",
+                                                       "court"].index(e.level)]
+            outcome = f"{outcome}({where})" if zh else f"{outcome} ({where})"
+        day = f"第{e.day_closed + 1}天" if zh else f"day {e.day_closed + 1}"
+        trust = f", {'信任' if zh else 'trust'} {e.trust_after:.2f}" if e.trust_after is not None else ""
+        out.append(f"#{resident}: {path} — {outcome} ({day}{trust})")
+    return out

@@ -131,6 +131,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "grid_info_none": {"en": "Hover over or click a grid on the map.",
                        "zh": "在地图上悬停或点击一个网格。"},
     "grid_pos": {"en": "Row {r}, column {c}", "zh": "第 {r} 行,第 {c} 列"},
+    "grid_stories": {"en": "Recent stories (resident: channels tried — outcome)",
+                     "zh": "近期居民经历(居民:所选渠道 — 结果)"},
     "district": {"en": "District {d}", "zh": "第 {d} 区"},
     "kpis_now": {"en": "Key figures so far", "zh": "当前主要指标"},
     "chart_open": {"en": "Open cases by severity", "zh": "未结案件(按严重程度)"},

@@ -13,7 +13,15 @@ import solara
 from ..engine.geography import geojson_text
 from ..outcomes import registry
 from .charts import CHARTS, all_options, charts_png
-from .citymap import LAYERS, PICKER_LAYERS, border_segments, cell_info, fmt_layer, map_option
+from .citymap import (
+    LAYERS,
+    PICKER_LAYERS,
+    border_segments,
+    cell_info,
+    fmt_layer,
+    grid_stories,
+    map_option,
+)
 from .compare import fmt_value
 from .echart import EChart
 from .geomap import (
@@ -86,8 +94,9 @@ def tiles_html(kpis: dict[str, Any], lang: str) -> str:
 
 
 def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str,
-              district_name: str | None = None) -> str:
-    """The numbers of one grid as an HTML table (``district_name`` on a real map)."""
+              district_name: str | None = None, stories: list[str] | None = None) -> str:
+    """The numbers of one grid as an HTML table (``district_name`` on a real map), then its
+    residents' recent stories (``stories``, from :func:`~sim.app.citymap.grid_stories`)."""
     if info is None:
         return f"<div class='cr-muted'>{html.escape(t('grid_info_none', lang))}</div>"
     head = ((district_name or t("district", lang, d=int(info["district"]) + 1)) + " · "
@@ -99,23 +108,28 @@ def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str,
         txt = fmt_layer(layer, info[layer])
         rows.append(f"<tr><td>{html.escape(layer_label(layer, lang))}</td>"
                     f"<td style='text-align:right'><b>{txt}</b></td></tr>")
+    told = "".join(f"<li>{html.escape(line)}</li>" for line in stories or [])
+    story = (f"<div class='cr-grid-stories'><div style='font-weight:600;margin-top:6px'>"
+             f"{html.escape(t('grid_stories', lang))}</div><ul style='margin:2px 0 0 16px;padding:0;"
+             f"font-size:12px'>{told}</ul></div>") if told else ""
     return (f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(head)}</div>"
-            f"<table class='cr-grid-table'>{''.join(rows)}</table>")
+            f"<table class='cr-grid-table'>{''.join(rows)}</table>{story}")
 
 
 @solara.component
 def GridInfo(session: AppSession, cell: solara.Reactive, lang: str, version: int) -> None:
     """The numbers of the hovered or clicked grid."""
     value = cell.value
-    info = None
+    info, stories = None, []
     if value is not None:
         with session.lock:
             info = cell_info(session.model, *value)
+            stories = grid_stories(session.model, value[0], value[1], lang) if info is not None else []
     r, c = value if value is not None else (0, 0)
     geo = geo_of(session.model)
     name = geo.label(int(info["district"]), "both") if geo is not None and info else None
     with solara.Card(t("grid_info", lang), classes=["cr-grid-info"], style={"min-width": "220px"}):
-        solara.HTML(tag="div", unsafe_innerHTML=grid_html(info, r, c, lang, name))
+        solara.HTML(tag="div", unsafe_innerHTML=grid_html(info, r, c, lang, name, stories))
 
 
 @solara.component

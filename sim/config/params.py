@@ -11,105 +11,10 @@ One place for each parameter. Three kinds are kept apart, as in exploratory mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..engine.levels import N_LEVELS
-
-
-class ScenarioError(ValueError):
-    """Bad scenario input: the message names the key path, the value and what is allowed."""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One parameter: type (``int``, ``float``, ``bool``, ``str``, ``floats``), range, default, doc."""
-
-    kind: str
-    default: Any
-    doc: str
-    lo: float | None = None
-    hi: float | None = None
-    length: int | None = None  # for "floats": required list length (None = any length >= 1)
-    choices: tuple[str, ...] | None = None
-    optional: bool = False  # for "floats": an empty list is allowed (= inherit, see doc)
-
-    def allowed(self) -> str:
-        """Human-readable description of the allowed values."""
-        if self.kind == "bool":
-            return "true or false"
-        if self.kind == "str":
-            return f"one of {list(self.choices)}" if self.choices else "a string"
-        rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
-        if self.kind == "floats":
-            n = f"{self.length} numbers" if self.length else "a list of numbers"
-            return f"{n}, each {rng}" + (" (or [] to inherit)" if self.optional else "")
-        return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}"
-
-    def check(self, path: str, value: Any) -> Any:
-        """Return ``value`` converted to this field's type, or raise ScenarioError."""
-        def bad(reason: str = "") -> ScenarioError:
-            extra = f" ({reason})" if reason else ""
-            return ScenarioError(f"{path} = {value!r}: must be {self.allowed()}{extra}")
-
-        if self.kind == "bool":
-            if not isinstance(value, bool):
-                raise bad()
-            return value
-        if self.kind == "str":
-            if not isinstance(value, str) or (self.choices and value not in self.choices):
-                raise bad()
-            return value
-        if self.kind == "floats":
-            if self.optional and isinstance(value, list | tuple) and not value:
-                return []
-            if not isinstance(value, list | tuple) or not value:
-                raise bad()
-            if self.length is not None and len(value) != self.length:
-                raise bad(f"got {len(value)} numbers")
-            return [Field("float", 0.0, "", self.lo, self.hi).check(f"{path}[{i}]", v)
-                    for i, v in enumerate(value)]
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad()
-        if self.kind == "int":
-            if isinstance(value, float) and not value.is_integer():
-                raise bad("not a whole number")
-            value = int(value)
-        else:
-            value = float(value)
-            if value != value:  # NaN
-                raise bad()
-        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-            raise bad()
-        return value
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "-inf"
-    return f"{x:g}"
-
-
-def F(default: float, lo: float, hi: float, doc: str) -> Field:  # noqa: N802 - schema shorthand
-    """A float field."""
-    return Field("float", float(default), doc, lo, hi)
-
-
-def I(default: int, lo: int, hi: int, doc: str) -> Field:  # noqa: N802,E743 - schema shorthand
-    """An int field."""
-    return Field("int", int(default), doc, lo, hi)
-
-
-def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field:  # noqa: N802
-    """A string field."""
-    return Field("str", default, doc, choices=choices)
-
-
-def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None,  # noqa: N802
-       optional: bool = False) -> Field:
-    """A list-of-floats field (``optional``: an empty list means "inherit")."""
-    return Field("floats", list(default), doc, lo, hi, length, optional=optional)
-
+from .fields import FL, F, Field, I, S, ScenarioError  # noqa: F401 - re-exported
 
 SCHEMA: dict[str, Any] = {
     "meta": {
@@ -261,6 +166,35 @@ SCHEMA: dict[str, Any] = {
         "court_staff": F(250_000, 0, 1e7, "Yuan per court staff per year."),
         "video_per_grid": F(30_000, 0, 1e7, "Yuan per covered grid per year (雪亮工程)."),
         "integration_per_grid": F(20_000, 0, 1e7, "Yuan per grid per year at full integration."),
+    },
+    # Residents' channel choice (sim/engine/choice.py, docs/ODD.md §7.19): a multinomial logit over
+    # OPTIONS = lump, negotiate, grid worker, hotline, mediation, court, petition, going public.
+    "choice": {
+        "enabled": Field("bool", True, "Residents choose where to take a grievance (false = every resident "
+                         "report goes to the hotline at a rate ∝ propensity × trust, as before issue 11)."),
+        "asc": FL([0.0, -0.1, -3.81, -4.01, -3.68, -2.92, -1.09, -3.06], -20, 20,
+                  "Alternative-specific constant of each option (lump, negotiate, grid, hotline, mediation, "
+                  "court, petition, public); lump is the reference (0).", 8),
+        "days": FL([0, 3, 3, 5, 10, 90, 60, 2], 0, 3650,
+                   "Time each option is known to take, days (lump .. public).", 8),
+        "cost": FL([0, 0.5, 0.1, 0.1, 0.3, 5, 3, 2], 0, 100,
+                   "Money and effort each option is known to cost, index (lump .. public).", 8),
+        "severity_coef": FL([0, -0.3, 0, 0, 0.2, 0.6, 0.6, 0.8], -10, 10,
+                            "Utility per severity level of each option (lump .. public).", 8),
+        "time_weight": F(0.01, 0, 10, "Utility lost per day an option is known to take."),
+        "cost_weight": F(0.3, 0, 10, "Utility lost per unit of an option's cost index."),
+        "trust_weight": F(2.0, 0, 20, "Utility of the city's channels (grid, hotline, mediation, court) per "
+                          "unit of the resident's effective trust."),
+        "responsiveness_weight": F(3.0, 0, 20, "Utility of the city's channels per unit of the grid's "
+                                   "perceived responsiveness (memory of neighbours' recent outcomes)."),
+        "distrust_weight": F(2.0, 0, 20, "Utility of petition and going public per unit of distrust (1 − trust)."),
+        "tension_weight": F(1.0, 0, 20, "Utility of petition and going public per unit of the resident's tension."),
+        "negotiation_success": F(0.5, 0, 1, "Chance a bilateral negotiation settles the grievance; a failed one "
+                                 "leads to a second choice among the other options."),
+        "prior_responsiveness": F(0.53, 0, 1, "Perceived responsiveness of every grid at the start (Beijing "
+                                  "12345 resolution rate 53.1% in January 2019; data/dispute_facts.md, BSB24)."),
+        "memory_cases": F(10, 0.1, 10000, "How many recent outcomes a grid's perceived responsiveness "
+                          "weighs: today's n outcomes get weight n / (n + memory_cases)."),
     },
     "run": {
         "days": I(365, 1, 3650, "Simulated days."),

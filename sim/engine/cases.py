@@ -31,13 +31,29 @@ class Stage(IntEnum):
     UNRESOLVED = 6  # exit: decided against the parties at the top level (court judgment); the
     #                 grievance stays with its residents and may come back as a new case
     LAPSED = 7  # exit: the parties gave up waiting for a detected case to be handled
+    # exits of the residents' channel choice (sim/engine/choice.py)
+    LUMPED = 8  # exit: the residents chose to lump it and nobody found it before it faded; the
+    #             grievance stays with them (tension) and may come back
+    SETTLED = 9  # exit: resolved bilaterally by the parties' own negotiation (not by the city)
+    PETITIONED = 10  # exit: taken to the petition system (信访); counts as a petition
+    WENT_PUBLIC = 11  # exit: taken public (online or street); counts as a public incident
 
 
 OPEN_STAGES = (Stage.LATENT, Stage.REPORTING, Stage.QUEUED, Stage.IN_SERVICE)
-CLOSED_STAGES = (Stage.RESOLVED, Stage.FADED, Stage.UNRESOLVED, Stage.LAPSED)
+CLOSED_STAGES = (Stage.RESOLVED, Stage.FADED, Stage.UNRESOLVED, Stage.LAPSED, Stage.LUMPED,
+                 Stage.SETTLED, Stage.PETITIONED, Stage.WENT_PUBLIC)
+RETURNING_EXITS = (Stage.LAPSED, Stage.UNRESOLVED, Stage.LUMPED, Stage.PETITIONED, Stage.WENT_PUBLIC)
+"""Exits whose grievance stays with its residents and may come back (sim/engine/emergence.py)."""
 
-CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline")
-"""Detection channels: the codes of the ``channel`` column."""
+CHANNELS = ("patrol", "screening", "video", "volunteer", "hotline", "grid_report", "mediation", "court")
+"""Detection channels: the codes of the ``channel`` column. The first five are competing
+detection clocks (``hotline`` is also where a resident report lands when channel choice is off);
+``grid_report``, ``mediation`` and ``court`` are residents' own choices (sim/engine/choice.py)."""
+OPTIONS = ("lump", "negotiate", "grid", "hotline", "mediation", "court", "petition", "public")
+"""What residents can do with a grievance (sim/engine/choice.py): the codes of ``entry_channel``
+and the bits of ``channels_tried``."""
+CITY_OPTIONS = (2, 3, 4, 5)  # grid worker, hotline, mediation, court: the city's channels
+N_DETECTION_CLOCKS = 5  # patrol, screening, video, volunteer, the resident's own clock
 PROACTIVE_CHANNELS = (0, 1, 2)  # found by government staff or cameras, not reported by residents
 HOTLINE = CHANNELS.index("hotline")  # resident reports; every other channel dispatches the grid worker
 
@@ -89,13 +105,18 @@ COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
     "service_u": (np.float32, 1.0, (N_LEVELS,)),  # unit exponential work per level
     "outcome_u": (np.float32, 0.0, (N_LEVELS,)),  # uniform deciding success per level
     "route_u": (np.float32, 0.0, (N_LEVELS,)),  # uniform deciding misrouting/court per level
+    # residents' channel choice (sim/engine/choice.py): U(0,1) first choice, U(0,1) negotiation
+    # outcome, U(0,1) choice after a failed negotiation, Exp(1) detection budget after lumping
+    "choice_u": (np.float32, 0.5, (4,)),
+    "entry_channel": (np.int8, -1, ()),  # the residents' (final) choice, OPTIONS code; -1 = none yet
+    "channels_tried": (np.uint8, 0, ()),  # bitmask of OPTIONS tried, carried across returns
 }
 
 RECORD_COLUMNS = ("case_id", "category", "grid", "n_involved", "severity0", "severity", "stage",
                   "entry_level", "level", "channel", "visits", "bounces", "t_emerge", "t_detect",
                   "t_close", "t_severity2", "first_wait", "wait_total", "esc_before_service",
                   "levels_served", "levels_routed", "recurrence", "resident_a", "resident_b",
-                  "collective")
+                  "collective", "entry_channel", "channels_tried")
 """Columns of a closed-case record (what sinks receive)."""
 
 

@@ -10,7 +10,8 @@ thresholds, work, outcomes and latent difficulty, routing, whether and when it w
 under a policy change the same case gets the same draws, so differences between runs come from
 the policy, not from reshuffled luck (common random numbers).
 
-A case that leaves unresolved (lapsed, or decided against its parties) comes back — with its
+A case that leaves unresolved (lapsed, decided against its parties; since issue 11 also lumped,
+petitioned or taken public: ``RETURNING_EXITS``) comes back — with its
 draw against ``world.recurrence_share`` — after an exponential wait of mean
 ``world.recurrence_days``, as a new case of the same residents and category, at least
 intensified (severity ≥ 1). Returns draw their own clocks from qualified streams, so they do
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .cases import Stage
+from .cases import RETURNING_EXITS, Stage
 from .contagion import Contagion
 from .levels import N_LEVELS
 from .state import CityState
@@ -162,17 +163,17 @@ class Emergence:
 
     # ----------------------------------------------------------------- returning grievances
     def schedule_returns(self, s: CityState) -> None:
-        """Stage ``returns``: of today's unresolved exits (lapsed, decided against), those whose
+        """Stage ``returns``: of today's unresolved exits (``RETURNING_EXITS``), those whose
         draw falls under ``world.recurrence_share`` are set to come back as new cases."""
         tab, w = s.cases, s.world
-        rows = np.flatnonzero((tab["stage"] == Stage.LAPSED) | (tab["stage"] == Stage.UNRESOLVED))
+        rows = np.flatnonzero(np.isin(tab["stage"], RETURNING_EXITS))
         rows = rows[tab["return_u"][rows] < w["recurrence_share"]]
         if rows.size == 0:
             return
         new = {"t": tab["t_close"][rows] + tab["return_wait"][rows] * w["recurrence_days"] * 24.0,
                "severity": np.maximum(tab["severity"][rows], 1),
                "recurrence": np.minimum(tab["recurrence"][rows].astype(np.int64) + 1, 100)}
-        for k in ("category", "grid", "resident_a", "resident_b", "n_involved"):
+        for k in ("category", "grid", "resident_a", "resident_b", "n_involved", "channels_tried"):
             new[k] = tab[k][rows]
         self.pending = {k: np.concatenate([self.pending[k], new[k].astype(dt)])
                         for k, dt in _RETURN_FIELDS.items()}
@@ -187,7 +188,7 @@ class Emergence:
         n = order.size
         tab = s.cases
         sl = tab.append(n)
-        for k in ("category", "grid", "resident_a", "resident_b", "n_involved", "recurrence"):
+        for k in ("category", "grid", "resident_a", "resident_b", "n_involved", "recurrence", "channels_tried"):
             tab[k][sl] = p[k][order]
         tab["severity0"][sl] = p["severity"][order]
         tab["severity"][sl] = p["severity"][order]
@@ -200,7 +201,8 @@ class Emergence:
 
 
 _RETURN_FIELDS = {"t": np.float64, "category": np.int16, "grid": np.int32, "resident_a": np.int64,
-                  "resident_b": np.int64, "n_involved": np.int32, "severity": np.int8, "recurrence": np.int8}
+                  "resident_b": np.int64, "n_involved": np.int32, "severity": np.int8, "recurrence": np.int8,
+                  "channels_tried": np.uint8}
 
 
 def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -> None:
@@ -227,6 +229,9 @@ def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -
     back = rng(Stream.RECURRENCE)
     tab["return_u"][sl] = back.random(n)
     tab["return_wait"][sl] = back.exponential(1.0, n)
+    choice = rng(Stream.CHOICE)  # residents' channel choice (sim/engine/choice.py)
+    tab["choice_u"][sl, :3] = choice.random((n, 3))
+    tab["choice_u"][sl, 3] = choice.exponential(1.0, n)
 
 
 def _active(shock: dict[str, Any], day: int) -> bool:

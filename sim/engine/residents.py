@@ -20,6 +20,7 @@ disputants (rows carry no other meaning: trust and propensity are drawn independ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -206,3 +207,5 @@ class Resident:
     trust: float
     report_propensity: float
     tension: float
+    # their grievances: sim.engine.stories.StoryEntry, oldest first (filled by CityModel.resident)
+    story: tuple[Any, ...] = ()

@@ -88,6 +88,16 @@ class Router:
         self.route(s, rest, self.entry_level(s, rest), tab["t_detect"][rest], self.handling["hops_to_platform"])
         tab["entry_level"][rest] = tab["level"][rest]
 
+    def walk_in(self, s: CityState, rows: np.ndarray, level: np.ndarray | int) -> None:
+        """Residents bring cases ``rows`` in person to ``level`` (a mediation committee, a court):
+        no reporting hop, no platform; they arrive at their detection time."""
+        if rows.size == 0:
+            return
+        tab = s.cases
+        level = np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape)
+        self._place(s, rows, level, self.pool_index(s, level, rows), tab["t_detect"][rows])
+        tab["entry_level"][rows] = level
+
     def route(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, hops: int) -> None:
         """Send cases ``rows`` to ``level``, arriving after the handover delay and any bounces
         between departments. Staffed or not: an unstaffed level's queue waits for the review."""

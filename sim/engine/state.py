@@ -41,7 +41,7 @@ class CityState:
     """Everything the stages share: the scenario's sections, the tables, the pools, the streams,
     the clock and today's tallies.
 
-    ``world``, ``handling`` and ``costs`` are the validated scenario sections (read-only during a
+    ``world``, ``handling``, ``costs`` and ``choice`` are the validated scenario sections (read-only during a
     run); ``levers`` may change between days (the app writes them mid-run).
     """
 
@@ -59,6 +59,7 @@ class CityState:
     clock: Clock = field(default_factory=Clock)
     today: dict[str, Any] = field(default_factory=dict)  # today's tallies (the time-series row)
     failures_today: list[np.ndarray] = field(default_factory=list)  # rows that failed a level today
+    choice: dict[str, Any] = field(default_factory=dict)  # scenario [choice]: residents' channel choice
 
     def department_of_cases(self, rows: np.ndarray) -> np.ndarray:
         """Department of each case ``rows`` (through its category)."""

@@ -42,6 +42,7 @@ class Stream(StrEnum):
     NEIGHBOURHOOD = "neighbourhood"  # communities' deprivation index (reporting and need)
     COLLECTIVE = "collective"  # Granovetter thresholds of aggrieved residents (per day)
     CONTAGION = "contagion"  # counts, times and residents of triggered grievances (per day)
+    CHOICE = "choice"  # residents' channel choice: choice and negotiation uniforms (per case)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:

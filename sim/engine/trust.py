@@ -3,8 +3,9 @@
 Trust rises with fast, fair resolution and falls with delay and failure — for the residents
 involved, and more weakly for their grid through a neighbour shift that fades over about
 :data:`TRUST_SHIFT_RELAX_DAYS`; information disclosure amplifies the good news. A case that left
-unresolved (lapsed, or decided against its parties) counts as a failure, and its residents keep
-the grievance: their tension rises again. Trust in turn drives reporting (detection) and the
+unresolved (lapsed, decided against its parties, petitioned or taken public) counts as a failure,
+and its residents keep the grievance: their tension rises again; a grievance its residents lumped
+moves no trust but keeps its tension. Trust in turn drives reporting (detection) and the
 escalation hazard.
 """
 
@@ -25,7 +26,8 @@ def trust_feedback(s: CityState) -> None:
     rate, nb = w["trust_sensitivity"], w["trust_neighbour_weight"]
     res.trust_shift *= np.exp(-1.0 / TRUST_SHIFT_RELAX_DAYS)
     stage = tab["stage"]
-    unresolved = (stage == Stage.UNRESOLVED) | (stage == Stage.LAPSED)
+    # petitions and going public are failures of the city in the residents' eyes (issue 11)
+    unresolved = np.isin(stage, (Stage.UNRESOLVED, Stage.LAPSED, Stage.PETITIONED, Stage.WENT_PUBLIC))
     closed = np.flatnonzero((stage == Stage.RESOLVED) | unresolved)
     if closed.size:
         hours = tab["t_close"][closed] - tab["t_detect"][closed]
@@ -44,7 +46,7 @@ def trust_feedback(s: CityState) -> None:
         _move(s, failed, np.zeros(failed.size), 0.5 * rate)
         np.add.at(res.trust_shift, tab["grid"][failed], -0.5 * nb)
     np.clip(res.trust_shift, -0.5, 0.5, out=res.trust_shift)
-    kept = np.flatnonzero(unresolved)  # the grievance stays with its residents
+    kept = np.flatnonzero(unresolved | (stage == Stage.LUMPED))  # the grievance stays with its residents
     if kept.size:
         b = tab["resident_b"][kept]
         res.add_tension(np.concatenate([tab["resident_a"][kept], b[b >= 0]]), w["tension_per_case"],

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..engine.cases import CHANNELS, COLUMNS, RECORD_COLUMNS, Stage
+from ..engine.cases import CHANNELS, COLUMNS, OPTIONS, RECORD_COLUMNS, Stage
 from ..engine.levels import LEVELS
 
 #: Parquet schema metadata key of the codebook (column -> labels in code order).
@@ -68,6 +68,7 @@ def codebook(categories: Sequence[str] | None = None) -> dict[str, list[str]]:
         "level": list(LEVELS),
         "entry_level": list(LEVELS),
         "channel": list(CHANNELS),
+        "entry_channel": list(OPTIONS),
     }
     if categories is not None:
         book["category"] = [str(c) for c in categories]

@@ -26,7 +26,7 @@ import copy
 
 import numpy as np
 
-from ..engine.cases import Stage
+from ..engine.cases import CITY_OPTIONS, OPTIONS, Stage
 from ..engine.levels import LEVELS, Level
 
 EDGES = np.logspace(-2, 5.5, 3001)
@@ -94,6 +94,13 @@ class KpiAccumulator:
         self.mediated_to_court = 0  # ... and were sent to court afterwards
         self.dept_cases = np.zeros(d, np.int64)
         self.dept_within = np.zeros((d, len(DEPARTMENT_WINDOWS)), np.int64)
+        # residents' channel choice (issue 11)
+        self.new_grievances = 0  # cases that are not a grievance's return
+        self.reported = 0  # cases residents took to a city channel (grid, hotline, mediation, court)
+        self.choices = np.zeros(len(OPTIONS), np.int64)  # residents' final choice per option
+        self.settled = 0
+        self.petitions = 0
+        self.public = 0
 
     def copy(self) -> KpiAccumulator:
         """An independent copy (open cases are folded into a copy when outcomes are read)."""
@@ -141,3 +148,10 @@ class KpiAccumulator:
         for j, win in enumerate(DEPARTMENT_WINDOWS):
             ok = res[det] & (hours[det] <= win)
             self.dept_within[:, j] += np.bincount(dept[ok], minlength=d)
+        entry = r["entry_channel"]
+        self.new_grievances += int(np.count_nonzero(r["recurrence"] == 0))
+        self.reported += int(np.count_nonzero(np.isin(entry, CITY_OPTIONS)))
+        self.choices += np.bincount(entry[entry >= 0], minlength=len(OPTIONS))
+        self.settled += int(np.count_nonzero(stage == Stage.SETTLED))
+        self.petitions += int(np.count_nonzero(stage == Stage.PETITIONED))
+        self.public += int(np.count_nonzero(stage == Stage.WENT_PUBLIC))

@@ -8,10 +8,11 @@ of the run up to now.
 
 from __future__ import annotations
 
+from ..engine.cases import OPTIONS
 from ..engine.levels import LEVELS
 from .registry import LEVEL_NAMES, SEVERITY_NAMES, Direction, Outcome
 
-__all__ = ["OUTCOMES"]
+__all__ = ["OPTION_NAMES", "OUTCOMES"]
 
 H, L, N = Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL
 KPI, TS, CAL = ("kpis",), ("timeseries",), ("calibration",)
@@ -321,5 +322,42 @@ _WARNING = (
             definition_zh="投入侧能力指数:人员配备、培训、视频覆盖、资源整合、平台速度和预警质量的加权和(0-100)。"),
 )
 
+OPTION_NAMES = {  # residents' options (sim.engine.cases.OPTIONS), English and Chinese
+    "lump": ("lump it", "忍了"), "negotiate": ("negotiate", "自行协商"), "grid": ("grid worker", "找网格员"),
+    "hotline": ("hotline (12345)", "12345热线"), "mediation": ("mediation", "人民调解"),
+    "court": ("court", "诉讼"), "petition": ("petition (信访)", "信访"), "public": ("going public", "公开曝光/上街"),
+}
+_CHOICE = (  # residents' channel choice (issue 11, sim/engine/choice.py, docs/ODD.md §7.19)
+    Outcome("emerged_cases", "count", N, "overall", "Grievances (new)", "新发生矛盾",
+            "New grievances that emerged after the warm-up (cases that are not a grievance's "
+            "return): the underlying grievance rate, whatever residents do with them.", KPI,
+            definition_zh="预热期后新发生的矛盾数(不含未化解矛盾的再次出现),即不论居民如何处理的基础矛盾发生量。"),
+    Outcome("reported_cases", "count", N, "information_processing", "Reported by residents",
+            "群众主动反映", "Cases whose residents took them to a city channel — grid worker, "
+            "hotline (12345), mediation or court — of all cases (the city's reported volume).", KPI,
+            definition_zh="居民主动找网格员、拨打12345、申请调解或起诉的案件数(城市受理的诉求量)。"),
+    Outcome("lumped_share", "share", L, "risk_prevention", "Lumped (kept quiet)", "隐忍比例",
+            "Cases whose residents chose to lump them (keep quiet; the city may still find them, "
+            "and if nobody does they exit LUMPED with the grievance kept) divided by all cases "
+            "that emerged.", KPI,
+            definition_zh="居民选择隐忍不发声的案件占全部案件的比例(政府仍可能主动发现;未被发现的矛盾仍在)。"),
+    Outcome("settled_share", "share", N, "conflict_resolution", "Settled by the parties",
+            "双方自行协商解决比例", "Cases the parties settled by their own negotiation (exit "
+            "SETTLED, not a resolution by the city) divided by all cases that emerged.", KPI,
+            definition_zh="当事人自行协商解决(非政府化解)的案件占全部案件的比例。"),
+    Outcome("petitions", "count", L, "risk_prevention", "Petitions (信访)", "信访",
+            "Cases whose residents took them to the petition system (exit PETITIONED), of all "
+            "cases.", KPI, definition_zh="居民选择信访的案件数。"),
+    Outcome("public_incidents", "count", L, "risk_prevention", "Taken public (online or street)",
+            "公开曝光/上街", "Cases whose residents took them public, online or to the street "
+            "(exit WENT_PUBLIC), of all cases.", KPI,
+            definition_zh="居民选择网络曝光或上街的案件数。"),
+    *(Outcome(f"channel_shares.{opt}", "share", N, "information_processing",
+              f"Residents' choice: {en}", f"居民选择:{zh}",
+              f"Cases whose residents finally chose '{en}' (after a failed negotiation, their "
+              "second choice) divided by all cases whose residents made a choice.", KPI, short=opt)
+      for opt in OPTIONS for en, zh in [OPTION_NAMES[opt]]),
+)
+
 OUTCOMES: tuple[Outcome, ...] = (*_HEADLINE, *_RISK, *_RESOLUTION, *_INFORMATION, *_RESOURCES,
-                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION, *_WARNING)
+                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION, *_CHOICE, *_WARNING)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.accounting import Accounts
-from ..engine.cases import Stage
+from ..engine.cases import OPTIONS, Stage
 from ..engine.levels import GRASSROOTS, LEVELS, Level
 from ..engine.state import CityState
 from .accumulate import (
@@ -175,6 +175,21 @@ def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
         "staff_cost": head["staff_cost"],
         "staff_utilisation": head["staff_utilisation"],
         "utilisation_by_level": acc.utilisation_by_level(),
+        **_choice_kpis(tot, total),
         "by_category": by_category,
         "by_department": by_department,
+    }
+
+
+def _choice_kpis(tot: KpiAccumulator, total: int) -> dict[str, Any]:
+    """Outcomes of the residents' channel choice (issue 11; sim/engine/choice.py)."""
+    chosen = int(tot.choices.sum())
+    return {
+        "emerged_cases": tot.new_grievances,
+        "reported_cases": tot.reported,
+        "lumped_share": _share(int(tot.choices[OPTIONS.index("lump")]), total),
+        "settled_share": _share(tot.settled, total),
+        "petitions": tot.petitions,
+        "public_incidents": tot.public,
+        "channel_shares": {opt: _share(int(tot.choices[i]), chosen) for i, opt in enumerate(OPTIONS)},
     }

@@ -1,0 +1,104 @@
+"""Schema building blocks: a typed, ranged ``Field`` and the shorthands the schema is written in.
+
+``ScenarioError`` is the one error every bad input becomes (the CLI turns it into exit 2 with
+the offending key and allowed range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input: the message names the key path, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter: type (``int``, ``float``, ``bool``, ``str``, ``floats``), range, default, doc."""
+
+    kind: str
+    default: Any
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    length: int | None = None  # for "floats": required list length (None = any length >= 1)
+    choices: tuple[str, ...] | None = None
+    optional: bool = False  # for "floats": an empty list is allowed (= inherit, see doc)
+
+    def allowed(self) -> str:
+        """Human-readable description of the allowed values."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return f"one of {list(self.choices)}" if self.choices else "a string"
+        rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
+        if self.kind == "floats":
+            n = f"{self.length} numbers" if self.length else "a list of numbers"
+            return f"{n}, each {rng}" + (" (or [] to inherit)" if self.optional else "")
+        return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}"
+
+    def check(self, path: str, value: Any) -> Any:
+        """Return ``value`` converted to this field's type, or raise ScenarioError."""
+        def bad(reason: str = "") -> ScenarioError:
+            extra = f" ({reason})" if reason else ""
+            return ScenarioError(f"{path} = {value!r}: must be {self.allowed()}{extra}")
+
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise bad()
+            return value
+        if self.kind == "str":
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise bad()
+            return value
+        if self.kind == "floats":
+            if self.optional and isinstance(value, list | tuple) and not value:
+                return []
+            if not isinstance(value, list | tuple) or not value:
+                raise bad()
+            if self.length is not None and len(value) != self.length:
+                raise bad(f"got {len(value)} numbers")
+            return [Field("float", 0.0, "", self.lo, self.hi).check(f"{path}[{i}]", v)
+                    for i, v in enumerate(value)]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad()
+        if self.kind == "int":
+            if isinstance(value, float) and not value.is_integer():
+                raise bad("not a whole number")
+            value = int(value)
+        else:
+            value = float(value)
+            if value != value:  # NaN
+                raise bad()
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise bad()
+        return value
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "-inf"
+    return f"{x:g}"
+
+
+def F(default: float, lo: float, hi: float, doc: str) -> Field:  # noqa: N802 - schema shorthand
+    """A float field."""
+    return Field("float", float(default), doc, lo, hi)
+
+
+def I(default: int, lo: int, hi: int, doc: str) -> Field:  # noqa: N802,E743 - schema shorthand
+    """An int field."""
+    return Field("int", int(default), doc, lo, hi)
+
+
+def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field:  # noqa: N802
+    """A string field."""
+    return Field("str", default, doc, choices=choices)
+
+
+def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None,  # noqa: N802
+       optional: bool = False) -> Field:
+    """A list-of-floats field (``optional``: an empty list means "inherit")."""
+    return Field("floats", list(default), doc, lo, hi, length, optional=optional)
