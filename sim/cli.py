@@ -74,9 +74,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             staging = stage_out(out, force=args.force)
         except OutputDirError as exc:
             raise UsageError(str(exc)) from None
-        sink = ParquetSink(str(staging / "cases.parquet"),
-                           categories=list(scenario.data["world"]["categories"]),
-                           metadata=parquet_metadata(provenance(scenario, args.seed)))
+        cats = scenario.data["world"]["categories"]
+        sink = ParquetSink(str(staging / "cases.parquet"), categories=list(cats),
+                           metadata=parquet_metadata(provenance(scenario, args.seed)),
+                           departments=[c["department"] for c in cats.values()],
+                           start_date=scenario.data["run"]["start_date"])
     try:
         tic = time.perf_counter()
         model = CityModel(scenario, rng=args.seed, case_sink=sink)

@@ -21,6 +21,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from .config.params import Levers
 from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
+from .engine.calendar import Calendar
 from .engine.categories import Categories, department_names
 from .engine.city import CityLayout, build_layout
 from .engine.detection import Detection
@@ -89,7 +90,7 @@ class CityModel(mesa.Model):
         self.router = Router(s.handling, len(departments))
         self.staffing = Staffing(self, s)
         self.accounts = Accounts(s, self.staffing, d["run"]["warmup_days"], case_sink)
-        self.emergence = Emergence(s)
+        self.emergence = Emergence(s, Calendar.from_scenario(d))
         self.detection = Detection(s, self.router)
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)

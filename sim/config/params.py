@@ -11,6 +11,7 @@ One place for each parameter. Three kinds are kept apart, as in exploratory mode
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,8 @@ class Field:
             return "true or false"
         if self.kind == "str":
             return f"one of {list(self.choices)}" if self.choices else "a string"
+        if self.kind == "date":
+            return f"'' or a calendar date YYYY-MM-DD from {DATE_RANGE[0]} to {DATE_RANGE[1]}"
         rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
         if self.kind == "floats":
             n = f"{self.length} numbers" if self.length else "a list of numbers"
@@ -58,6 +61,14 @@ class Field:
             return value
         if self.kind == "str":
             if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise bad()
+            return value
+        if self.kind == "date":
+            import datetime as dt
+
+            if type(value) is dt.date:  # a TOML date (unquoted 2015-01-01)
+                value = value.isoformat()
+            if not isinstance(value, str) or (value and not _is_date(value)):
                 raise bad()
             return value
         if self.kind == "floats":
@@ -84,6 +95,22 @@ class Field:
         return value
 
 
+DATE_RANGE = ("1900-01-01", "2100-12-31")
+
+
+def _is_date(text: str) -> bool:
+    """True for an ISO calendar date ``YYYY-MM-DD`` inside :data:`DATE_RANGE`."""
+    import datetime as dt
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return DATE_RANGE[0] <= text <= DATE_RANGE[1]
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return "-inf"
@@ -103,6 +130,11 @@ def I(default: int, lo: int, hi: int, doc: str) -> Field:  # noqa: N802,E743 - s
 def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field:  # noqa: N802
     """A string field."""
     return Field("str", default, doc, choices=choices)
+
+
+def D(doc: str) -> Field:  # noqa: N802 - schema shorthand
+    """A calendar-date field: ``""`` (none) or ``YYYY-MM-DD``."""
+    return Field("date", "", doc)
 
 
 def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None,  # noqa: N802
@@ -156,6 +188,9 @@ SCHEMA: dict[str, Any] = {
         "start_day_of_year": I(0, 0, 365, "Calendar day of year at simulation day 0."),
         "weekday_multipliers": FL([1, 1, 1, 1, 1, 1, 1], 0, 10, "Emergence by weekday, Monday first.", 7),
         "overdispersion": F(0, 0, 50, "Variance of a weekly gamma multiplier on emergence (0 = Poisson)."),
+        "overdispersion_common": F(0, 0, 50, "Variance of a weekly gamma multiplier shared by every "
+                                   "category (city-wide swings; 0 = none)."),
+        "trend_per_year": F(0, -5, 5, "Growth rate of emergence per year: × exp(rate × day / 365)."),
         "escalation_hazard_per_hour": F(0.0006, 0, 1, "Base hazard of one severity step while unhandled, per hour."),
         "escalation_growth_per_day": F(0.05, 0, 10, "Hazard grows by this fraction per day already waited."),
         "escalation_max_multiplier": F(4, 1, 100, "Cap on the waiting factor (1 + growth × days) of the hazard."),
@@ -231,6 +266,9 @@ SCHEMA: dict[str, Any] = {
         "days": I(365, 1, 3650, "Simulated days."),
         "warmup_days": I(0, 0, 3650, "Days at the start excluded from the outcomes (cases that emerged "
                          "before, and that period's cost and staff time)."),
+        "start_date": D("Calendar date of day 0 (YYYY-MM-DD; '' = none). When set it fixes the weekday "
+                        "of day 0 (weekday_multipliers are then Monday first), the day of year "
+                        "(replaces world.start_day_of_year) and the case table's calendar timestamps."),
     },
 }
 
