@@ -50,8 +50,14 @@ HEADER = """\
 #   goes to level 4 (the "slow track": same department, mean_hours[4]). Staff numbers are large so
 #   that queues do not bind (311 staffing is not in the data);
 # - no escalation, trust feedback, fading, mediation, video or volunteers (not 311 mechanisms);
-# - weekday multipliers are Jan-Jun's, listed from the weekday of day 0 (the core indexes them by
-#   day % 7): 2015-01-01 was a {start_wd};
+# - calendar days: run.start_date = {start}; weekday multipliers (Jan-Jun's, holidays included)
+#   are Monday first; public holidays (US federal and Massachusetts, from the `holidays` package,
+#   observed days included) are one-day shocks "holiday_<date>" with the median holiday/ordinary
+#   ratio of the fit window ({holiday:.3g}: requests on a holiday / mean of the same weekday in
+#   the 3 weeks either side); a growth trend `world.trend_per_year` and city-wide weekly noise
+#   `world.overdispersion_common` are fitted (calibration/boston.toml);
+# - winter request types (< 2% of their Jan-Jun volume in May-Jun, e.g. snow complaints) arrive
+#   at their rate over their season and stop at its end (a shock "season_end_<category>");
 # - the arrival window is {window} days; the shock "extraction_tail" stops emergence for {tail} days
 #   after it, so every request is observed for >= 30 days before the run ends (the real extraction
 #   came >= 133 days after the last request).
@@ -81,10 +87,74 @@ def category_table(data: b.BostonData, start: str, end: str,
                                           ignore_index=True)
 
 
-def weekday_list(stats: dict[str, float], start: str) -> list[float]:
-    """Weekday multipliers listed from the weekday of ``start`` (the core uses day % 7)."""
-    wd0 = pd.Timestamp(start).weekday()
-    return [round(stats[f"weekday_multiplier.{(wd0 + i) % 7}"], 4) for i in range(7)]
+def weekday_list(stats: dict[str, float]) -> list[float]:
+    """Weekday multipliers, Monday first (the model reads them by date: run.start_date)."""
+    return [round(stats[f"weekday_multiplier.{i}"], 4) for i in range(7)]
+
+
+def holidays_between(start: str, end: str) -> list[pd.Timestamp]:
+    """US federal and Massachusetts public holidays in ``[start, end)`` (observed days too),
+    from the ``holidays`` package."""
+    import holidays
+
+    years = range(pd.Timestamp(start).year, pd.Timestamp(end).year + 1)
+    days = set(holidays.country_holidays("US", years=years)) | \
+        set(holidays.country_holidays("US", subdiv="MA", years=years))
+    return sorted(pd.Timestamp(d) for d in days if pd.Timestamp(start) <= pd.Timestamp(d)
+                  < pd.Timestamp(end))
+
+
+def holiday_multiplier(data: b.BostonData, start: str, end: str) -> float:
+    """Median over the window's holidays of requests that day / mean of the same weekday in
+    the 3 weeks either side (other holidays left out)."""
+    df = b.window(data, start, end)
+    daily = df.groupby(df["OPEN_DT"].dt.normalize()).size()
+    hol = holidays_between(start, end)
+    ratios = []
+    for h in hol:
+        near = [h + pd.Timedelta(days=7 * k) for k in (-3, -2, -1, 1, 2, 3)]
+        ref = [daily[d] for d in near if d in daily.index and d not in hol]
+        if ref and h in daily.index:
+            ratios.append(daily[h] / (sum(ref) / len(ref)))
+    return round(float(pd.Series(ratios).median()), 3) if ratios else 1.0
+
+
+def winter_categories(data: b.BostonData, cats: pd.DataFrame, start: str, end: str
+                      ) -> dict[str, int]:
+    """Categories with < 2% of their volume in the window's last 61 days -> the length (days
+    from ``start``) of their season: up to the 1st of the month after 99% of them arrived."""
+    df = b.window(data, start, end)
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    out: dict[str, int] = {}
+    for r in cats.itertuples():
+        if r.type == "(pooled)":
+            continue
+        g = df[(df["TYPE"] == r.type) & (df["department"] == r.department)]["OPEN_DT"]
+        if len(g) and (g >= e - pd.Timedelta(days=61)).mean() < 0.02:
+            last = g.quantile(0.99)
+            out[r.category] = (pd.Timestamp(last.year, last.month, 1) + pd.offsets.MonthBegin(1)
+                               - s).days
+    return out
+
+
+def calendar_shocks(start: str, end: str, holiday: float, seasons: dict[str, int],
+                    tail: bool = True, in_season: bool = True) -> list[str]:
+    """``[[world.shocks]]`` tables: the extraction tail, one per holiday, one per season end."""
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    out: list[str] = []
+
+    def shock(name: str, day: int, n: int, mult: float, cat: str = "") -> None:
+        out.extend(["[[world.shocks]]", f'name = "{name}"', f"start_day = {day}", f"days = {n}",
+                    f'category = "{cat}"', f"multiplier = {mult}", "share_of_grids = 1.0", ""])
+
+    if tail:
+        shock("extraction_tail", days, TAIL_DAYS + 30, 0.0)
+    for h in holidays_between(start, end):
+        shock(f"holiday_{h.date()}", (h - pd.Timestamp(start)).days, 1, holiday)
+    for cat, n in seasons.items():
+        first = n if in_season else 0
+        shock(f"season_end_{cat}", first, days + TAIL_DAYS + 30 - first, 0.0, cat)
+    return out
 
 
 def _r(x: float, nd: int = 5) -> float:
@@ -97,9 +167,10 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
     cats = category_table(data, start, end)
     stats = b.statistics(data, start, end)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    hol = holiday_multiplier(data, start, end)
+    seasons = winter_categories(data, cats, start, end)
     lines = [HEADER.format(min_cases=MIN_TYPE_CASES, residents=RESIDENTS, ref=REFERENCE_HOURS,
-                           start_wd=WEEKDAYS[pd.Timestamp(start).weekday()], window=days,
-                           tail=TAIL_DAYS)]
+                           start=start, holiday=hol, window=days, tail=TAIL_DAYS)]
     lines += ["[meta]", 'name = "boston"',
               'description = "Boston 311 service requests, 2015 (Jan-Jun inputs): '
               f'{cats["department"].nunique()} departments, '
@@ -113,10 +184,11 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "legal_capacity = 200", "resource_integration = 1.0  # no silos, no misrouting",
               "latency_hours_per_hop = 2.0", "silo_penalty_hours = 0.0", "screening_per_week = 0.0",
               "video_coverage = 0.0", "volunteer_participation = 0.0", "",
-              "[world]", "start_day_of_year = 0  # 2015-01-01",
-              f"weekday_multipliers = {weekday_list(stats, start)}",
-              "emergence_multiplier = 1.0", "seasonality_amplitude = 0.1",
+              "[world]", "start_day_of_year = 0  # replaced by run.start_date",
+              f"weekday_multipliers = {weekday_list(stats)}  # Monday first",
+              "emergence_multiplier = 1.0", "seasonality_amplitude = 0.0",
               "seasonality_peak_day = 200", "overdispersion = 0.3",
+              "overdispersion_common = 0.0", "trend_per_year = 0.0",
               "escalation_hazard_per_hour = 0.0", "escalation_growth_per_day = 0.0",
               "trust_initial = 0.9", "trust_sensitivity = 0.0", "trust_neighbour_weight = 0.0",
               "self_resolution_per_day = 0.0", "report_delay_hours = 1.0",
@@ -131,12 +203,12 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "integration_success_gain = 0.0", "severity_service_factor = 0.0",
               "severity_success_penalty = 0.0", "misroute_base = 0.0",
               "court_share_on_failure = 0.0", "hops_to_platform = 1", "hops_per_escalation = 1",
-              "", "[run]", f"days = {days + TAIL_DAYS}", "",
-              "[[world.shocks]]", 'name = "extraction_tail"', f"start_day = {days}",
-              f"days = {TAIL_DAYS + 30}", 'category = ""', "multiplier = 0.0",
-              "share_of_grids = 1.0", ""]
+              "", "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
+              *calendar_shocks(start, end, hol, seasons)]
     per_year = 365.0 / days / (RESIDENTS / 1000.0)
     for r in cats.itertuples():
+        if r.category in seasons:  # rate over its season only
+            r = r._replace(cases=r.cases * days / max(seasons[r.category], 1))
         med = r.median_h if math.isfinite(r.median_h) else REFERENCE_HOURS
         mult = min(100.0, max(0.01, med / math.log(2) / REFERENCE_HOURS))
         never = round(r.open, 4)
@@ -154,9 +226,10 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
 def holdout_toml(data: b.BostonData, start: str = b.HOLDOUT_WINDOW[0],
                  end: str = b.HOLDOUT_WINDOW[1], fit: tuple[str, str] = b.FIT_WINDOW) -> str:
     """Text of calibration/boston_jul_aug.toml: boston started on ``start`` (same inputs)."""
-    stats = b.statistics(data, *fit)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
-    doy = pd.Timestamp(start).day_of_year - 1
+    cats = category_table(data, *fit)
+    seasons = winter_categories(data, cats, *fit)
+    hol = holiday_multiplier(data, *fit)
     return "\n".join([
         "# Boston 311 hold-out run: the Jan-Jun `boston` scenario started on "
         f"{start} ({WEEKDAYS[pd.Timestamp(start).weekday()]}),",
@@ -164,12 +237,9 @@ def holdout_toml(data: b.BostonData, start: str = b.HOLDOUT_WINDOW[0],
         "# `python -m sim.calibrate.boston_scenario`; no Jul-Aug data went into it.",
         "[meta]", 'name = "boston_jul_aug"', 'extends = "boston"',
         f'description = "Boston 311 from {start}: hold-out check of the Jan-Jun fit."', "",
-        "[world]", f"start_day_of_year = {doy}",
-        f"weekday_multipliers = {weekday_list(stats, start)}  # Jan-Jun pattern, from day 0", "",
-        "[run]", f"days = {days + TAIL_DAYS}", "",
-        "[[world.shocks]]", 'name = "extraction_tail"', f"start_day = {days}",
-        f"days = {TAIL_DAYS + 30}", 'category = ""', "multiplier = 0.0", "share_of_grids = 1.0",
-        ""])
+        "# Holidays of Jul-Aug at the Jan-Jun holiday ratio; winter types out of season.",
+        "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
+        *calendar_shocks(start, end, hol, seasons, in_season=False)])
 
 
 def targets_toml(data: b.BostonData, start: str, end: str) -> str:

@@ -96,5 +96,15 @@ def summary(rep: dict[str, Any]) -> str:
         h = rep["holdout"]["errors"]
         lines.append(f"  hold-out: mean abs error {h['mae_before']:.4g} -> {h['mae_after']:.4g}, "
                      f"rms z {h['rms_z_before']:.3g} -> {h['rms_z_after']:.3g}")
+        nv = rep["holdout"].get("naive")
+        if nv:
+            for g, v in nv["groups"].items():
+                lines.append(f"  hold-out {g}: MAE model {v['mae_model']:.4g} vs naive "
+                             f"{v['mae_naive']:.4g}" + ("" if v["model_beats_naive"] else
+                                                        "  (model does NOT beat naive)"))
+            for k, v in nv["relative"].items():
+                lines.append(f"  hold-out {k}: model {v['model_rel_error']:+.1%} vs naive "
+                             f"{v['naive_rel_error']:+.1%} (target {v['target']:.4g})")
+            lines.append(f"  verdict: {nv['verdict']}")
     lines += [f"  note: {n}" for n in rep.get("notes", [])]
     return "\n".join(lines)

@@ -7,8 +7,9 @@ start date, day ``d`` is the date ``start_date + d``: its weekday picks the mult
 first, as the field's documentation says) and its day of year drives seasonality, so weekday,
 holiday and seasonal effects line up with a real calendar (e.g. the Boston 311 data).
 
-Trend: emergence is multiplied by ``exp(world.trend_per_year × day / 365)`` — a constant growth
-(or decline) rate from day 0; 0 = none.
+Trend: emergence is multiplied by ``exp(world.trend_per_year × t / 365)`` — a constant growth
+(or decline) rate, ``t`` = days since 1 January of the start date's year (so runs started on
+different dates of one year share one trend line), or since day 0 without a start date; 0 = none.
 """
 
 from __future__ import annotations
@@ -70,7 +71,13 @@ class Calendar:
         return np.where(ok, out, np.datetime64("NaT"))
 
 
-def trend_factor(world: dict[str, Any], day: int) -> float:
-    """``exp(trend_per_year × day / 365)``: the emergence trend (1 when there is none)."""
+    def trend_days(self, day: int) -> int:
+        """Days since the trend's origin: 1 January of the start year (day 0 without a start)."""
+        return int(day) if self.start is None else \
+            (self.start - dt.date(self.start.year, 1, 1)).days + int(day)
+
+
+def trend_factor(world: dict[str, Any], calendar: Calendar, day: int) -> float:
+    """``exp(trend_per_year × t / 365)``: the emergence trend (1 when there is none)."""
     rate = float(world.get("trend_per_year", 0.0))
-    return math.exp(rate * day / 365.0) if rate else 1.0
+    return math.exp(rate * calendar.trend_days(day) / 365.0) if rate else 1.0

@@ -54,7 +54,7 @@ class Emergence:
         season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
         weekday = w["weekday_multipliers"][self.calendar.weekday_index(day)]
         per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
-        per_cat = per_cat * trend_factor(w, day) * self._common_multiplier(s)
+        per_cat = per_cat * trend_factor(w, self.calendar, day) * self._common_multiplier(s)
         per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
         rate = lay.residents_per_grid[:, None] * per_cat[None, :]
         for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
