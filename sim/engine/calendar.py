@@ -68,7 +68,7 @@ class Calendar:
         ok = np.isfinite(h)
         secs = np.where(ok, np.round(h * 3600.0), 0).astype("int64")
         out = np.datetime64(self.start.isoformat(), "s") + secs.astype("timedelta64[s]")
-        return np.where(ok, out, np.datetime64("NaT"))
+        return np.where(ok, out, np.datetime64("NaT", "s"))
 
 
     def trend_days(self, day: int) -> int:
