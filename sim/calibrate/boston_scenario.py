@@ -17,16 +17,19 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import boston as b
+from .profiles import Profile, fit_profile
 
 RESIDENTS = 667_000  # Boston, US Census Bureau population estimate for 1 July 2015 (~667k)
 REFERENCE_HOURS = 48.0  # handling.mean_hours[3]: the service multiplier's unit
 MIN_TYPE_CASES = 150  # request types with fewer cases (Jan-Jun) are pooled per department
 TAIL_DAYS = 30  # days after the arrival window: every request is observed >= 30 days
 TARGET_DEPARTMENTS = [d for d in b.DEPARTMENTS.values()]
+MIN_TRACK_SHARE = 1e-4  # a slow track smaller than this is left out
 SHARE_FLOOR_SD = 0.02  # model-discrepancy floor added to the binomial SE of shares
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -45,11 +48,13 @@ HEADER = """\
 # - requests still open at extraction (never worked) -> initial severity 3, which enters at level 5
 #   (the "court" slot) with success 0 and no work: closed as failed at once, i.e. never resolved;
 # - every other request enters at level 3 (the responsible department; one district = city-wide)
-#   after `latency_hours_per_hop`; exponential work with mean mean_hours[3] x service_multiplier
-#   (the multiplier from the type's median hours to close / ln 2 / {ref:g} h); a failed attempt
-#   goes to level 4 (the "slow track": same department, mean_hours[4]). Staff numbers are large so
+#   after `latency_hours_per_hop`; exponential work with mean mean_hours[3] x service_multiplier.
+#   Each type is two categories, a fast track `<type>` and a slow track `<type>__slow`, whose
+#   shares and means are fitted to the type's Jan-Jun shares closed within 1, 7 and 30 days
+#   (sim/calibrate/profiles.py; multiplier = mean / {ref:g} h). Staff numbers are large so
 #   that queues do not bind (311 staffing is not in the data);
-# - no escalation, trust feedback, fading, mediation, video or volunteers (not 311 mechanisms);
+# - no escalation, trust feedback, fading, lapse, recurrence, misrouting, mediation, video or
+#   volunteers (not 311 mechanisms: a request stays open until closed);
 # - calendar days: run.start_date = {start}; weekday multipliers (Jan-Jun's, holidays included)
 #   are Monday first; public holidays (US federal and Massachusetts, from the `holidays` package,
 #   observed days included) are one-day shocks "holiday_<date>" with the median holiday/ordinary
@@ -82,7 +87,8 @@ def category_table(data: b.BostonData, start: str, end: str,
                      "type": g["TYPE"].iloc[0] if typ != "other" else "(pooled)", "cases": len(g),
                      "proactive": float(g["proactive"].mean()),
                      "open": float(g["is_open"].mean()),
-                     "median_h": float(closed.median()) if len(closed) else math.nan})
+                     "median_h": float(closed.median()) if len(closed) else math.nan,
+                     **{f"c{h}": b.closed_within(g, h) for h in b.HORIZONS_H}})
     return pd.DataFrame(rows).sort_values(["department", "cases"], ascending=[True, False],
                                           ignore_index=True)
 
@@ -137,6 +143,21 @@ def winter_categories(data: b.BostonData, cats: pd.DataFrame, start: str, end: s
     return out
 
 
+def profile(r: Any) -> Profile:
+    """The fast/slow closure profile of a category_table row."""
+    return fit_profile([getattr(r, f"c{h}") for h in b.HORIZONS_H], b.HORIZONS_H,
+                       r.open)
+
+
+def tracks(cats: pd.DataFrame, seasons: dict[str, int]) -> dict[str, int]:
+    """``seasons`` extended to the slow-track categories that exist."""
+    out = dict(seasons)
+    for r in cats.itertuples():
+        if r.category in seasons and profile(r).p_slow > MIN_TRACK_SHARE:
+            out[f"{r.category}__slow"] = seasons[r.category]
+    return out
+
+
 def calendar_shocks(start: str, end: str, holiday: float, seasons: dict[str, int],
                     tail: bool = True, in_season: bool = True) -> list[str]:
     """``[[world.shocks]]`` tables: the extraction tail, one per holiday, one per season end."""
@@ -183,7 +204,8 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "department_staff = 2000  # large: queues do not bind", "city_staff = 2000",
               "legal_capacity = 200", "resource_integration = 1.0  # no silos, no misrouting",
               "latency_hours_per_hop = 2.0", "silo_penalty_hours = 0.0", "screening_per_week = 0.0",
-              "video_coverage = 0.0", "volunteer_participation = 0.0", "",
+              "video_coverage = 0.0", "volunteer_participation = 0.0",
+              "responsibility_clarity = 1.0  # the agency is in the data: no misrouting", "",
               "[world]", "start_day_of_year = 0  # replaced by run.start_date",
               f"weekday_multipliers = {weekday_list(stats)}  # Monday first",
               "emergence_multiplier = 1.0", "seasonality_amplitude = 0.0",
@@ -193,33 +215,41 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "trust_initial = 0.9", "trust_sensitivity = 0.0", "trust_neighbour_weight = 0.0",
               "self_resolution_per_day = 0.0", "report_delay_hours = 1.0",
               "report_propensity = 0.9", "patrol_detection_per_visit = 0.5",
-              "patrol_visits_per_worker_day = 1.0", "tension_per_case = 0.0", "",
+              "patrol_visits_per_worker_day = 1.0", "tension_per_case = 0.0",
+              "lapse_per_day = 0.0  # a 311 request does not lapse: it stays open",
+              "recurrence_share = 0.0", "",
               "[handling]",
               f"mean_hours = [1.0, 8.0, 12.0, {REFERENCE_HOURS}, 400.0, 0.001]",
               "hours_per_day = [24.0, 24.0, 24.0, 24.0, 24.0, 24.0]",
-              "success = [1.0, 1.0, 1.0, 0.7, 1.0, 0.0]",
+              "success = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # tracks are categories (profiles.py)",
               "handler_skill_spread = 0.0", "entry_level_by_severity = [3, 4, 4, 5]",
               "on_the_spot_share = 0.0", "training_success_gain = 0.0",
               "integration_success_gain = 0.0", "severity_service_factor = 0.0",
               "severity_success_penalty = 0.0", "misroute_base = 0.0",
               "court_share_on_failure = 0.0", "hops_to_platform = 1", "hops_per_escalation = 1",
               "", "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
-              *calendar_shocks(start, end, hol, seasons)]
+              *calendar_shocks(start, end, hol, tracks(cats, seasons))]
     per_year = 365.0 / days / (RESIDENTS / 1000.0)
     for r in cats.itertuples():
-        if r.category in seasons:  # rate over its season only
-            r = r._replace(cases=r.cases * days / max(seasons[r.category], 1))
-        med = r.median_h if math.isfinite(r.median_h) else REFERENCE_HOURS
-        mult = min(100.0, max(0.01, med / math.log(2) / REFERENCE_HOURS))
-        never = round(r.open, 4)
-        lines += [f"[world.categories.{r.category}]  # {r.type}: {r.cases} requests, "
-                  f"median {med:.3g} h to close, {r.open:.0%} still open",
-                  f'department = "{r.department}"',
-                  f"rate_per_1000_per_year = {_r(r.cases * per_year)}",
-                  f"severity_probs = [{_r(1 - never, 6)}, 0.0, 0.0, {never}]",
-                  "pair_share = 0.0", "collective_share = 0.0",
-                  f"service_multiplier = {_r(mult, 4)}",
-                  f"proactive_only = {round(r.proactive, 4)}", "patrol_visible = 1.0", ""]
+        cases = r.cases * days / max(seasons.get(r.category, days), 1)  # winter: rate in season
+        prof = profile(r)
+        fast_share = prof.p_fast + prof.p_never  # the fast category carries the never-closed
+        never = round(prof.p_never / fast_share, 4) if fast_share > 0 else 0.0
+        shares = " / ".join(f"{getattr(r, f'c{h}'):.3f}" for h in b.HORIZONS_H)
+        model = " / ".join(f"{prof.closed_within(h):.3f}" for h in b.HORIZONS_H)
+        lines += [f"# {r.type}: {r.cases} requests; closed within 1/7/30 d {shares} "
+                  f"(profile {model}); {r.open:.0%} never closed"]
+        for name, share, mean, sev3 in ((r.category, fast_share, prof.m_fast, never),
+                                        (f"{r.category}__slow", prof.p_slow, prof.m_slow, 0.0)):
+            if share <= (MIN_TRACK_SHARE if name.endswith("__slow") else 0.0):
+                continue
+            mult = min(100.0, max(0.01, mean / REFERENCE_HOURS))
+            lines += [f"[world.categories.{name}]", f'department = "{r.department}"',
+                      f"rate_per_1000_per_year = {_r(cases * share * per_year)}",
+                      f"severity_probs = [{_r(1 - sev3, 6)}, 0.0, 0.0, {sev3}]",
+                      "pair_share = 0.0", "collective_share = 0.0",
+                      f"service_multiplier = {_r(mult, 4)}",
+                      f"proactive_only = {round(r.proactive, 4)}", "patrol_visible = 1.0", ""]
     return "\n".join(lines)
 
 
@@ -239,7 +269,7 @@ def holdout_toml(data: b.BostonData, start: str = b.HOLDOUT_WINDOW[0],
         f'description = "Boston 311 from {start}: hold-out check of the Jan-Jun fit."', "",
         "# Holidays of Jul-Aug at the Jan-Jun holiday ratio; winter types out of season.",
         "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
-        *calendar_shocks(start, end, hol, seasons, in_season=False)])
+        *calendar_shocks(start, end, hol, tracks(cats, seasons), in_season=False)])
 
 
 def targets_toml(data: b.BostonData, start: str, end: str) -> str:

@@ -43,6 +43,7 @@ from . import local
 from .spec import CalibrationSpec, Parameter, SpecError, Target
 
 log = logging.getLogger(__name__)
+AT_BOUND = 0.01  # within 1% of the range of a bound (unit box): reported as not identified
 NAN_PENALTY_Z = 10.0  # residual (in sd) charged for a target the simulator returned as NaN
 
 
@@ -322,6 +323,10 @@ def fit(spec: CalibrationSpec, progress: bool = True,
                 if math.isfinite(s) else (p.lo, p.hi)
             if not math.isfinite(s):
                 notes.append(f"{p.key}: not identified by the targets (interval = bounds)")
+            elif min(u, 1.0 - u) < AT_BOUND:
+                notes.append(f"{p.key} = {best[p.key]:.4g}: at its {'lower' if u < 0.5 else 'upper'}"
+                             " bound, not an estimate (not identified: the targets push past the "
+                             "search range)")
         after.update(scenario_values(spec, spec.targets, best))
         if scale > 1:
             notes.append(f"misfit: chi2/(n-k) = {scale:.3g}; intervals widened by sqrt of it")
