@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shlex
 import sys
 import warnings
@@ -53,7 +54,7 @@ def study_name(spec: CalibrationSpec) -> str:
     return f"{spec.name}-{h}"
 
 
-def storage(path: str | Path | None) -> Any:
+def storage(path: str | os.PathLike[str] | None) -> Any:
     """Journal storage in the file ``path`` (None = in memory)."""
     if path is None:
         return None
@@ -80,7 +81,7 @@ def make_sampler(spec: CalibrationSpec, step: int = 0) -> optuna.samplers.BaseSa
                                           n_startup_trials=startup)
 
 
-def open_study(spec: CalibrationSpec, path: str | Path | None) -> optuna.Study:
+def open_study(spec: CalibrationSpec, path: str | os.PathLike[str] | None) -> optuna.Study:
     """Create or load the spec's study (journal file ``path``; None = in memory)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     with warnings.catch_warnings():
