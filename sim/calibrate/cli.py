@@ -124,6 +124,10 @@ def _worker(spec: Any, store: str, progress: bool) -> int:
     return 0
 
 
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None or x != x else f"{x:+.1%}"
+
+
 def summary(rep: dict[str, Any]) -> str:
     """A short text summary of a report: parameters, loss, errors."""
     lines = [f"{rep['name']}: loss {rep['loss_before']:.4g} -> {rep['loss_after']:.4g} "
@@ -144,8 +148,9 @@ def summary(rep: dict[str, Any]) -> str:
                              f"{v['mae_naive']:.4g}" + ("" if v["model_beats_naive"] else
                                                         "  (model does NOT beat naive)"))
             for k, v in nv["relative"].items():
-                lines.append(f"  hold-out {k}: model {v['model_rel_error']:+.1%} vs naive "
-                             f"{v['naive_rel_error']:+.1%} (target {v['target']:.4g})")
+                naive = v["naive_rel_error"]  # None (JSON null) where the fit window has no value
+                lines.append(f"  hold-out {k}: model {_pct(v['model_rel_error'])} vs naive "
+                             f"{_pct(naive)} (target {v['target']:.4g})")
             lines.append(f"  verdict: {nv['verdict']}")
     lines += [f"  note: {n}" for n in rep.get("notes", [])]
     return "\n".join(lines)
