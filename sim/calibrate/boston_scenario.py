@@ -195,7 +195,8 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
     lines += ["[meta]", 'name = "boston"',
               'description = "Boston 311 service requests, 2015 (Jan-Jun inputs): '
               f'{cats["department"].nunique()} departments, '
-              f'{len(cats)} request categories, proactive vs resident-reported sources."', "",
+              f'{len(cats)} request types (a fast and a slow track each), proactive vs '
+              'resident-reported sources, calendar days."', "",
               "[city]", f"residents = {RESIDENTS}", "residents_per_grid = 1000",
               "grids_per_community = 4", "communities_per_street = 5",
               "streets_per_district = 200  # one district: departments are city-wide", "",
