@@ -1,9 +1,9 @@
 """Emergence: new disputes and risks, a Poisson count per grid and category each day — and the
 return of grievances that left unresolved.
 
-The expected count is residents × the category's rate × season × weekday × trend × a weekly gamma
-multiplier per category (over-dispersion) × a weekly city-wide gamma multiplier × active shocks × prevention (源头治理: spending per resident ``x``
-removes ``max_reduction × preventable × (1 − exp(−x / scale))`` of a category's emergence).
+The expected count is residents × the category's rate × season × weekday × trend × a weekly
+gamma multiplier per category (over-dispersion) × a weekly city-wide gamma multiplier × active
+shocks × prevention (源头治理: spending per resident ``x`` removes ``max_reduction × preventable × (1 − exp(−x / scale))`` of a category's emergence).
 Residents are then picked within the grid. Every per-case random quantity is drawn here, once,
 from the stream of the mechanism that uses it (detection, fading and lapse clocks, escalation
 thresholds, work, outcomes and latent difficulty, routing, whether and when it would return):
