@@ -164,13 +164,12 @@ def test_statistic_from_cases_parquet_matches_model_kpis(tmp_path) -> None:  # t
     """The case table carries calendar timestamps and each request's department (agency), so
     the data's statistic computed from cases.parquet equals the model's own KPI."""
     import json
-    import subprocess
-    import sys
+
+    from sim.cli import main
 
     out = tmp_path / "run"
-    subprocess.run([sys.executable, "-m", "sim", "run", "boston", "--days", "40", "--seed", "4",
-                    "--set", "city.residents=30000", "--out", str(out), "--quiet"],
-                   check=True, capture_output=True)
+    assert main(["run", "boston", "--days", "40", "--seed", "4", "--set", "city.residents=30000",
+                 "--out", str(out), "--quiet"]) == 0
     cases = pd.read_parquet(out / "cases.parquet")
     assert cases["opened_at"].min() >= pd.Timestamp("2015-01-01")
     frame = b.model_frame(cases)

@@ -68,3 +68,10 @@ def test_trend_and_common_overdispersion_move_emergence() -> None:
     weeks = noisy[:140].reshape(20, 7).sum(axis=1)
     calm = _daily({}, days=140, seed=2)[:140].reshape(20, 7).sum(axis=1)
     assert weeks.var() / weeks.mean() > 3 * calm.var() / calm.mean()
+
+
+def test_arrival_months_follow_the_start_date() -> None:
+    out = sim.run("town", {"city.residents": 20000, "run.start_date": "2015-02-20"}, seed=1,
+                  days=20, stats=("arrivals",))
+    months = {k for k in out if k.startswith("arrivals.month_multiplier.")}
+    assert months == {"arrivals.month_multiplier.2", "arrivals.month_multiplier.3"}
