@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from sim.calibrate.profiles import fit_profile
@@ -55,3 +56,21 @@ def test_profile_reproduces_closure_shares(shares: tuple[float, float, float], n
     for s, h in zip(shares, (24, 168, 720), strict=True):
         assert p.closed_within(h) == pytest.approx(s, abs=0.005)
     assert math.isclose(fit_profile((0, 0, 0), (24, 168, 720), 1.0).p_never, 1.0)
+
+
+def test_parameter_draws_follow_the_fit() -> None:
+    from sim.calibrate.draws import parameter_draws
+
+    rep = {"parameters": {
+        "a": {"value": 0.5, "bounds": [0.0, 1.0], "log": False},
+        "b": {"value": 10.0, "bounds": [1.0, 100.0], "log": True},
+        "c": {"value": 1.0, "bounds": [0.0, 1.0], "log": False}},  # at its bound
+        "covariance_unit_box": [[0.01, 0.0, 0.0], [0.0, 0.0025, 0.0], [0.0, 0.0, 0.0001]]}
+    d = parameter_draws(rep, 2000, seed=1)
+    a = np.array([x["a"] for x in d])
+    lb = np.log10([x["b"] for x in d])
+    c = np.array([x["c"] for x in d])
+    assert abs(a.mean() - 0.5) < 0.01 and abs(a.std() - 0.1) < 0.01
+    assert abs(lb.mean() - 1.0) < 0.01 and abs(lb.std() - 0.1) < 0.01  # sd 0.05 of 2 decades
+    assert c.min() < 0.05 and c.max() > 0.95  # not identified: uniform over its bounds
+    assert parameter_draws(rep, 5, seed=3) == parameter_draws(rep, 5, seed=3)

@@ -63,6 +63,7 @@ class FitResult:
     after: dict[str, float]
     after_sd: dict[str, float]
     trials: pd.DataFrame
+    covariance_unit: list[list[float]] = field(default_factory=list)  # unit box; inf = unidentified
     holdout_before: dict[str, float] | None = None
     holdout_after: dict[str, float] | None = None
     elapsed_s: float = 0.0
@@ -347,6 +348,7 @@ def fit(spec: CalibrationSpec, progress: bool = True,
         return FitResult(
             spec=spec, best=best, loss=best_loss, loss_before=loss(before, spec.fitted_targets),
             intervals=intervals, stderr_unit=se_u, interval_method=how, scale=scale,
+            covariance_unit=np.where(np.isfinite(cov), cov, math.inf).tolist(),
             before=before, after=after, after_sd=after_sd, trials=trials,
             holdout_before=hb, holdout_after=ha, elapsed_s=time.perf_counter() - t0,
             n_runs=runner.n_runs, notes=notes)

@@ -139,6 +139,10 @@ def build_report(result: FitResult) -> dict[str, Any]:
                                "se_unit_box": result.stderr_unit[p.key]}
                        for p in spec.parameters},
         "interval_method": result.interval_method, "misfit_scale": result.scale,
+        # delta-method covariance in unit-box coordinates (log scale for log parameters), rows
+        # and columns in "parameters" order; null = not identified (sim.calibrate.draws)
+        "covariance_unit_box": [[v if math.isfinite(v) else None for v in row]
+                                for row in result.covariance_unit],
         "loss_before": result.loss_before, "loss_after": result.loss,
         "targets": fit_rows,
         "fit_errors": error_summary([r for r in fit_rows if r["key"] in fitted_keys]),
