@@ -54,6 +54,8 @@ def dumps(obj: Any) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario and print its KPIs (and write outputs with --out)."""
+    import numpy as np
+
     from .config.scenario import load_scenario
     from .io.outputs import OutputDirError, commit_out, discard_out, stage_out, write_outputs
     from .io.provenance import parquet_metadata, provenance
@@ -74,15 +76,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             staging = stage_out(out, force=args.force)
         except OutputDirError as exc:
             raise UsageError(str(exc)) from None
-        sink = ParquetSink(str(staging / "cases.parquet"),
-                           categories=list(scenario.data["world"]["categories"]),
-                           metadata=parquet_metadata(provenance(scenario, args.seed)))
+        cats = scenario.data["world"]["categories"]
+        sink = ParquetSink(str(staging / "cases.parquet"), categories=list(cats),
+                           metadata=parquet_metadata(provenance(scenario, args.seed)),
+                           departments=[c["department"] for c in cats.values()],
+                           start_date=scenario.data["run"]["start_date"])
     try:
         tic = time.perf_counter()
         model = CityModel(scenario, rng=args.seed, case_sink=sink)
         build = time.perf_counter() - tic
         model.run(days, progress=not args.quiet)
-        if sink:
+        if sink:  # cases still open at the end too (open stage, no closed_at): censored, not lost
+            sink.write(model.cases.take(np.arange(len(model.cases))))
             sink.close()
         kpis = model.kpis()
         wall = time.perf_counter() - tic

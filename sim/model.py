@@ -22,6 +22,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from .config.params import Levers
 from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
+from .engine.calendar import Calendar
 from .engine.categories import Categories, department_names
 from .engine.choice import ChoiceModel
 from .engine.city import CityLayout, build_layout
@@ -98,7 +99,7 @@ class CityModel(mesa.Model):
         self.router = Router(s.handling, len(departments))
         self.staffing = Staffing(self, s)
         self.accounts = Accounts(s, self.staffing, d["run"]["warmup_days"], case_sink)
-        self.emergence = Emergence(s)
+        self.emergence = Emergence(s, Calendar.from_scenario(d))
         self.choice = ChoiceModel(s, self.router)
         self.detection = Detection(s, self.router, self.choice)
         self.escalation = Escalation(s, self.router)

@@ -65,8 +65,10 @@ def arrival_window(data: Mapping[str, Any], days: int) -> int:
     return int(min([days, *stops]))
 
 
-def arrival_stats(daily: np.ndarray, start_day_of_year: int) -> dict[str, float]:
-    """Per-day mean, weekly variance/mean and month multipliers of daily arrival counts."""
+def arrival_stats(daily: np.ndarray, start_day_of_year: int, months: np.ndarray | None = None
+                  ) -> dict[str, float]:
+    """Per-day mean, weekly variance/mean and month multipliers of daily arrival counts
+    (``months``: calendar month of each day, from ``run.start_date``; else from the day of year)."""
     daily = np.asarray(daily, dtype=float)
     out: dict[str, float] = {"arrivals.per_day": float(daily.mean()) if daily.size else np.nan}
     n_weeks = daily.size // 7
@@ -74,7 +76,8 @@ def arrival_stats(daily: np.ndarray, start_day_of_year: int) -> dict[str, float]
     out["weekly_var_mean"] = (float(weeks.var(ddof=1) / weeks.mean())
                               if n_weeks >= 2 and weeks.mean() > 0 else np.nan)
     doy = (start_day_of_year + np.arange(daily.size)) % 365
-    month = np.searchsorted(_MONTH_START, doy, side="right")  # 1..12
+    month = np.searchsorted(_MONTH_START, doy, side="right") if months is None \
+        else np.asarray(months)[: daily.size]  # 1..12
     mean = daily.mean() if daily.size else np.nan
     for m in np.unique(month):
         out[f"arrivals.month_multiplier.{int(m)}"] = float(daily[month == m].mean() / mean)
@@ -84,7 +87,11 @@ def arrival_stats(daily: np.ndarray, start_day_of_year: int) -> dict[str, float]
 def _arrivals(run: Finished) -> dict[str, float]:
     window = arrival_window(run.scenario.data, run.model.day)
     daily = run.model.timeseries()["detected"].to_numpy()[:window]
-    return arrival_stats(daily, run.scenario.data["world"]["start_day_of_year"])
+    from .engine.calendar import Calendar
+
+    cal = Calendar.from_scenario(run.scenario.data)
+    months = np.array([cal.month(d) for d in range(daily.size)])
+    return arrival_stats(daily, run.scenario.data["world"]["start_day_of_year"], months)
 
 
 def _proactive_share(run: Finished) -> dict[str, float]:

@@ -73,15 +73,24 @@ def test_boston_scenario_loads_with_data_volumes() -> None:
     scn = sim.load_scenario("boston")
     cats = scn.data["world"]["categories"]
     deps = {c["department"] for c in cats.values()}
-    assert deps == set(b.DEPARTMENTS.values()) | {b.OTHER}
-    per_day = sum(c["rate_per_1000_per_year"] for c in cats.values()) * bs.RESIDENTS / 1000 / 365
+    assert deps == set(b.AGENCIES.values()) | {b.OTHER}
+    season = {s["category"]: s["start_day"] for s in scn.get("world.shocks")
+              if s["name"].startswith("season_end_")}  # winter types: their rate over their season
+    per_day = sum(c["rate_per_1000_per_year"] * season.get(k, 181) / 181
+                  for k, c in cats.items()) * bs.RESIDENTS / 1000 / 365
     assert per_day == pytest.approx(58_119 / 181, rel=1e-3)  # Jan-Jun volume
     pothole = cats["public_works__pothole_repair_internal"]
     assert pothole["proactive_only"] == 1.0 and pothole["severity_probs"][3] == 0.0
     assert scn.get("run.days") == 211
+    assert scn.get("run.start_date") == "2015-01-01"
+    names = [s["name"] for s in scn.get("world.shocks")]
+    assert "holiday_2015-01-19" in names and "season_end_public_works__misc_snow_complaint" in names
     hold = sim.load_scenario(ROOT / "calibration" / "boston_jul_aug.toml")
-    assert hold.get("world.start_day_of_year") == 181 and hold.get("run.days") == 92
-    assert hold.get("world.shocks")[0]["start_day"] == 62
+    assert hold.get("run.start_date") == "2015-07-01" and hold.get("run.days") == 92
+    shocks = {s["name"]: s for s in hold.get("world.shocks")}
+    assert shocks["extraction_tail"]["start_day"] == 62
+    assert shocks["holiday_2015-07-03"]["start_day"] == 2  # Independence Day, observed
+    assert shocks["season_end_public_works__misc_snow_complaint"]["start_day"] == 0
 
 
 def test_generated_files_are_up_to_date(tmp_path: Path) -> None:
@@ -92,10 +101,13 @@ def test_generated_files_are_up_to_date(tmp_path: Path) -> None:
         assert (tmp_path / rel).read_text() == (ROOT / rel).read_text(), rel
 
 
-def test_weekday_rotation() -> None:
+def test_weekdays_monday_first_and_holidays() -> None:
     stats = {f"weekday_multiplier.{i}": float(i) for i in range(7)}
-    assert bs.weekday_list(stats, "2015-01-01") == [3, 4, 5, 6, 0, 1, 2]  # a Thursday
-    assert bs.weekday_list(stats, "2015-07-01")[0] == 2  # a Wednesday
+    assert bs.weekday_list(stats) == [0, 1, 2, 3, 4, 5, 6]  # the model reads them by date
+    hol = [str(h.date()) for h in bs.holidays_between("2015-01-01", "2015-07-01")]
+    assert hol == ["2015-01-01", "2015-01-19", "2015-02-16", "2015-04-20", "2015-05-25"]
+    # measured: 78 requests on 1 Jan, 130 on 19 Jan, 140 on 25 May (median day 368)
+    assert 0.3 < bs.holiday_multiplier(b.load(), *b.FIT_WINDOW) < 0.5
 
 
 def test_china_targets_cite_sources() -> None:

@@ -6,11 +6,15 @@ model's output for it can be compared key by key.
 
 Definitions (all over requests *opened* in the half-open window ``[start, end)``):
 
-* ``by_department.<D>.closed_within_{24,168,720}h`` — share of the department's requests
+* ``by_department.<D>.closed_within_{24,168,720}h`` — per agency (``SUBJECT``, named by
+  ``AGENCIES``; :func:`closure_shares` is the one definition, shared with the model's
+  ``cases.parquet`` through :func:`model_frame`), share of the agency's requests
   closed within 1, 7 and 30 days of opening. Requests still open at extraction count as
   *not closed* (right-censored). A request whose horizon reaches past the extraction time
   and is still open is counted as not closed too and reported in ``censored_before_horizon``
-  (zero for this file: extraction is ~4 months after the last request).
+  (zero for this file: extraction is ~4 months after the last request). Administrative
+  closures (duplicate, invalid, referred elsewhere: ``closure_class``) count as closed, as the
+  City counts them (``CASE_STATUS`` = Closed); their share is ``.admin_closure_share``.
 * ``weekly_var_mean`` — variance/mean (ddof=1) of arrivals in consecutive 7-day blocks
   counted from ``start``; a trailing partial block is dropped. 1 for Poisson arrivals.
 * ``weekday_multiplier.<0..6>`` (Monday = 0) — mean arrivals on that weekday / mean daily
@@ -47,21 +51,74 @@ HOLDOUT_WINDOW = ("2015-07-01", "2015-09-01")
 
 _DATE_COLS = ["OPEN_DT", "TARGET_DT", "CLOSED_DT"]
 
-#: Department code in the file -> department name used in the scenario and in target keys.
-#: Codes with fewer than ~100 requests in Jan-Aug (GEN_, HS_Y, CHT_, BPS_, HS_V, HS_D, No Q)
-#: are pooled as ``other``.
-DEPARTMENTS: dict[str, str] = {
-    "PWDx": "public_works", "ISD": "inspectional_services", "BTDT": "transportation",
-    "INFO": "mayors_hotline", "PARK": "parks", "PROP": "property_management",
-    "HS_O": "civil_rights", "BWSC": "water_sewer", "DISB": "disability",
-    "ANML": "animal_control",
+#: Agency (the file's ``SUBJECT``: the responsible City body, long name) -> the department
+#: name used in the scenario and in target keys. Agencies with fewer than ~100 requests in
+#: Jan-Aug (Youthline, City Hall Truck, Neighborhood Services, Police, Consumer Affairs,
+#: Veterans) are pooled as ``other``. ``SUBJECT`` is the agency the City reports on; the
+#: ``Department`` code is a queue owner and disagrees with it for ~2,000 requests (Animal
+#: Control: 2,299 requests by SUBJECT, 360 by the ANML code).
+AGENCIES: dict[str, str] = {
+    "Public Works Department": "public_works",
+    "Inspectional Services": "inspectional_services",
+    "Transportation - Traffic Division": "transportation",
+    "Mayor's 24 Hour Hotline": "mayors_hotline",
+    "Parks & Recreation Department": "parks",
+    "Property Management": "property_management",
+    "Animal Control": "animal_control",
+    "Civil Rights": "civil_rights",
+    "Boston Water & Sewer Commission": "water_sewer",
+    "Disability Department": "disability",
 }
+DEPARTMENTS = AGENCIES  # target keys say by_department: the model's name for an agency
 OTHER = "other"
+#: closure classes that are administrative closures (closed, counted as closed, as the City does)
+ADMIN_CLOSURES: tuple[str, ...] = ("duplicate", "invalid", "referred_external")
 
 
-def department_name(code: str) -> str:
-    """Scenario name of a department code (``other`` for the small ones)."""
-    return DEPARTMENTS.get(code, OTHER)
+def department_name(subject: str) -> str:
+    """Scenario department name of an agency (``SUBJECT``; ``other`` for the small ones)."""
+    return AGENCIES.get(subject, OTHER)
+
+
+def closure_shares(frame: pd.DataFrame, start: str | pd.Timestamp, end: str | pd.Timestamp,
+                   horizons_h: Iterable[float] = HORIZONS_H, by: str | None = "department"
+                   ) -> dict[str, float]:
+    """Share of requests opened in ``[start, end)`` closed within each horizon (hours).
+
+    One definition for the data and the model: ``frame`` has ``opened_at``, ``closed_at``
+    (NaT = not closed: still open when observation ended, or never closed) and, for ``by``,
+    a ``department`` column. Requests not closed count as *not closed* (right-censored at the
+    end of observation), so the denominator is every request opened in the window. Keys:
+    ``closed_within_<h>h`` and ``cases``, prefixed ``by_department.<d>.`` per group when
+    ``by`` is given (``<d>`` only, else the whole window).
+    """
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    w = frame[(frame["opened_at"] >= s) & (frame["opened_at"] < e)]
+    hours = (w["closed_at"] - w["opened_at"]).dt.total_seconds() / 3600.0
+    groups = [("", w.index)] if by is None else \
+        [(f"by_department.{d}.", g.index) for d, g in w.groupby(by, observed=True)]
+    out: dict[str, float] = {}
+    for prefix, idx in groups:
+        h = hours.loc[idx]
+        out[f"{prefix}cases"] = float(len(h))
+        for x in horizons_h:
+            out[f"{prefix}closed_within_{int(x)}h"] = float((h <= x).mean()) if len(h) \
+                else float("nan")  # NaN (not closed) compares False
+    return out
+
+
+def model_frame(cases: pd.DataFrame) -> pd.DataFrame:
+    """A run's ``cases.parquet`` (scenario with ``run.start_date``) in the form
+    :func:`closure_shares` reads: requests are the detected cases (``opened_at``); closed
+    means *resolved* (a case closed as failed, e.g. never worked, is not closed)."""
+    need = {"opened_at", "closed_at", "department", "stage_label"} - set(cases.columns)
+    if need:
+        raise ValueError(f"cases table lacks {sorted(need)}: run a scenario with run.start_date "
+                         "and `cityrisk run --out`")
+    det = cases[cases["opened_at"].notna()]
+    closed = det["closed_at"].where(det["stage_label"].astype(str) == "resolved")
+    return pd.DataFrame({"opened_at": det["opened_at"], "closed_at": closed,
+                         "department": det["department"].astype(str)})
 
 
 @dataclass(frozen=True)
@@ -81,14 +138,16 @@ def load(path: str | Path | None = None) -> BostonData:
     """Read the CSV(.gz); add ``hours_to_close`` (NaN if open, clock jitter < 0 -> 0),
     ``is_open`` and ``proactive`` columns. Extraction time = latest OPEN/CLOSED timestamp."""
     df = pd.read_csv(path or DATA_FILE, parse_dates=_DATE_COLS)
-    missing = {"OPEN_DT", "CLOSED_DT", "Department", "TYPE", "Source"} - set(df.columns)
+    missing = {"OPEN_DT", "CLOSED_DT", "SUBJECT", "TYPE", "Source"} - set(df.columns)
     if missing:
         raise ValueError(f"{path or DATA_FILE}: missing columns {sorted(missing)}")
     hours = (df["CLOSED_DT"] - df["OPEN_DT"]).dt.total_seconds() / 3600.0
     df["hours_to_close"] = hours.clip(lower=0.0)
     df["is_open"] = df["CLOSED_DT"].isna()
     df["proactive"] = df["Source"].isin(PROACTIVE_SOURCES)
-    df["department"] = df["Department"].map(department_name)
+    df["department"] = df["SUBJECT"].map(department_name)
+    df["opened_at"], df["closed_at"] = df["OPEN_DT"], df["CLOSED_DT"].mask(
+        df["CLOSED_DT"] < df["OPEN_DT"], df["OPEN_DT"])  # clock jitter: closed at opening
     extraction = max(df["OPEN_DT"].max(), df["CLOSED_DT"].max())
     return BostonData(frame=df, extraction=pd.Timestamp(extraction))
 
@@ -186,6 +245,9 @@ def statistics(
         out[f"{key}.open_at_extraction"] = float(g["is_open"].mean()) if len(g) else float("nan")
         for h in HORIZONS_H:
             out[f"{key}.closed_within_{h}h"] = closed_within(g, h)
+        if "closure_class" in g:
+            out[f"{key}.admin_closure_share"] = float(g["closure_class"].isin(ADMIN_CLOSURES).mean()) \
+                if len(g) else float("nan")
     for t, n in df["TYPE"].value_counts().items():
         out[f"by_type.{slug(t)}.cases_per_day"] = n / n_days
     return out

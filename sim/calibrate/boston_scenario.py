@@ -17,16 +17,19 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import boston as b
+from .profiles import Profile, fit_profile
 
 RESIDENTS = 667_000  # Boston, US Census Bureau population estimate for 1 July 2015 (~667k)
 REFERENCE_HOURS = 48.0  # handling.mean_hours[3]: the service multiplier's unit
 MIN_TYPE_CASES = 150  # request types with fewer cases (Jan-Jun) are pooled per department
 TAIL_DAYS = 30  # days after the arrival window: every request is observed >= 30 days
 TARGET_DEPARTMENTS = [d for d in b.DEPARTMENTS.values()]
+MIN_TRACK_SHARE = 1e-4  # a slow track smaller than this is left out
 SHARE_FLOOR_SD = 0.02  # model-discrepancy floor added to the binomial SE of shares
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -45,13 +48,21 @@ HEADER = """\
 # - requests still open at extraction (never worked) -> initial severity 3, which enters at level 5
 #   (the "court" slot) with success 0 and no work: closed as failed at once, i.e. never resolved;
 # - every other request enters at level 3 (the responsible department; one district = city-wide)
-#   after `latency_hours_per_hop`; exponential work with mean mean_hours[3] x service_multiplier
-#   (the multiplier from the type's median hours to close / ln 2 / {ref:g} h); a failed attempt
-#   goes to level 4 (the "slow track": same department, mean_hours[4]). Staff numbers are large so
+#   after `latency_hours_per_hop`; exponential work with mean mean_hours[3] x service_multiplier.
+#   Each type is two categories, a fast track `<type>` and a slow track `<type>__slow`, whose
+#   shares and means are fitted to the type's Jan-Jun shares closed within 1, 7 and 30 days
+#   (sim/calibrate/profiles.py; multiplier = mean / {ref:g} h). Staff numbers are large so
 #   that queues do not bind (311 staffing is not in the data);
-# - no escalation, trust feedback, fading, mediation, video or volunteers (not 311 mechanisms);
-# - weekday multipliers are Jan-Jun's, listed from the weekday of day 0 (the core indexes them by
-#   day % 7): 2015-01-01 was a {start_wd};
+# - no escalation, trust feedback, fading, lapse, recurrence, misrouting, mediation, video or
+#   volunteers (not 311 mechanisms: a request stays open until closed);
+# - calendar days: run.start_date = {start}; weekday multipliers (Jan-Jun's, holidays included)
+#   are Monday first; public holidays (US federal and Massachusetts, from the `holidays` package,
+#   observed days included) are one-day shocks "holiday_<date>" with the median holiday/ordinary
+#   ratio of the fit window ({holiday:.3g}: requests on a holiday / mean of the same weekday in
+#   the 3 weeks either side); a growth trend `world.trend_per_year` and city-wide weekly noise
+#   `world.overdispersion_common` are fitted (calibration/boston.toml);
+# - winter request types (< 2% of their Jan-Jun volume in May-Jun, e.g. snow complaints) arrive
+#   at their rate over their season and stop at its end (a shock "season_end_<category>");
 # - the arrival window is {window} days; the shock "extraction_tail" stops emergence for {tail} days
 #   after it, so every request is observed for >= 30 days before the run ends (the real extraction
 #   came >= 133 days after the last request).
@@ -76,15 +87,95 @@ def category_table(data: b.BostonData, start: str, end: str,
                      "type": g["TYPE"].iloc[0] if typ != "other" else "(pooled)", "cases": len(g),
                      "proactive": float(g["proactive"].mean()),
                      "open": float(g["is_open"].mean()),
-                     "median_h": float(closed.median()) if len(closed) else math.nan})
+                     "median_h": float(closed.median()) if len(closed) else math.nan,
+                     **{f"c{h}": b.closed_within(g, h) for h in b.HORIZONS_H}})
     return pd.DataFrame(rows).sort_values(["department", "cases"], ascending=[True, False],
                                           ignore_index=True)
 
 
-def weekday_list(stats: dict[str, float], start: str) -> list[float]:
-    """Weekday multipliers listed from the weekday of ``start`` (the core uses day % 7)."""
-    wd0 = pd.Timestamp(start).weekday()
-    return [round(stats[f"weekday_multiplier.{(wd0 + i) % 7}"], 4) for i in range(7)]
+def weekday_list(stats: dict[str, float]) -> list[float]:
+    """Weekday multipliers, Monday first (the model reads them by date: run.start_date)."""
+    return [round(stats[f"weekday_multiplier.{i}"], 4) for i in range(7)]
+
+
+def holidays_between(start: str, end: str) -> list[pd.Timestamp]:
+    """US federal and Massachusetts public holidays in ``[start, end)`` (observed days too),
+    from the ``holidays`` package."""
+    import holidays
+
+    years = range(pd.Timestamp(start).year, pd.Timestamp(end).year + 1)
+    days = set(holidays.country_holidays("US", years=years)) | \
+        set(holidays.country_holidays("US", subdiv="MA", years=years))
+    return sorted(pd.Timestamp(d) for d in days if pd.Timestamp(start) <= pd.Timestamp(d)
+                  < pd.Timestamp(end))
+
+
+def holiday_multiplier(data: b.BostonData, start: str, end: str) -> float:
+    """Median over the window's holidays of requests that day / mean of the same weekday in
+    the 3 weeks either side (other holidays left out)."""
+    df = b.window(data, start, end)
+    daily = df.groupby(df["OPEN_DT"].dt.normalize()).size()
+    hol = holidays_between(start, end)
+    ratios = []
+    for h in hol:
+        near = [h + pd.Timedelta(days=7 * k) for k in (-3, -2, -1, 1, 2, 3)]
+        ref = [daily[d] for d in near if d in daily.index and d not in hol]
+        if ref and h in daily.index:
+            ratios.append(daily[h] / (sum(ref) / len(ref)))
+    return round(float(pd.Series(ratios).median()), 3) if ratios else 1.0
+
+
+def winter_categories(data: b.BostonData, cats: pd.DataFrame, start: str, end: str
+                      ) -> dict[str, int]:
+    """Categories with < 2% of their volume in the window's last 61 days -> the length (days
+    from ``start``) of their season: up to the 1st of the month after 99% of them arrived."""
+    df = b.window(data, start, end)
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    out: dict[str, int] = {}
+    for r in cats.itertuples():
+        if r.type == "(pooled)":
+            continue
+        g = df[(df["TYPE"] == r.type) & (df["department"] == r.department)]["OPEN_DT"]
+        if len(g) and (g >= e - pd.Timedelta(days=61)).mean() < 0.02:
+            last = g.quantile(0.99)
+            out[r.category] = (pd.Timestamp(last.year, last.month, 1) + pd.offsets.MonthBegin(1)
+                               - s).days
+    return out
+
+
+def profile(r: Any) -> Profile:
+    """The fast/slow closure profile of a category_table row."""
+    return fit_profile([getattr(r, f"c{h}") for h in b.HORIZONS_H], b.HORIZONS_H,
+                       r.open)
+
+
+def tracks(cats: pd.DataFrame, seasons: dict[str, int]) -> dict[str, int]:
+    """``seasons`` extended to the slow-track categories that exist."""
+    out = dict(seasons)
+    for r in cats.itertuples():
+        if r.category in seasons and profile(r).p_slow > MIN_TRACK_SHARE:
+            out[f"{r.category}__slow"] = seasons[r.category]
+    return out
+
+
+def calendar_shocks(start: str, end: str, holiday: float, seasons: dict[str, int],
+                    tail: bool = True, in_season: bool = True) -> list[str]:
+    """``[[world.shocks]]`` tables: the extraction tail, one per holiday, one per season end."""
+    days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    out: list[str] = []
+
+    def shock(name: str, day: int, n: int, mult: float, cat: str = "") -> None:
+        out.extend(["[[world.shocks]]", f'name = "{name}"', f"start_day = {day}", f"days = {n}",
+                    f'category = "{cat}"', f"multiplier = {mult}", "share_of_grids = 1.0", ""])
+
+    if tail:
+        shock("extraction_tail", days, TAIL_DAYS + 30, 0.0)
+    for h in holidays_between(start, end):
+        shock(f"holiday_{h.date()}", (h - pd.Timestamp(start)).days, 1, holiday)
+    for cat, n in seasons.items():
+        first = n if in_season else 0
+        shock(f"season_end_{cat}", first, days + TAIL_DAYS + 30 - first, 0.0, cat)
+    return out
 
 
 def _r(x: float, nd: int = 5) -> float:
@@ -97,13 +188,15 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
     cats = category_table(data, start, end)
     stats = b.statistics(data, start, end)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    hol = holiday_multiplier(data, start, end)
+    seasons = winter_categories(data, cats, start, end)
     lines = [HEADER.format(min_cases=MIN_TYPE_CASES, residents=RESIDENTS, ref=REFERENCE_HOURS,
-                           start_wd=WEEKDAYS[pd.Timestamp(start).weekday()], window=days,
-                           tail=TAIL_DAYS)]
+                           start=start, holiday=hol, window=days, tail=TAIL_DAYS)]
     lines += ["[meta]", 'name = "boston"',
               'description = "Boston 311 service requests, 2015 (Jan-Jun inputs): '
               f'{cats["department"].nunique()} departments, '
-              f'{len(cats)} request categories, proactive vs resident-reported sources."', "",
+              f'{len(cats)} request types (a fast and a slow track each), proactive vs '
+              'resident-reported sources, calendar days."', "",
               "[city]", f"residents = {RESIDENTS}", "residents_per_grid = 1000",
               "grids_per_community = 4", "communities_per_street = 5",
               "streets_per_district = 200  # one district: departments are city-wide", "",
@@ -112,11 +205,13 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "department_staff = 2000  # large: queues do not bind", "city_staff = 2000",
               "legal_capacity = 200", "resource_integration = 1.0  # no silos, no misrouting",
               "latency_hours_per_hop = 2.0", "silo_penalty_hours = 0.0", "screening_per_week = 0.0",
-              "video_coverage = 0.0", "volunteer_participation = 0.0", "",
-              "[world]", "start_day_of_year = 0  # 2015-01-01",
-              f"weekday_multipliers = {weekday_list(stats, start)}",
-              "emergence_multiplier = 1.0", "seasonality_amplitude = 0.1",
+              "video_coverage = 0.0", "volunteer_participation = 0.0",
+              "responsibility_clarity = 1.0  # the agency is in the data: no misrouting", "",
+              "[world]", "start_day_of_year = 0  # replaced by run.start_date",
+              f"weekday_multipliers = {weekday_list(stats)}  # Monday first",
+              "emergence_multiplier = 1.0", "seasonality_amplitude = 0.0",
               "seasonality_peak_day = 200", "overdispersion = 0.3",
+              "overdispersion_common = 0.0", "trend_per_year = 0.0",
               "escalation_hazard_per_hour = 0.0", "escalation_growth_per_day = 0.0",
               "trust_initial = 0.9", "trust_sensitivity = 0.0", "trust_neighbour_weight = 0.0",
               "self_resolution_per_day = 0.0", "report_delay_hours = 1.0",
@@ -126,42 +221,51 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "neighbourhood_report_spread = 0.0", "neighbourhood_need_spread = 0.0",
               "repeat_disputant_dispersion = 0.0", "contagion_magnitude = 0.0",
               "contagion_escalation_magnitude = 0.0", "collective_action = false", "",
+              "lapse_per_day = 0.0  # a 311 request does not lapse: it stays open",
+              "recurrence_share = 0.0", "",
               "[handling]",
               f"mean_hours = [1.0, 8.0, 12.0, {REFERENCE_HOURS}, 400.0, 0.001]",
               "hours_per_day = [24.0, 24.0, 24.0, 24.0, 24.0, 24.0]",
-              "success = [1.0, 1.0, 1.0, 0.7, 1.0, 0.0]",
+              "success = [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # tracks are categories (profiles.py)",
               "handler_skill_spread = 0.0", "entry_level_by_severity = [3, 4, 4, 5]",
               "on_the_spot_share = 0.0", "training_success_gain = 0.0",
               "integration_success_gain = 0.0", "severity_service_factor = 0.0",
               "severity_success_penalty = 0.0", "misroute_base = 0.0",
               "court_share_on_failure = 0.0", "hops_to_platform = 1", "hops_per_escalation = 1",
               "", "[choice]", "enabled = false  # 311 requests are reports: every act is a request",
-              "", "[run]", f"days = {days + TAIL_DAYS}", "",
-              "[[world.shocks]]", 'name = "extraction_tail"', f"start_day = {days}",
-              f"days = {TAIL_DAYS + 30}", 'category = ""', "multiplier = 0.0",
-              "share_of_grids = 1.0", ""]
+              "", "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
+              *calendar_shocks(start, end, hol, tracks(cats, seasons))]
     per_year = 365.0 / days / (RESIDENTS / 1000.0)
     for r in cats.itertuples():
-        med = r.median_h if math.isfinite(r.median_h) else REFERENCE_HOURS
-        mult = min(100.0, max(0.01, med / math.log(2) / REFERENCE_HOURS))
-        never = round(r.open, 4)
-        lines += [f"[world.categories.{r.category}]  # {r.type}: {r.cases} requests, "
-                  f"median {med:.3g} h to close, {r.open:.0%} still open",
-                  f'department = "{r.department}"',
-                  f"rate_per_1000_per_year = {_r(r.cases * per_year)}",
-                  f"severity_probs = [{_r(1 - never, 6)}, 0.0, 0.0, {never}]",
-                  "pair_share = 0.0", "collective_share = 0.0",
-                  f"service_multiplier = {_r(mult, 4)}",
-                  f"proactive_only = {round(r.proactive, 4)}", "patrol_visible = 1.0", ""]
+        cases = r.cases * days / max(seasons.get(r.category, days), 1)  # winter: rate in season
+        prof = profile(r)
+        fast_share = prof.p_fast + prof.p_never  # the fast category carries the never-closed
+        never = round(prof.p_never / fast_share, 4) if fast_share > 0 else 0.0
+        shares = " / ".join(f"{getattr(r, f'c{h}'):.3f}" for h in b.HORIZONS_H)
+        model = " / ".join(f"{prof.closed_within(h):.3f}" for h in b.HORIZONS_H)
+        lines += [f"# {r.type}: {r.cases} requests; closed within 1/7/30 d {shares} "
+                  f"(profile {model}); {r.open:.0%} never closed"]
+        for name, share, mean, sev3 in ((r.category, fast_share, prof.m_fast, never),
+                                        (f"{r.category}__slow", prof.p_slow, prof.m_slow, 0.0)):
+            if share <= (MIN_TRACK_SHARE if name.endswith("__slow") else 0.0):
+                continue
+            mult = min(100.0, max(0.01, mean / REFERENCE_HOURS))
+            lines += [f"[world.categories.{name}]", f'department = "{r.department}"',
+                      f"rate_per_1000_per_year = {_r(cases * share * per_year)}",
+                      f"severity_probs = [{_r(1 - sev3, 6)}, 0.0, 0.0, {sev3}]",
+                      "pair_share = 0.0", "collective_share = 0.0",
+                      f"service_multiplier = {_r(mult, 4)}",
+                      f"proactive_only = {round(r.proactive, 4)}", "patrol_visible = 1.0", ""]
     return "\n".join(lines)
 
 
 def holdout_toml(data: b.BostonData, start: str = b.HOLDOUT_WINDOW[0],
                  end: str = b.HOLDOUT_WINDOW[1], fit: tuple[str, str] = b.FIT_WINDOW) -> str:
     """Text of calibration/boston_jul_aug.toml: boston started on ``start`` (same inputs)."""
-    stats = b.statistics(data, *fit)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
-    doy = pd.Timestamp(start).day_of_year - 1
+    cats = category_table(data, *fit)
+    seasons = winter_categories(data, cats, *fit)
+    hol = holiday_multiplier(data, *fit)
     return "\n".join([
         "# Boston 311 hold-out run: the Jan-Jun `boston` scenario started on "
         f"{start} ({WEEKDAYS[pd.Timestamp(start).weekday()]}),",
@@ -169,12 +273,9 @@ def holdout_toml(data: b.BostonData, start: str = b.HOLDOUT_WINDOW[0],
         "# `python -m sim.calibrate.boston_scenario`; no Jul-Aug data went into it.",
         "[meta]", 'name = "boston_jul_aug"', 'extends = "boston"',
         f'description = "Boston 311 from {start}: hold-out check of the Jan-Jun fit."', "",
-        "[world]", f"start_day_of_year = {doy}",
-        f"weekday_multipliers = {weekday_list(stats, start)}  # Jan-Jun pattern, from day 0", "",
-        "[run]", f"days = {days + TAIL_DAYS}", "",
-        "[[world.shocks]]", 'name = "extraction_tail"', f"start_day = {days}",
-        f"days = {TAIL_DAYS + 30}", 'category = ""', "multiplier = 0.0", "share_of_grids = 1.0",
-        ""])
+        "# Holidays of Jul-Aug at the Jan-Jun holiday ratio; winter types out of season.",
+        "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
+        *calendar_shocks(start, end, hol, tracks(cats, seasons), in_season=False)])
 
 
 def targets_toml(data: b.BostonData, start: str, end: str) -> str:

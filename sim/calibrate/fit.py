@@ -28,7 +28,6 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +43,7 @@ from . import local
 from .spec import CalibrationSpec, Parameter, SpecError, Target
 
 log = logging.getLogger(__name__)
+AT_BOUND = 0.01  # within 1% of the range of a bound (unit box): reported as not identified
 NAN_PENALTY_Z = 10.0  # residual (in sd) charged for a target the simulator returned as NaN
 
 
@@ -63,6 +63,7 @@ class FitResult:
     after: dict[str, float]
     after_sd: dict[str, float]
     trials: pd.DataFrame
+    covariance_unit: list[list[float]] = field(default_factory=list)  # unit box; inf = unidentified
     holdout_before: dict[str, float] | None = None
     holdout_after: dict[str, float] | None = None
     elapsed_s: float = 0.0
@@ -101,20 +102,6 @@ def distributions(spec: CalibrationSpec) -> dict[str, optuna.distributions.BaseD
         else:
             out[p.key] = optuna.distributions.FloatDistribution(p.lo, p.hi, log=p.log)
     return out
-
-
-def make_sampler(spec: CalibrationSpec) -> optuna.samplers.BaseSampler:
-    """TPE (multivariate, constant liar for parallel batches), random, or scrambled Sobol QMC."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        if spec.method == "random":
-            return optuna.samplers.RandomSampler(seed=spec.seed % 2**32)
-        if spec.method == "qmc":
-            return optuna.samplers.QMCSampler(qmc_type="sobol", scramble=True,
-                                              seed=spec.seed % 2**32)
-        startup = max(5, min(20, spec.trials // 5, 4 * len(spec.parameters)))
-        return optuna.samplers.TPESampler(seed=spec.seed % 2**32, multivariate=True,
-                                          constant_liar=True, n_startup_trials=startup)
 
 
 def summarise(runs: Sequence[Mapping[str, float]], keys: Sequence[str]
@@ -226,47 +213,54 @@ class _Runner:
         return [flat[j * n:(j + 1) * n] for j in range(len(param_sets))]
 
 
-def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True) -> pd.DataFrame:
-    """Optuna ask/tell loop in parallel batches; one row per trial (params, loss, outputs)."""
+def search(spec: CalibrationSpec, runner: _Runner, progress: bool = True,
+           study: optuna.Study | None = None, worker: bool = False) -> pd.DataFrame:
+    """Optuna ask/tell loop in parallel batches (``study``: a stored study to resume or share;
+    default in memory); one row per completed trial (params, loss, outputs)."""
     from tqdm.auto import tqdm
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize", sampler=make_sampler(spec))
-    dists = distributions(spec)
+    from .study import open_study, run_batches, trial_rows, trials_frame
+
+    study = study if study is not None else open_study(spec, None)
     seeds = [seed_for(spec.seed, 0, r) for r in range(spec.replications)]
     batch = spec.batch or max(1, runner.executor.workers)
     keys = [t.key for t in spec.targets]
     fitted = spec.fitted_targets
-    rows: list[dict[str, Any]] = []
-    bar = tqdm(total=spec.trials, desc=f"calibrate {spec.name}", disable=not progress,
-               unit="trial")
-    best = math.inf
+    done = min(len(trial_rows(study, spec)), spec.trials)
+    if done:
+        log.info("search: resuming with %d of %d trials done", done, spec.trials)
+    bar = tqdm(total=spec.trials, initial=done, desc=f"calibrate {spec.name}",
+               disable=not progress, unit="trial")
+    checked: list[bool] = []
+
+    def evaluate(param_sets: list[dict[str, Any]]) -> list[tuple[float, dict[str, float]]]:
+        results = runner.run(param_sets, seeds, on_set_done=lambda _j: bar.update())
+        if not checked:
+            check_keys(spec.targets, results[0][0], "targets")
+            checked.append(True)
+        out = []
+        for runs in results:
+            mean, _ = summarise(runs, keys)
+            out.append((loss(mean, fitted), mean))
+        return out
+
+    def on_batch(_n: int, best: float) -> None:
+        bar.set_postfix(best_loss=f"{best:.4g}")
+        log.info("search: %d of %d trials, best loss %.4g", bar.n, spec.trials, best)
+
     try:
-        while len(rows) < spec.trials:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                trials = [study.ask(dists) for _ in range(min(batch, spec.trials - len(rows)))]
-            results = runner.run([t.params for t in trials], seeds, on_set_done=lambda _j: bar.update())
-            if not rows:
-                check_keys(spec.targets, results[0][0], "targets")
-            for trial, runs in zip(trials, results, strict=True):
-                mean, _ = summarise(runs, keys)
-                value = loss(mean, fitted)
-                study.tell(trial, value)
-                best = min(best, value)
-                rows.append({"trial": trial.number, **{f"param.{k}": v for k, v in trial.params.items()},
-                             "loss": value, **{f"out.{k}": mean[k] for k in keys}})
-            bar.set_postfix(best_loss=f"{best:.4g}")
-            log.info("search: %d of %d trials, best loss %.4g", len(rows), spec.trials, best)
+        run_batches(spec, study, evaluate, batch, on_batch, worker=worker)
     finally:
         bar.close()
-    return pd.DataFrame(rows)
+    return trials_frame(study, spec)
 
 
 def fit(spec: CalibrationSpec, progress: bool = True,
         simulator: str | Callable[..., Any] | None = None,
-        executor: Executor | None = None) -> FitResult:
-    """Search, refine, estimate uncertainty and check the hold-out. See the module docstring."""
+        executor: Executor | None = None, storage: str | os.PathLike[str] | None = None,
+        ) -> FitResult:
+    """Search, refine, estimate uncertainty and check the hold-out. See the module docstring.
+    ``storage``: the study's journal file (resumed if it exists; ``sim.calibrate.study``)."""
     t0 = time.perf_counter()
     try:
         resolve(simulator or spec.simulator)
@@ -279,7 +273,9 @@ def fit(spec: CalibrationSpec, progress: bool = True,
     log.info("calibrate %s: %d parameters, %d trials x %d replications, executor %s",
              spec.name, len(spec.parameters), spec.trials, spec.replications, spec.executor)
     try:
-        trials = search(spec, runner, progress)
+        from .study import open_study
+
+        trials = search(spec, runner, progress, open_study(spec, storage))
         keys = [t.key for t in spec.targets]
         seeds = [seed_for(spec.seed, 1, r) for r in range(spec.refine_replications)]
         top = trials.sort_values("loss").head(max(1, spec.refine_top))
@@ -328,6 +324,10 @@ def fit(spec: CalibrationSpec, progress: bool = True,
                 if math.isfinite(s) else (p.lo, p.hi)
             if not math.isfinite(s):
                 notes.append(f"{p.key}: not identified by the targets (interval = bounds)")
+            elif min(u, 1.0 - u) < AT_BOUND:
+                notes.append(f"{p.key} = {best[p.key]:.4g}: at its {'lower' if u < 0.5 else 'upper'}"
+                             " bound, not an estimate (not identified: the targets push past the "
+                             "search range)")
         after.update(scenario_values(spec, spec.targets, best))
         if scale > 1:
             notes.append(f"misfit: chi2/(n-k) = {scale:.3g}; intervals widened by sqrt of it")
@@ -348,6 +348,7 @@ def fit(spec: CalibrationSpec, progress: bool = True,
         return FitResult(
             spec=spec, best=best, loss=best_loss, loss_before=loss(before, spec.fitted_targets),
             intervals=intervals, stderr_unit=se_u, interval_method=how, scale=scale,
+            covariance_unit=np.where(np.isfinite(cov), cov, math.inf).tolist(),
             before=before, after=after, after_sd=after_sd, trials=trials,
             holdout_before=hb, holdout_after=ha, elapsed_s=time.perf_counter() - t0,
             n_runs=runner.n_runs, notes=notes)

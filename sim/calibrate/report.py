@@ -4,7 +4,8 @@ Files in the output directory:
 
 * ``fit.json`` — fitted parameters with intervals, loss before/after, every target with its
   value, sd, source, simulated value before and after fitting and z-residuals, the hold-out
-  errors, notes and provenance (spec hash, scenario hash, git commit, seeds, versions);
+  errors beside the naive forecast's (``holdout.naive``: the fit window's own statistics as
+  the forecast; MAE per group, relative errors, a plain verdict), notes and provenance (spec hash, scenario hash, git commit, seeds, versions);
 * ``trials.csv`` — one row per Optuna trial (parameters, loss, simulated targets);
 * ``fitted_scenario.toml`` — the scenario with the fitted values, loadable by ``cityrisk run``;
 * ``fit_targets.png`` — each target with its sd, simulated before and after fitting;
@@ -71,6 +72,37 @@ def grouped_errors(rows: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, flo
     return {g: {**error_summary(rs), "n": len(rs)} for g, rs in groups.items()}
 
 
+def naive_comparison(rows: list[dict[str, Any]], naive: Mapping[str, float]
+                     ) -> dict[str, Any]:
+    """Add ``naive`` and ``abs_error_naive`` to each hold-out row (in place) and compare the
+    fitted model with the naive forecast: MAE per group of ``by_<x>.<name>.<stat>`` keys,
+    relative errors of the other keys, and a plain verdict per group."""
+    for r in rows:
+        nv = naive.get(r["key"], math.nan)
+        r["naive"], r["abs_error_naive"] = nv, abs(nv - r["target"])
+    out: dict[str, Any] = {"groups": {}, "relative": {}}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        parts = r["key"].split(".")
+        if len(parts) == 3 and parts[0].startswith("by_"):
+            groups.setdefault(parts[2], []).append(r)
+        elif r["target"]:
+            out["relative"][r["key"]] = {
+                "target": r["target"], "model": r["after"], "naive": r["naive"],
+                "model_rel_error": (r["after"] - r["target"]) / r["target"],
+                "naive_rel_error": (r["naive"] - r["target"]) / r["target"]}
+    for g, rs in groups.items():
+        m = float(np.nanmean([x["abs_error_after"] for x in rs]))
+        n = float(np.nanmean([x["abs_error_naive"] for x in rs]))
+        out["groups"][g] = {"mae_model": m, "mae_naive": n, "n": len(rs),
+                            "model_beats_naive": bool(m < n)}
+    beats = [v["model_beats_naive"] for v in out["groups"].values()]
+    out["verdict"] = ("the fitted model beats the naive forecast in every group" if beats and all(beats)
+                      else "the fitted model does NOT beat the naive forecast in: " + ", ".join(
+                          g for g, v in out["groups"].items() if not v["model_beats_naive"]))
+    return out
+
+
 def fitted_scenario_toml(result: FitResult) -> str:
     """The fitted scenario as TOML (core scenarios), else the fitted overrides as a table."""
     spec = result.spec
@@ -107,6 +139,10 @@ def build_report(result: FitResult) -> dict[str, Any]:
                                "se_unit_box": result.stderr_unit[p.key]}
                        for p in spec.parameters},
         "interval_method": result.interval_method, "misfit_scale": result.scale,
+        # delta-method covariance in unit-box coordinates (log scale for log parameters), rows
+        # and columns in "parameters" order; null = not identified (sim.calibrate.draws)
+        "covariance_unit_box": [[v if math.isfinite(v) else None for v in row]
+                                for row in result.covariance_unit],
         "loss_before": result.loss_before, "loss_after": result.loss,
         "targets": fit_rows,
         "fit_errors": error_summary([r for r in fit_rows if r["key"] in fitted_keys]),
@@ -119,6 +155,8 @@ def build_report(result: FitResult) -> dict[str, Any]:
         rep["holdout"] = {"days": spec.holdout.days, "overrides": spec.holdout.overrides,
                           "targets": hrows, "errors": error_summary(hrows),
                           "errors_by_group": grouped_errors(hrows)}
+        if spec.holdout.naive:  # "the future looks like the fit window", beside the model
+            rep["holdout"]["naive"] = naive_comparison(hrows, spec.holdout.naive)
     prov: dict[str, Any] = {"spec_hash": spec.hash, "git_commit": git_commit(),
                             "version": version(),
                             "seed": spec.seed, "n_runs": result.n_runs,
@@ -155,16 +193,20 @@ def _target_figure(rows: Sequence[Mapping[str, Any]], title: str, path: Path) ->
     sd = np.array([r["sd"] for r in rows], dtype=float)
     before = np.array([r["before"] for r in rows], dtype=float)
     after = np.array([r["after"] for r in rows], dtype=float)
+    naive = np.array([r.get("naive", math.nan) for r in rows], dtype=float)
     mag = np.abs(tv[tv != 0])
     relative = mag.size > 0 and (mag.max() / mag.min() > 20 or mag.max() > 10)
     if relative and np.all(tv != 0):  # mixed scales: show everything relative to its target
-        before, after, sd, tv = before / tv, after / tv, sd / np.abs(tv), np.ones_like(tv)
+        before, after, naive = before / tv, after / tv, naive / tv
+        sd, tv = sd / np.abs(tv), np.ones_like(tv)
         ax.set_xlabel("value / target")
     else:
         ax.set_xlabel("value")
     ax.errorbar(tv, y, xerr=sd, fmt="s", color="black", ms=5, capsize=3, label="target ± sd")
     ax.plot(before, y, "o", mfc="none", color="0.5", label="before fit")
     ax.plot(after, y, "o", color="tab:red", label="after fit")
+    if np.isfinite(naive).any():
+        ax.plot(naive, y, "x", color="tab:blue", label="naive forecast (fit window)")
     ax.set_yticks(y, [r["key"] for r in rows], fontsize=7)
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)

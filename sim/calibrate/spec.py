@@ -85,6 +85,9 @@ class Holdout:
     days: int | None
     overrides: dict[str, Any]
     scenario: str = ""
+    #: the naive forecast ("the future looks like the fit window"): key -> value, read from
+    #: ``naive = "<target file>"`` (the fit window's statistics); reported beside the model
+    naive: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,10 +328,15 @@ def _parse(raw: Mapping[str, Any], cal: dict[str, Any], scenario: str, simulator
         if not isinstance(hscen, str):
             raise SpecError(f"holdout.scenario = {hscen!r}: must be a scenario name or path")
         hscen = _scenario_ref(hscen, base) if hscen else ""
+        naive_file = hraw.pop("naive", None)
+        if naive_file is not None and not isinstance(naive_file, str):
+            raise SpecError(f"holdout.naive = {naive_file!r}: must be a path to a target file")
+        naive = {t.key: t.value for t in load_targets(base / naive_file, "holdout.naive")} \
+            if naive_file else {}
         htargets = tuple(_targets(hraw, base, "holdout"))
         if not htargets:
             raise SpecError("holdout: no targets (give file = ... or target tables)")
-        holdout = Holdout(htargets, hdays, hover, hscen)
+        holdout = Holdout(htargets, hdays, hover, hscen, naive)
     level = number("calibrate.level", cal.get("level", 0.95), 0.5, 0.999)
     name = cal.get("name", Path(path).stem if path else "calibration")
     executor = choice("calibrate.executor", cal.get("executor", "serial"), EXECUTORS)

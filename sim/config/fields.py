@@ -6,6 +6,7 @@ the offending key and allowed range).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,8 @@ class Field:
             return "true or false"
         if self.kind == "str":
             return f"one of {list(self.choices)}" if self.choices else "a string"
+        if self.kind == "date":
+            return f"'' or a calendar date YYYY-MM-DD from {DATE_RANGE[0]} to {DATE_RANGE[1]}"
         rng = f"in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
         if self.kind == "floats":
             n = f"{self.length} numbers" if self.length else "a list of numbers"
@@ -51,6 +54,14 @@ class Field:
             return value
         if self.kind == "str":
             if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise bad()
+            return value
+        if self.kind == "date":
+            import datetime as dt
+
+            if type(value) is dt.date:  # a TOML date (unquoted 2015-01-01)
+                value = value.isoformat()
+            if not isinstance(value, str) or (value and not _is_date(value)):
                 raise bad()
             return value
         if self.kind == "floats":
@@ -77,6 +88,22 @@ class Field:
         return value
 
 
+DATE_RANGE = ("1900-01-01", "2100-12-31")
+
+
+def _is_date(text: str) -> bool:
+    """True for an ISO calendar date ``YYYY-MM-DD`` inside :data:`DATE_RANGE`."""
+    import datetime as dt
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return DATE_RANGE[0] <= text <= DATE_RANGE[1]
+
+
 def _fmt(x: float | None) -> str:
     if x is None:
         return "-inf"
@@ -96,6 +123,11 @@ def I(default: int, lo: int, hi: int, doc: str) -> Field:  # noqa: N802,E743 - s
 def S(default: str, doc: str, choices: tuple[str, ...] | None = None) -> Field:  # noqa: N802
     """A string field."""
     return Field("str", default, doc, choices=choices)
+
+
+def D(doc: str) -> Field:  # noqa: N802 - schema shorthand
+    """A calendar-date field: ``""`` (none) or ``YYYY-MM-DD``."""
+    return Field("date", "", doc)
 
 
 def FL(default: list[float], lo: float, hi: float, doc: str, length: int | None,  # noqa: N802

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..engine.levels import N_LEVELS
-from .fields import FL, F, Field, I, S, ScenarioError  # noqa: F401 - re-exported
+from .fields import FL, D, F, Field, I, S, ScenarioError  # noqa: F401 - re-exported
 
 SCHEMA: dict[str, Any] = {
     "meta": {
@@ -64,6 +64,9 @@ SCHEMA: dict[str, Any] = {
         "start_day_of_year": I(0, 0, 365, "Calendar day of year at simulation day 0."),
         "weekday_multipliers": FL([1, 1, 1, 1, 1, 1, 1], 0, 10, "Emergence by weekday, Monday first.", 7),
         "overdispersion": F(0, 0, 50, "Variance of a weekly gamma multiplier on emergence (0 = Poisson)."),
+        "overdispersion_common": F(0, 0, 50, "Variance of a weekly gamma multiplier shared by every "
+                                   "category (city-wide swings; 0 = none)."),
+        "trend_per_year": F(0, -5, 5, "Growth rate of emergence per year: × exp(rate × day / 365)."),
         "escalation_hazard_per_hour": F(0.0006, 0, 1, "Base hazard of one severity step while unhandled, per hour."),
         "escalation_growth_per_day": F(0.05, 0, 10, "Hazard grows by this fraction per day already waited."),
         "escalation_max_multiplier": F(4, 1, 100, "Cap on the waiting factor (1 + growth × days) of the hazard."),
@@ -200,6 +203,9 @@ SCHEMA: dict[str, Any] = {
         "days": I(365, 1, 3650, "Simulated days."),
         "warmup_days": I(0, 0, 3650, "Days at the start excluded from the outcomes (cases that emerged "
                          "before, and that period's cost and staff time)."),
+        "start_date": D("Calendar date of day 0 (YYYY-MM-DD; '' = none). When set it fixes the weekday "
+                        "of day 0 (weekday_multipliers are then Monday first), the day of year "
+                        "(replaces world.start_day_of_year) and the case table's calendar timestamps."),
     },
 }
 

@@ -1,9 +1,9 @@
 """Emergence: new disputes and risks, a Poisson count per grid and category each day — and the
 return of grievances that left unresolved.
 
-The expected count is residents × the category's rate × season × weekday × a weekly gamma
-multiplier (over-dispersion) × active shocks × prevention (源头治理: spending per resident ``x``
-removes ``max_reduction × preventable × (1 − exp(−x / scale))`` of a category's emergence).
+The expected count is residents × the category's rate × season × weekday × trend × a weekly
+gamma multiplier per category (over-dispersion) × a weekly city-wide gamma multiplier × active
+shocks × prevention (源头治理: spending per resident ``x`` removes ``max_reduction × preventable × (1 − exp(−x / scale))`` of a category's emergence).
 Residents are then picked within the grid. Every per-case random quantity is drawn here, once,
 from the stream of the mechanism that uses it (detection, fading and lapse clocks, escalation
 thresholds, work, outcomes and latent difficulty, routing, whether and when it would return):
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .calendar import Calendar, trend_factor
 from .cases import RETURNING_EXITS, Stage
 from .contagion import Contagion
 from .levels import N_LEVELS
@@ -37,11 +38,13 @@ class Emergence:
     """Stage ``emergence``. Reads clock, layout, categories, world, streams; writes new case rows,
     residents' tension and ``today["new_cases"]``. Keeps the week's noise and the shocks' grids."""
 
-    def __init__(self, s: CityState) -> None:
+    def __init__(self, s: CityState, calendar: Calendar | None = None) -> None:
+        self.calendar = calendar or Calendar(None, s.world["start_day_of_year"])
         n_grids = s.layout.n_grids
         self.shock_masks = [s.streams.get(Stream.SHOCK, 0, i).random(n_grids) < shock["share_of_grids"]
                             for i, shock in enumerate(s.world["shocks"])]
         self._week_noise: dict[int, np.ndarray] = {}
+        self._common_week: tuple[int, float] = (-1, 1.0)
         # grievances due to come back: return time (hours) and what the new case inherits
         self.pending: dict[str, np.ndarray] = {k: np.zeros(0, dt) for k, dt in _RETURN_FIELDS.items()}
         self.contagion: Contagion | None = None  # set by the model: grievances triggered nearby (§7.16)
@@ -50,10 +53,11 @@ class Emergence:
     def daily_rates(self, s: CityState) -> np.ndarray:
         """Expected new cases today per grid and category (seasons, weekdays, shocks, noise)."""
         w, cats, lay, day = s.world, s.categories, s.layout, s.clock.day
-        doy = (w["start_day_of_year"] + day) % 365
+        doy = self.calendar.day_of_year(day)
         season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
-        weekday = w["weekday_multipliers"][day % 7]
+        weekday = w["weekday_multipliers"][self.calendar.weekday_index(day)]
         per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
+        per_cat = per_cat * trend_factor(w, self.calendar, day) * self._common_multiplier(s)
         per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
         # deprived communities have more grievances (need factor, mean 1: §7.15)
         rate = (lay.residents_per_grid * s.residents.need_factor)[:, None] * per_cat[None, :]
@@ -82,6 +86,18 @@ class Emergence:
             draw = s.streams.get(Stream.OVERDISPERSION, week).gamma(shape, var, s.categories.n)
             self._week_noise = {week: draw}
         return self._week_noise[week]
+
+    def _common_multiplier(self, s: CityState) -> float:
+        """City-wide gamma noise (mean 1, variance ``overdispersion_common``), one draw per week
+        shared by every category (weather, news: what moves all requests at once)."""
+        var = s.world.get("overdispersion_common", 0.0)
+        if var <= 0:
+            return 1.0
+        week = s.clock.day // 7
+        if self._common_week[0] != week:
+            draw = s.streams.get(Stream.OVERDISPERSION_COMMON, week).gamma(1.0 / var, var)
+            self._common_week = (week, float(draw))
+        return self._common_week[1]
 
     def shock_collective_boost(self, s: CityState, grid: np.ndarray, cat: np.ndarray) -> np.ndarray:
         """Extra collective-case share from active shocks."""

@@ -29,6 +29,7 @@ class Stream(StrEnum):
     VIDEO = "video"  # the fixed order in which grids get cameras
     SHOCK = "shock"  # which grids a shock hits (qualified by the shock's index)
     OVERDISPERSION = "overdispersion"  # weekly gamma noise on emergence (per week)
+    OVERDISPERSION_COMMON = "overdispersion_common"  # city-wide weekly gamma noise (per week)
     EMERGENCE = "emergence"  # new-case counts, times and residents (per day)
     DETECTION = "detection"  # detection and fading clocks, channel choice
     ESCALATION = "escalation"  # severity thresholds

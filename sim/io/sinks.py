@@ -95,6 +95,37 @@ def labelled_table(cols: Mapping[str, np.ndarray], book: Mapping[str, Sequence[s
     return table.replace_schema_metadata(meta)
 
 
+#: Calendar columns derived from model hours when the scenario has ``run.start_date``.
+CALENDAR_COLUMNS = {"t_emerge": "emerged_at", "t_detect": "opened_at", "t_close": "closed_at"}
+
+
+def derived_columns(cols: Mapping[str, np.ndarray], departments: Sequence[str] | None,
+                    start_date: str) -> dict[str, Any]:
+    """Extra case-table columns (pyarrow arrays): ``department`` (the responsible department
+    or agency of the case's category, dictionary-encoded) when ``departments`` (one per
+    category code) is given; ``emerged_at``, ``opened_at`` (detection = when the request was
+    logged), ``closed_at`` (null while open) as timestamps when ``start_date`` is set."""
+    import pyarrow as pa
+
+    out: dict[str, Any] = {}
+    if departments is not None:
+        names = sorted(set(departments))
+        code = np.array([names.index(d) for d in departments], dtype=np.int32)
+        cat = np.asarray(cols["category"]).astype(np.int64)
+        out["department"] = pa.DictionaryArray.from_arrays(
+            pa.array(code[cat] if cat.size else np.zeros(0, np.int32), type=pa.int32()),
+            pa.array(names, type=pa.string()))
+    if start_date:
+        import datetime as dt
+
+        from ..engine.calendar import Calendar
+
+        cal = Calendar(dt.date.fromisoformat(start_date))
+        for src, name in CALENDAR_COLUMNS.items():
+            out[name] = pa.array(cal.hours_to_timestamps(cols[src]), type=pa.timestamp("s"))
+    return out
+
+
 class ParquetSink:
     """Streams closed-case records to one Parquet file in row groups (memory stays flat).
 
@@ -106,13 +137,17 @@ class ParquetSink:
 
     def __init__(self, path: str, rows_per_group: int = 200_000, *,
                  categories: Sequence[str] | None = None,
-                 metadata: Mapping[bytes, bytes] | None = None) -> None:
+                 metadata: Mapping[bytes, bytes] | None = None,
+                 departments: Sequence[str] | None = None, start_date: str = "") -> None:
         import pyarrow as pa  # noqa: F401 - fail early if missing
         import pyarrow.parquet as pq
 
         self.path = path
         self.rows_per_group = rows_per_group
         self.categories = list(categories) if categories is not None else None
+        # derived columns (calendar timestamps, each case's department): see derived_columns
+        self.departments = list(departments) if departments is not None else None
+        self.start_date = start_date
         if metadata is None:  # every file says what wrote it, even without a scenario
             from .provenance import parquet_metadata
 
@@ -132,7 +167,10 @@ class ParquetSink:
             self._flush()
 
     def _table(self, cols: Mapping[str, np.ndarray]) -> Any:
-        return labelled_table(cols, codebook(self.categories), self.metadata)
+        table = labelled_table(cols, codebook(self.categories), self.metadata)
+        for name, arr in derived_columns(cols, self.departments, self.start_date).items():
+            table = table.append_column(name, arr)
+        return table
 
     def _flush(self) -> None:
         import pyarrow.parquet as pq
