@@ -131,7 +131,7 @@ SCHEMA: dict[str, Any] = {
         "success": FL([0.75, 0.96, 0.85, 0.85, 0.9, 1.0], 0, 1,
                       "Base chance a handling attempt resolves the case, per level (community 0.96: with "
                       "training and difficulty, people's-mediation success ≈ 97%, the reported 97.2% "
-                      "in 2009 and 97.9% in 2018; data/dispute_facts.md).", N_LEVELS),
+                      "in 2009 and 97.9% in 2018; calibration/data/dispute_facts.md).", N_LEVELS),
         "handler_skill_spread": F(0.2, 0, 1, "Spread (CV) of handler speed across staff."),
         "difficulty_weight": F(1.0, 0, 5, "Logit of success lost per standard deviation of a case's latent "
                                "difficulty (the same at every level: a case that failed below is harder above)."),
@@ -195,7 +195,7 @@ SCHEMA: dict[str, Any] = {
         "negotiation_success": F(0.5, 0, 1, "Chance a bilateral negotiation settles the grievance; a failed one "
                                  "leads to a second choice among the other options."),
         "prior_responsiveness": F(0.53, 0, 1, "Perceived responsiveness of every grid at the start (Beijing "
-                                  "12345 resolution rate 53.1% in January 2019; data/dispute_facts.md, BSB24)."),
+                                  "12345 resolution rate 53.1% in January 2019; calibration/data/dispute_facts.md, BSB24)."),
         "memory_cases": F(10, 0.1, 10000, "How many recent outcomes a grid's perceived responsiveness "
                           "weighs: today's n outcomes get weight n / (n + memory_cases)."),
     },

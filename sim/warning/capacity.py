@@ -8,7 +8,7 @@ quality, never from outcomes::
     capacity index = 100 × (0.20 S + 0.15 M + 0.15 V + 0.15 I + 0.15 P + 0.20 W)
 
 * S staff: grid workers per 1,000 residents over Zhejiang's 2020 ratio (330,000 grid workers
-  for about 64.6 million residents, 5.11 per 1,000; data/china_stylised_facts.md), capped at 1;
+  for about 64.6 million residents, 5.11 per 1,000; calibration/data/china_stylised_facts.md), capped at 1;
 * M training: ``levers.mediator_training`` (0–1);
 * V video: ``levers.video_coverage`` (share of grids, 雪亮工程);
 * I integration: ``levers.resource_integration`` (多网合一, shared platform);
@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-ZHEJIANG_GRID_WORKERS_PER_1000 = 330_000 / 64.6e6 * 1000  # data/china_stylised_facts.md (2020)
+ZHEJIANG_GRID_WORKERS_PER_1000 = 330_000 / 64.6e6 * 1000  # calibration/data/china_stylised_facts.md (2020)
 WEIGHTS = {"staff": 0.20, "training": 0.15, "video": 0.15, "integration": 0.15, "platform": 0.15,
            "warning": 0.20}
 
