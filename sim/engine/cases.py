@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from .levels import N_LEVELS
-from .memmove import memmove
+from .intrinsics import memmove
 
 INF = np.inf
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .intrinsics import prefetch
 from .routing import Router
 from .state import CityState
 
@@ -111,6 +112,9 @@ class Escalation:
 
 
 # ----------------------------------------------------------------- compiled kernels
+_AHEAD = 32  # prefetch distance in cases (a resident record is one random cache line)
+
+
 @njit(cache=True)
 def _accrue(rows, until, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no cover - compiled
     """Integrate ``hazard`` from ``max(acc_from, t0)`` to ``until`` (one value, or one per row)
@@ -176,6 +180,8 @@ def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no
     tru = np.empty(n, np.float32)
     zero = np.float32(0.0)
     for k in range(n):
+        if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
+            prefetch(tension_t, res[k + _AHEAD])
         i = res[k]
         dt = now - tension_t[i]
         if not dt >= zero:
