@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .levels import N_LEVELS
 from .intrinsics import memmove
+from .levels import N_LEVELS
 
 INF = np.inf
 
