@@ -30,7 +30,7 @@ fi
 .venv/bin/python -c 'import sim, mesa; print("cityrisk", sim.__version__, "on mesa", mesa.__version__)'
 # compile the numba kernels now, so the first run only loads them from numba's cache (about 6 s of
 # CPU once; a no-op when the cache is current)
-.venv/bin/python -m sim.engine.precompile
+.venv/bin/python -m sim.precompile
 
 if [[ "${1:-}" == "--browser" ]]; then
   bash .ci/install_chromium.sh

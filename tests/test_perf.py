@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.engine.precompile import compile_kernels
+from sim.precompile import compile_kernels
 
 
 def test_precompile_leaves_nothing_to_compile():

@@ -13,9 +13,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -34,7 +34,7 @@ def _flat_c(arr: Any) -> bool:
 
 
 @intrinsic
-def memmove(typingctx: Any, arr: Any, dst: Any, src: Any, count: Any) -> Any:  # pragma: no cover - compiled
+def _memmove(typingctx: Any, arr: Any, dst: Any, src: Any, count: Any) -> Any:  # pragma: no cover - compiled
     """``arr[dst:dst + count] = arr[src:src + count]`` for a C-contiguous 1-D ``arr``, overlap
     allowed (indices in elements; no bounds check: the caller keeps them inside ``arr``)."""
     if not _flat_c(arr):
@@ -53,7 +53,7 @@ def memmove(typingctx: Any, arr: Any, dst: Any, src: Any, count: Any) -> Any:  #
 
 
 @intrinsic
-def prefetch(typingctx: Any, arr: Any, index: Any) -> Any:  # pragma: no cover - compiled
+def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:  # pragma: no cover - compiled
     """Hint: ``arr[index]`` will be read soon (no bounds check needed: a prefetch never faults)."""
     if not isinstance(arr, types.Array) or arr.ndim != 1:
         return None
@@ -65,6 +65,7 @@ def prefetch(typingctx: Any, arr: Any, index: Any) -> Any:  # pragma: no cover -
         stride = cgutils.unpack_tuple(builder, a.strides, 1)[0]
         base = builder.bitcast(a.data, cgutils.voidptr_t)
         ptr = builder.gep(base, [builder.mul(args[1], stride)])
+        ir = cgutils.ir  # llvmlite's IR builder, as numba imports it
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
         fn = builder.module.declare_intrinsic("llvm.prefetch", [cgutils.voidptr_t], fnty)
@@ -73,3 +74,8 @@ def prefetch(typingctx: Any, arr: Any, index: Any) -> Any:  # pragma: no cover -
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+# what the kernels call (the typing context is numba's business, not the caller's)
+memmove = cast(Callable[[Any, int, int, int], None], _memmove)
+prefetch = cast(Callable[[Any, int], None], _prefetch)

@@ -6,7 +6,7 @@ the user's cache directory). Without this step the first run on a machine pays t
 (several seconds); ``.ci/setup.sh`` runs it after installing, so the first real run only loads
 the cache::
 
-    python -m sim.engine.precompile          # prints the kernels compiled and the seconds it took
+    python -m sim.precompile          # prints the kernels compiled and the seconds it took
 
 It compiles by running the real model on small cities — every kernel gets exactly the argument
 types of a real run, with nothing to keep in step by hand — under both queue disciplines and at
@@ -31,7 +31,7 @@ def compile_kernels(scenario: str = "town") -> int:
     everything came from the cache)."""
     from numba.core import event
 
-    from ..model import CityModel
+    from .model import CityModel
 
     compiled = []
 
@@ -53,7 +53,7 @@ def compile_kernels(scenario: str = "town") -> int:
 
 
 def main() -> int:
-    """``python -m sim.engine.precompile``."""
+    """``python -m sim.precompile``."""
     tic = time.perf_counter()
     n = compile_kernels()
     print(f"cityrisk: {n} kernel signatures compiled in {time.perf_counter() - tic:.1f} s "
