@@ -147,6 +147,9 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
     size = chunk_size or spec.execution.chunk_size
     ex = make_executor(spec, executor, workers, scheduler, Path(out)) if isinstance(
         executor, str) else executor
+    warm = getattr(ex, "warm", None)  # Dask workers: imports and compiled kernels loaded up front
+    if warm is not None:
+        warm(spec.run_function)
     bar = _progress(report, spec.name, progress)
     buf: list[dict[str, Any]] = []
     last_flush = time.monotonic()
