@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from pathlib import Path
@@ -181,11 +182,9 @@ def test_xian_grids_follow_the_table_and_build_fast():
     seconds = time.perf_counter() - t0
     from sim.config.geometry_io import data_path
 
-    table = {}
-    for line in data_path(sc.data["city"]["districts"]).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith(("#", "name,")):
-            name, _en, residents, *_ = line.split(",")
-            table[name] = int(residents)
+    text = data_path(sc.data["city"]["districts"]).read_text(encoding="utf-8")
+    rows = csv.DictReader(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
+    table = {r["name"]: int(r["residents"]) for r in rows}
     geo = lay.geo
     assert len(geo.names) == 13 and set(geo.names) == set(table)
     total = sum(table.values())

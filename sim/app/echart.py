@@ -5,9 +5,9 @@ Two differences from ``solara.FigureEcharts``:
 * the option is assigned to the widget in an effect instead of being an argument of a render
   element (Reacton walks every nested value of every element's arguments on each render looking
   for child elements; thousands of data points per chart made that walk the main cost);
-* the browser side batches updates to the next animation frame (``lazyUpdate``), loads the
-  minified library from the local asset cache, waits until its container has a size before
-  creating the chart, and marks the container with ``data-version`` once an option is drawn
+* the browser side loads the minified library from the local asset cache, waits until its
+  container has a size before creating the chart (and skips a chart removed while the library
+  loaded), renders each option in the same call, and marks the container with ``data-version`` once an option is drawn
   (tests and timing read it).
 """
 
@@ -30,6 +30,7 @@ module.exports = {
     this.whenSized(() => this.load());
   },
   beforeDestroy() {
+    this.gone = true;
     if (this.observer) { this.observer.disconnect(); }
     if (this.chart) { this.chart.dispose(); this.chart = null; }
   },
@@ -50,6 +51,10 @@ module.exports = {
     load() {
       const url = `${this.getCdn()}/echarts@5.4.0/dist/echarts.min.js`;
       const go = () => window.requirejs([url], (echarts) => {
+        // The library loads asynchronously: a chart removed meanwhile (a tab or language switch
+        // re-creates the charts) has no container left, and echarts.init(undefined) throws
+        // "reading 'getAttribute'" of undefined.
+        if (this.gone || !this.$refs.echarts) { return; }
         this.echarts = echarts;
         this.chart = echarts.init(this.$refs.echarts);
         this.$refs.echarts.__chart = this.chart;
