@@ -101,7 +101,7 @@ def main() -> int:
     print(f"target --help <= 1 s: {help_s:.2f} s, {help_s / 1.0:.0%} of the target")
     if opts.first_runs:
         fr = first_run(opts.first_runs)
-        print(f"\ncityrisk run town (120 days) with an empty numba cache, medians of {opts.first_runs}:")
+        print(f"\ncityrisk run town (its 365 days) with an empty numba cache, medians of {opts.first_runs}:")
         print(f"{'':<28} {'wall s':>7} {'CPU s':>7} {'build+run s':>12}")
         for label, r in fr.items():
             what = {"cold": "first run, nothing compiled", "precompile": "python -m sim.precompile",

@@ -121,7 +121,8 @@ class Escalation:
 
 
 # ----------------------------------------------------------------- compiled kernels
-_AHEAD = 32  # prefetch distance in cases (a resident record is one random cache line)
+_AHEAD = 128  # prefetch distance in cases (a resident record is one random cache line; 32 to 256
+#               measured: 128 was fastest, 2.5 to 4 times faster than no prefetch)
 
 
 @njit(cache=True)
