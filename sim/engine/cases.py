@@ -164,11 +164,10 @@ class CaseTable:
         right = np.zeros(n_holes + 1, dtype=np.int64)
         right[:-1] = (self.n - 1 - holes) - (n_holes - 1 - k[:-1])
         j = int(np.argmin(left + right))
-        for name, (_dt, _fill, shape) in COLUMNS.items():
-            width = int(np.prod(shape)) if shape else 1
-            flat = self.cols[name].reshape(-1)
-            # moved as raw unsigned integers of the same size: four compiled variants, not one per dtype
-            _compact(flat.view(_UINT[flat.dtype.itemsize]), width, self.base, self.n, holes, j)
+        for name, (dt, _fill, shape) in COLUMNS.items():
+            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
+            # moved as raw bytes (memmove): one compiled variant for every column
+            _compact(self.cols[name].reshape(-1).view(np.uint8), width, self.base, self.n, holes, j)
         self.base += j
         self.n -= n_holes
 
@@ -176,9 +175,6 @@ class CaseTable:
         """Open cases per stage."""
         counts = np.bincount(self["stage"], minlength=len(Stage))
         return {s.name.lower(): int(counts[s]) for s in Stage}
-
-
-_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 @njit(cache=True)
