@@ -2,7 +2,8 @@
 
 ``pip install cityrisk`` gives the simulator (``run``, ``validate``, ``scenarios``, ``plan``,
 the Python API). The rest comes with extras: ``viz`` (figures of ``run --out``), ``app`` (the
-browser app), ``sweep`` (Dask, SALib, xarray), ``calibrate`` (Optuna), ``all`` (everything).
+browser app), ``sweep`` (Dask, SALib, xarray), ``calibrate`` (Optuna), ``warning`` (scikit-learn,
+the learned early-warning forecaster), ``all`` (everything).
 A command whose extra is missing stops with one line naming it (:class:`MissingExtra`, exit 2).
 """
 
@@ -18,6 +19,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "app": ("solara", "ipyvue", "ipyvuetify", "matplotlib"),
     "sweep": ("dask", "distributed", "SALib", "matplotlib"),
     "calibrate": ("optuna", "matplotlib"),
+    "warning": ("sklearn",),
 }
 #: Modules of an extra that a command only needs on some paths (checked when imported).
 _ALSO = {"dask_jobqueue": "sweep", "xarray": "sweep"}

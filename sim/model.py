@@ -23,6 +23,8 @@ from .config.scenario import Scenario, load_scenario
 from .engine.accounting import Accounts
 from .engine.categories import Categories, department_names
 from .engine.city import CityLayout, build_layout
+from .engine.collective import CollectiveAction
+from .engine.contagion import Contagion
 from .engine.detection import Detection
 from .engine.emergence import Emergence
 from .engine.escalation import Escalation
@@ -37,15 +39,17 @@ from .engine.state import CityState, StageSpec
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
+from .warning.system import EarlyWarning
 
-MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk")
+MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk", "warning")
 TIMESERIES_KEYS = ("day", "new_cases", "returned", "detected", "resolved", "lapsed", "escalations", "passed_up",
                    "transferred", "open_latent",
                    "open_reporting", "open_queued", "open_in_service", "open_severity_0",
                    "open_severity_1", "open_severity_2", "open_severity_3", "resolved_total",
                    *[f"resolved_at_{lv}" for lv in LEVELS], "mean_trust", "safety_index",
                    "median_hours_to_resolution", "staff_cost", "escalated_share", "caused_escalation_share",
-                   "staff_utilisation")
+                   "staff_utilisation",
+                   "triggered", "mobilisations", "collective_new")  # issue 11: §7.16–7.17
 
 
 def _today(key: str, model: CityModel) -> float:
@@ -79,7 +83,8 @@ class CityModel(mesa.Model):
         departments = department_names(d["world"]["categories"])
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
-            layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS)),
+            layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS),
+                                                   streams.get(Stream.NEIGHBOURHOOD)),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)))
@@ -94,6 +99,9 @@ class CityModel(mesa.Model):
         self.escalation = Escalation(s, self.router)
         self.service = Service(self.router, self.escalation, self.accounts)
         self.lapse = Lapse(self.escalation)
+        self.warning = EarlyWarning(s, self.escalation, self.router, self.accounts)
+        self.contagion = self.emergence.contagion = Contagion(s, self.escalation)
+        self.collective = CollectiveAction(s, self.emergence)
         self.staffing.sync(s)
 
         self.plan: list[StageSpec] = [
@@ -101,7 +109,11 @@ class CityModel(mesa.Model):
                       "Bring staff agents and server pools in line with the staffing levers (budget cap)."),
             StageSpec("emergence", self.emergence, ("clock", "world", "layout", "categories"),
                       ("cases", "residents.tension"),
-                      "New cases: a Poisson count per grid and category; residents picked in the grid."),
+                      "New cases: a Poisson count per grid and category (background, and triggered by "
+                      "contagion); residents picked in the grid, repeat disputants more often."),
+            StageSpec("collective", self.collective, ("cases", "world", "layout"), ("cases", "residents.tension"),
+                      "Threshold cascades among each community's aggrieved neighbours: collective "
+                      "incidents emerge as new cases; the cases whose parties joined are marked."),
             StageSpec("escalation_hazard", self.escalation.hazard, ("cases", "residents", "world"),
                       ("cases.hazard",), "Today's escalation hazard of every open case."),
             StageSpec("detection", self.detection, ("cases", "levers", "world", "pools", "residents"),
@@ -118,12 +130,20 @@ class CityModel(mesa.Model):
                       "Integrate the escalation hazard of unserved cases to the end of the day; the daily "
                       "review refers up cases that outgrew their level or waited too long; the district "
                       "balances its streets' backlogs (三级联动)."),
+            StageSpec("warning", self.warning, ("reported cases", "backlog", "trust survey", "levers"),
+                      ("warning scores", "residents.tension", "cases", "accounts"),
+                      "预测预警: tally what the city saw today; weekly, score every grid's risk of an "
+                      "escalation in the coming weeks and send pre-emptive visits to the flagged grids."),
             StageSpec("trust", trust_feedback, ("cases", "failures_today", "levers"),
                       ("residents.trust", "residents.tension"),
                       "Trust moves with today's outcomes (own, and neighbours' through the grid); "
                       "unresolved grievances keep their tension."),
             StageSpec("returns", self.emergence.schedule_returns, ("cases", "world"), ("emergence.pending",),
                       "Unresolved exits (lapsed, decided against) may come back as new cases later."),
+            StageSpec("contagion", self.contagion, ("cases", "escalation"), ("contagion.excitation",),
+                      "Today's new cases and severity steps excite emergence nearby in the days ahead."),
+            StageSpec("grievance_memory", self.collective.remember, ("cases",), ("collective.memory",),
+                      "Parties of unresolved exits stay aggrieved in their community (fading)."),
             StageSpec("close", self.accounts.close, ("cases",), ("cases", "accounts", "case sink"),
                       "Closed cases to the outcome totals and the case sink; dropped from the table."),
             StageSpec("account", self.accounts.account, ("pools", "staffing"), ("accounts",),
@@ -255,7 +275,8 @@ class CityModel(mesa.Model):
         values = {"residents": lay.residents_per_grid, "open_cases": open_cases,
                   "trust": self.residents.grid_mean_trust(),
                   "escalations": self.escalation.escalations_by_grid,
-                  "staff_load": np.where(np.isfinite(load), load, np.nan), "escalation_risk": risk}
+                  "staff_load": np.where(np.isfinite(load), load, np.nan), "escalation_risk": risk,
+                  "warning": self.warning.latest}
         for name, v in values.items():
             cells = np.full(lay.rows * lay.cols, np.nan)
             cells[lay.cell_of_grid] = v
@@ -281,6 +302,7 @@ class CityModel(mesa.Model):
         from .io.provenance import provenance
 
         out = compute_kpis(self.state, self.accounts)
+        out.update(self.warning.kpis(self.state))
         out["days"] = self.day
         out["provenance"] = provenance(self.spec, self.state.streams.seed_label())
         return out

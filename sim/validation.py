@@ -78,7 +78,12 @@ def mmc_scenario(servers: int, arrival_rate: float, service_rate: float, escalat
                       overdispersion=0.0, escalation_hazard_per_hour=escalation_rate,
                       escalation_growth_per_day=0.0, escalation_tension_weight=0.0,
                       escalation_distrust_weight=0.0, escalation_neighbour_weight=0.0,
-                      lapse_per_day=0.0, recurrence_share=0.0)
+                      lapse_per_day=0.0, recurrence_share=0.0,
+                      # Poisson arrivals at exactly λ: no neighbourhood factors, contagion or
+                      # collective action (docs/ODD.md §7.15–7.17)
+                      neighbourhood_report_spread=0.0, neighbourhood_need_spread=0.0,
+                      repeat_disputant_dispersion=0.0, contagion_magnitude=0.0,
+                      contagion_escalation_magnitude=0.0, collective_action=False)
     h = d["handling"]
     h["entry_level_by_severity"] = [3, 3, 3, 3]
     h["mean_hours"][3] = 1.0 / service_rate

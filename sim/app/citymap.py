@@ -13,8 +13,9 @@ import numpy as np
 
 from .i18n import layer_label, t
 
-LAYERS: tuple[str, ...] = ("open_cases", "escalation_risk", "trust", "staff_load", "escalations",
-                           "residents")
+LAYERS: tuple[str, ...] = ("open_cases", "escalation_risk", "warning", "trust", "staff_load",
+                           "escalations", "residents")
+PICKER_LAYERS = 5  # the first layers get a button above the map
 COLOURS: dict[str, list[str]] = {
     "open_cases": ["#fff7ec", "#fdbb84", "#ef6548", "#990000"],
     "escalation_risk": ["#ffffcc", "#feb24c", "#f03b20", "#800026"],
@@ -22,8 +23,9 @@ COLOURS: dict[str, list[str]] = {
     "staff_load": ["#edf8e9", "#fed976", "#fd8d3c", "#bd0026"],
     "escalations": ["#fff5f0", "#fc9272", "#de2d26", "#67000d"],
     "residents": ["#f7fbff", "#9ecae1", "#3182bd", "#08306b"],
+    "warning": ["#f7f4f9", "#d4b9da", "#df65b0", "#91003f"],
 }
-PERCENT_LAYERS = ("trust", "escalation_risk")  # shares / daily chances, shown in per cent
+PERCENT_LAYERS = ("trust", "escalation_risk", "warning")  # shares, chances, ranks: in per cent
 COUNT_LAYERS = ("open_cases", "escalations", "residents")  # whole numbers
 LAYER_UNITS: dict[str, dict[str, str]] = {
     "open_cases": {"en": "cases", "zh": "件"},
@@ -107,7 +109,7 @@ def map_option(model: Any, layer: str, lang: str, borders: list[list[list[float]
     v = np.where(np.isfinite(v), v, 0.0)
     data = np.column_stack([cc, rr, np.round(v, 2)]).tolist()
     top = float(np.nanmax(v)) if v.size else 1.0
-    if layer == "trust":
+    if layer in ("trust", "warning"):  # the warning layer: the grid's percentile of risk
         lo, hi = 0.0, 100.0
     else:
         lo, hi = 0.0, max(top, 1.0 if layer in COUNT_LAYERS else 1e-6)

@@ -31,6 +31,7 @@ LAYER_TEXT: dict[str, dict[str, str]] = {
     "staff_load": {"en": "Cases per grid worker", "zh": "网格员人均案件"},
     "residents": {"en": "Residents", "zh": "居民数"},
     "escalations": {"en": "Escalations so far", "zh": "累计升级"},
+    "warning": {"en": "Early warning (risk percentile)", "zh": "预测预警(风险百分位)"},
 }
 
 # Display names of the shipped scenarios (files in scenarios/); others show their file name.

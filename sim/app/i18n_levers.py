@@ -167,6 +167,17 @@ LEVER_TEXT: dict[str, dict[str, tuple[str, str]]] = {
                "用于从源头预防矛盾纠纷的投入(劳动监察、社区服务、早期疏导等):可预防类矛盾的发生减少,"
                "边际效益递减;投入计入成本。"),
     },
+    "levers.warning_response_visits_per_week": {
+        "en": ("Pre-emptive visits on warnings (per week)",
+               "Early warning (预测预警): each week the platform ranks every grid by its risk of an "
+               "escalation in the coming weeks, from reported cases, backlogs and a trust survey. "
+               "This many top-ranked grids get a mediator's visit that calms tensions and finds "
+               "hidden disputes; each visit costs mediator time. 0 = warnings are not acted on."),
+        "zh": ("按预警上门走访(次/周)",
+               "预测预警:平台每周根据上报案件、积压和信任度抽样调查,对每个网格未来几周矛盾升级的风险排序;"
+               "排名最高的这些网格将由调解员上门走访,疏导情绪、排查隐患;每次走访计入调解员工时成本。"
+               "0 表示不根据预警采取行动。"),
+    },
 }
 
 # What each capacity's levers do (the capacity names themselves are the outcomes registry's).

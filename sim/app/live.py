@@ -13,7 +13,7 @@ import solara
 from ..engine.geography import geojson_text
 from ..outcomes import registry
 from .charts import CHARTS, all_options, charts_png
-from .citymap import LAYERS, border_segments, cell_info, fmt_layer, map_option
+from .citymap import LAYERS, PICKER_LAYERS, border_segments, cell_info, fmt_layer, map_option
 from .compare import fmt_value
 from .echart import EChart
 from .geomap import (
@@ -27,7 +27,7 @@ from .geomap import (
 from .i18n import kpi_help, kpi_name, kpi_title, layer_label, lever_label, t
 from .session import AppSession
 
-TILES: tuple[str, ...] = ("safety_index", "backlog", "escalated_share",
+TILES: tuple[str, ...] = ("safety_index", "capacity_index", "backlog", "escalated_share",
                           "caused_escalation_share", "mean_trust",
                           "grassroots_resolution_share", "median_hours_to_resolution")
 
@@ -162,7 +162,7 @@ def CityMap(session: AppSession, lang: str, version: int) -> None:
                             style={"font-size": "16px", "font-weight": "600"})
             solara.ToggleButtonsSingle(value=layer, on_value=set_layer, values=[],
                                        children=[solara.Button(layer_label(k, lang), value=k,
-                                                               small=True) for k in LAYERS[:4]],
+                                                               small=True) for k in LAYERS[:PICKER_LAYERS]],
                                        classes=["cr-layer"])
         with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(style={"flex": "2 1 380px", "min-width": "320px"}):

@@ -81,6 +81,9 @@ LEVER_INFO: dict[str, LeverInfo] = {
     "budget_million_yuan": LeverInfo(
         "million yuan per year (0 = no cap)", _I, "caps the annual cost: staff are scaled down to fit (7.9)",
         "backlog", -1, (10, 100_000)),
+    "warning_response_visits_per_week": LeverInfo(
+        "visits per week", _R, "预测预警: pre-emptive mediation visits to flagged grids lower tension and "
+        "find latent grievances there (7.15); cost", "caused_escalation_share", -1, (0, 30)),
 }
 
 missing = set(k.split(".", 1)[1] for k in LEVERS) ^ set(LEVER_INFO)

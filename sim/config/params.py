@@ -148,6 +148,9 @@ SCHEMA: dict[str, Any] = {
         "prevention_million_yuan": F(0, 0, 1e5, "源头治理: annual spending on prevention at the source, million "
                                      "yuan; lowers the emergence of preventable categories."),
         "budget_million_yuan": F(0, 0, 1e6, "Annual staff budget cap, million yuan (0 = no cap)."),
+        "warning_response_visits_per_week": I(0, 0, 100_000, "预测预警: pre-emptive mediation visits per week "
+                                              "to the grids the early-warning forecaster flags (0 = warnings "
+                                              "are not acted on); each visit costs mediator time."),
     },
     "world": {
         "emergence_multiplier": F(1, 0, 100, "Scales every category's emergence rate."),
@@ -186,6 +189,31 @@ SCHEMA: dict[str, Any] = {
         "video_detection_per_day": F(0.5, 0, 50, "Detection rate by video in a covered grid, per day."),
         "volunteer_detection_per_day": F(0.3, 0, 50, "Detection rate by volunteers at full participation."),
         "screening_detection": F(0.3, 0, 1, "Chance one screening visit finds a given open dispute."),
+        "warning_visit_tension_relief": F(0.5, 0, 1, "Share of residents' tension a pre-emptive warning visit "
+                                          "removes in the visited grid (assumed, not fitted)."),
+        "warning_visit_detection": F(0.3, 0, 1, "Chance a pre-emptive warning visit finds a given latent "
+                                     "grievance in the grid (assumed: as world.screening_detection)."),
+        # heterogeneity, contagion and collective action (issue 11; docs/ODD.md §7.15–7.17)
+        "neighbourhood_report_spread": F(0.4, 0, 3, "SD of the log reporting factor across communities: "
+                                         "deprived communities report less (311 studies, §7.15)."),
+        "neighbourhood_need_spread": F(0.2, 0, 3, "SD of the log emergence factor across communities, on the "
+                                       "same deprivation index: deprived communities have more grievances."),
+        "repeat_disputant_dispersion": F(15, 0, 1000, "Variance of the residents' gamma dispute propensity "
+                                         "(mean 1; 0 = all alike): a few residents file most cases."),
+        "contagion_magnitude": F(0.5, 0, 0.99, "Expected grievances one new case triggers nearby (Hawkes "
+                                 "branching ratio of new cases; 0 = off)."),
+        "contagion_escalation_magnitude": F(0.03, 0, 0.33, "Expected grievances one severity step of an "
+                                            "unresolved case triggers nearby."),
+        "contagion_decay_days": F(3, 0.1, 365, "Time scale, days, of the kernel: a triggered grievance arrives after about this + ½ day."),
+        "contagion_reach": F(0.25, 0, 1, "Weight of each of the 8 neighbouring grids in the spatial kernel "
+                             "(own grid 1; 0 = own grid only)."),
+        "collective_action": Field("bool", True, "Collective incidents emerge from threshold cascades among "
+                                   "aggrieved neighbours (false = a share drawn at emergence, as before)."),
+        "collective_threshold_mean": F(14, 0, 10000, "Mean Granovetter threshold: others already acting "
+                                       "before a resident joins."),
+        "collective_threshold_sd": F(6, 0.01, 10000, "SD of the Granovetter thresholds (normal)."),
+        "collective_min_participants": I(10, 2, 100000, "Participants from which a cascade is a collective "
+                                         "incident."),
     },
     "handling": {
         "mean_hours": FL([1.5, 8, 12, 24, 40, 150], 0.001, 100000,
@@ -216,6 +244,13 @@ SCHEMA: dict[str, Any] = {
         "court_share_on_failure": F(0.3, 0, 1, "Share of failures at district level that go to court."),
         "hops_to_platform": I(1, 0, 10, "Reporting hops from detection to the platform."),
         "hops_per_escalation": I(1, 0, 10, "Reporting hops when a case goes one level up."),
+        "warning_visit_hours": F(4, 0, 100, "Mediator hours one pre-emptive warning visit takes (assumed; "
+                                 "costed at costs.mediator over 365 × handling.hours_per_day[1] hours)."),
+        "warning_horizon_weeks": I(2, 1, 12, "Early warning: weeks ahead the forecast covers."),
+        "warning_budget_share": F(0.1, 0.001, 1, "Early warning: share of grids inspected per week (the "
+                                  "inspection budget at which precision and recall are scored)."),
+        "warning_survey_per_grid": I(20, 0, 1000, "Early warning: residents sampled per grid each week by "
+                                     "the trust survey."),
     },
     "costs": {
         "grid_worker": F(60_000, 0, 1e7, "Yuan per grid worker per year."),

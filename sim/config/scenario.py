@@ -146,6 +146,27 @@ def _check_consistency(data: dict[str, Any]) -> None:
     levels = data["handling"]["entry_level_by_severity"]
     if any(not float(x).is_integer() for x in levels):
         raise ScenarioError(f"handling.entry_level_by_severity = {levels!r}: must be whole numbers in [0, 5]")
+    ratio = branching_ratio(data["world"])
+    if ratio >= 1.0:
+        w = data["world"]
+        raise ScenarioError(
+            f"world.contagion_magnitude = {w['contagion_magnitude']:g}, world.contagion_escalation_magnitude = "
+            f"{w['contagion_escalation_magnitude']:g}, world.recurrence_share = {w['recurrence_share']:g}: "
+            f"branching ratio magnitude + 3 × escalation magnitude + recurrence share = {ratio:g} must be "
+            "< 1 (else contagion explodes; docs/ODD.md §7.16)")
+
+
+MAX_SEVERITY_STEPS = 3  # severity steps a case can take (0 → 3)
+
+
+def branching_ratio(world: Mapping[str, Any]) -> float:
+    """Upper bound on the expected offspring of one case (docs/ODD.md §7.16): new-case contagion,
+    three severity steps of escalation contagion and a return; 0 when contagion is off (returns
+    alone make at most one case per case: they never explode)."""
+    m, m_esc = float(world["contagion_magnitude"]), float(world["contagion_escalation_magnitude"])
+    if m <= 0 and m_esc <= 0:
+        return 0.0
+    return m + MAX_SEVERITY_STEPS * m_esc + float(world["recurrence_share"])
 
 
 def _resolve_paths(data: dict[str, Any], raw: Mapping[str, Any], base: Path) -> None:

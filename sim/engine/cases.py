@@ -82,6 +82,8 @@ COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
     "levels_served": (np.uint8, 0, ()),  # bitmask of levels that handled the case
     "levels_routed": (np.uint8, 0, ()),  # bitmask of levels the case was sent to
     "recurrence": (np.int8, 0, ()),  # 0 = a new grievance; k = its k-th return after an unresolved exit
+    "collective": (np.int8, 0, ()),  # 1 = a collective incident born of collective action; 2 = its
+    #                                  parties joined one (docs/ODD.md §7.17); 0 = neither
     "return_u": (np.float32, 1.0, ()),  # uniform deciding whether an unresolved exit comes back
     "return_wait": (np.float32, 1.0, ()),  # unit exponential: how long until it comes back
     "esc_thresholds": (np.float32, 0.0, (3,)),  # cumulative unit-exponential thresholds
@@ -93,7 +95,8 @@ COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
 RECORD_COLUMNS = ("case_id", "category", "grid", "n_involved", "severity0", "severity", "stage",
                   "entry_level", "level", "channel", "visits", "bounces", "t_emerge", "t_detect",
                   "t_close", "t_severity2", "first_wait", "wait_total", "esc_before_service",
-                  "levels_served", "levels_routed", "recurrence", "resident_a", "resident_b")
+                  "levels_served", "levels_routed", "recurrence", "resident_a", "resident_b",
+                  "collective")
 """Columns of a closed-case record (what sinks receive)."""
 
 

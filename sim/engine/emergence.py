@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .cases import Stage
+from .contagion import Contagion
 from .levels import N_LEVELS
 from .state import CityState
 from .streams import Stream
@@ -42,6 +43,7 @@ class Emergence:
         self._week_noise: dict[int, np.ndarray] = {}
         # grievances due to come back: return time (hours) and what the new case inherits
         self.pending: dict[str, np.ndarray] = {k: np.zeros(0, dt) for k, dt in _RETURN_FIELDS.items()}
+        self.contagion: Contagion | None = None  # set by the model: grievances triggered nearby (§7.16)
 
     # ----------------------------------------------------------------- rates
     def daily_rates(self, s: CityState) -> np.ndarray:
@@ -52,7 +54,8 @@ class Emergence:
         weekday = w["weekday_multipliers"][day % 7]
         per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
         per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
-        rate = lay.residents_per_grid[:, None] * per_cat[None, :]
+        # deprived communities have more grievances (need factor, mean 1: §7.15)
+        rate = (lay.residents_per_grid * s.residents.need_factor)[:, None] * per_cat[None, :]
         for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
             if _active(shock, day):
                 cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
@@ -92,17 +95,33 @@ class Emergence:
 
     # ----------------------------------------------------------------- the stage
     def __call__(self, s: CityState) -> None:
-        """New cases: a Poisson count per grid and category, then residents picked within the grid."""
-        day, t0 = s.clock.day, s.clock.t0
-        rng = s.streams.get(Stream.EMERGENCE, day)
+        """New cases: a Poisson count per grid and category, then residents picked within the grid.
+        With contagion (§7.16) the background and the triggered grievances are drawn apart, each
+        from its own stream, so that a policy that changes the triggered ones leaves every draw of
+        the background cases as it was (common random numbers)."""
+        day = s.clock.day
         rate = self.daily_rates(s)  # [grids, categories], expected new cases today
+        con = self.contagion
+        if con is not None and con.on:
+            background, triggered = con.split(rate)
+            n = self._spawn(s, background, s.streams.get(Stream.EMERGENCE, day), ())
+            k = self._spawn(s, triggered, s.streams.get(Stream.CONTAGION, day), (3,))
+        else:
+            n, k = self._spawn(s, rate, s.streams.get(Stream.EMERGENCE, day), ()), 0
+        s.today["new_cases"] = n + k
+        s.today["triggered"] = k
+        self._add_returns(s)
+
+    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.random.Generator,
+               qualifiers: tuple[int, ...]) -> int:
+        """Draw Poisson(``rate``) new cases from ``rng`` (their clocks from the streams qualified by
+        ``qualifiers``); returns how many."""
+        t0 = s.clock.t0
         counts = rng.poisson(rate)
         flat = np.repeat(np.arange(counts.size), counts.ravel())
         n = flat.size
-        s.today["new_cases"] = n
         if n == 0:
-            self._add_returns(s)
-            return
+            return 0
         n_cat = rate.shape[1]
         grid, cat = flat // n_cat, flat % n_cat
         t = t0 + 24.0 * rng.random(n)
@@ -112,7 +131,7 @@ class Emergence:
 
         cats = s.categories
         start, size = s.layout.resident_start[grid], s.layout.residents_per_grid[grid]
-        res_a = start + (u[:, 0] * size).astype(np.int64)
+        res_a = s.residents.pick(u[:, 0], grid)  # repeat disputants are picked more often (§7.15)
         res_b = start + (u[:, 1] * size).astype(np.int64)
         collective_share = np.minimum(cats.collective[cat] + self.shock_collective_boost(s, grid, cat), 1.0)
         is_pair = u[:, 2] < cats.pair[cat]
@@ -121,7 +140,8 @@ class Emergence:
         many = COLLECTIVE_MIN_INVOLVED + rng.geometric(0.05, n) - 1
         n_involved = np.where(is_collective, many, n_involved)
         severity = (u[:, 3:4] >= cats.severity_cum[cat][:, :3]).sum(axis=1).astype(np.int8)
-        severity = np.where(is_collective, np.maximum(severity, 1), severity)
+        if not s.world["collective_action"]:  # else a group grievance; incidents come from §7.17
+            severity = np.where(is_collective, np.maximum(severity, 1), severity)
 
         tab = s.cases
         sl = tab.append(n)
@@ -134,11 +154,11 @@ class Emergence:
         tab["severity"][sl] = severity
         tab["t_emerge"][sl] = t
         tab["proactive_only"][sl] = rng.random(n) < cats.proactive_only[cat]
-        _draw_clocks(s, sl, n, ())
+        _draw_clocks(s, sl, n, qualifiers)
         tension = s.world["tension_per_case"]
         s.residents.add_tension(res_a, tension, t0)
         s.residents.add_tension(res_b[n_involved >= 2], tension, t0)
-        self._add_returns(s)
+        return n
 
     # ----------------------------------------------------------------- returning grievances
     def schedule_returns(self, s: CityState) -> None:
@@ -211,3 +231,6 @@ def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -
 
 def _active(shock: dict[str, Any], day: int) -> bool:
     return bool(shock["start_day"] <= day < shock["start_day"] + shock["days"])
+
+
+draw_case_clocks = _draw_clocks  # the same draws for the collective incidents of §7.17 (qualifier 2)

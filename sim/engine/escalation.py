@@ -19,19 +19,28 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .city import CityLayout
 from .intrinsics import prefetch
 from .routing import Router
 from .state import CityState
 
 
 def neighbourhood_sum(s: CityState, per_grid: np.ndarray) -> np.ndarray:
-    """Sum of a per-grid quantity over each grid's 3x3 neighbourhood on the map."""
-    lay = s.layout
-    a = np.zeros((lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
-    a[1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = per_grid
-    total = sum(a[1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
+    """Sum of a per-grid quantity (``[grids]`` or ``[grids, k]``) over each grid's 3x3
+    neighbourhood on the map."""
+    return map_neighbourhood_sum(s.layout, per_grid)
+
+
+def map_neighbourhood_sum(lay: CityLayout, per_grid: np.ndarray) -> np.ndarray:
+    """:func:`neighbourhood_sum` on a layout (what outcome statistics use after a run)."""
+    extra = per_grid.ndim > 1  # [grids, k]: summed on a canvas per column (columns first: contiguous)
+    vals = per_grid.T if extra else per_grid[None, :]
+    a = np.zeros((vals.shape[0], lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
+    a[:, 1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = vals
+    total = sum(a[:, 1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
                 for dr in (-1, 0, 1) for dc in (-1, 0, 1))
-    return np.asarray(total).ravel()[lay.cell_of_grid]
+    out = np.asarray(total).reshape(vals.shape[0], lay.rows * lay.cols)[:, lay.cell_of_grid]
+    return out.T if extra else out[0]
 
 
 class Escalation:
@@ -41,6 +50,8 @@ class Escalation:
     def __init__(self, s: CityState, router: Router) -> None:
         self.router = router
         self.escalations_by_grid = np.zeros(s.layout.n_grids, dtype=np.int64)
+        # severity steps per grid and category to date (contagion reads today's: §7.16)
+        self.steps_by_grid_category = np.zeros((s.layout.n_grids, s.categories.n), dtype=np.int64)
         self.open_nearby_per_1000 = np.zeros(s.layout.n_grids)
         # the map does not change: residents around each grid are summed once
         self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
@@ -96,6 +107,7 @@ class Escalation:
         sev_after = np.minimum(sev0 + k1, 3)
         s.today["escalations"] += int((sev_after - sev_before).sum())
         np.add.at(self.escalations_by_grid, tab["grid"][rows], sev_after - sev_before)
+        np.add.at(self.steps_by_grid_category, (tab["grid"][rows], tab["category"][rows]), sev_after - sev_before)
         tab["severity"][rows] = sev_after
         reach = (sev_before < 2) & (sev_after >= 2)
         if reach.any():

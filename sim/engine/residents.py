@@ -6,6 +6,15 @@ owns rows ``start[g]:start[g+1]`` and no per-resident grid column is needed. Ten
 exponentially; it is stored with the time it last changed and relaxed in closed form when read.
 Trust is ``own + grid shift``: a resident's own experience plus what the grid has heard from
 neighbours (the shift relaxes back to zero).
+
+Neighbourhoods and residents differ (docs/ODD.md §7.15) without a per-resident column: each
+community has a deprivation index ``z ~ N(0, 1)``; a grid's residents report less
+(``report_factor``, folded into their propensity at initialisation) and have more grievances
+(``need_factor``, read by emergence) the more deprived their community. Residents differ in how
+often they are party to a dispute through their *position* in their grid's rows: position
+``x = j / size`` has dispute weight ``w(x) = F⁻¹(1 − x)`` for a gamma distribution of mean 1 and
+variance ``world.repeat_disputant_dispersion``, so the first rows of a grid are its repeat
+disputants (rows carry no other meaning: trust and propensity are drawn independently of it).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from .city import CityLayout
 
@@ -31,6 +41,19 @@ def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: f
     return out
 
 
+def _position_table(k: float, n: int = 4097) -> tuple[np.ndarray, np.ndarray]:
+    """``(logit u, log x)`` on a grid of ``logit u`` from −40 to 40: the position ``x`` in the
+    grid of the resident a uniform ``u`` picks when dispute weights are gamma (shape ``k``, mean
+    1). The picked resident's weight is size-biased, Gamma(k + 1, 1/k): ``v`` is its
+    ``u``-quantile; the position is the share of residents with a larger weight,
+    ``x = 1 − F_k(v)``."""
+    z = np.linspace(-40.0, 40.0, n)
+    u = special.expit(z)
+    v = np.where(z < 0, special.gammaincinv(k + 1.0, u), special.gammainccinv(k + 1.0, special.expit(-z))) / k
+    x = special.gammaincc(k, k * v)
+    return z, np.log(np.maximum(x, 1e-300))
+
+
 STATE_COLUMNS = ("trust", "propensity", "tension", "tension_t")
 
 
@@ -43,7 +66,8 @@ class ResidentTable:
     tension: np.ndarray  # tension when last written, float32
     tension_t: np.ndarray  # hours when tension was last written, float32
 
-    def __init__(self, layout: CityLayout, world: dict, rng: np.random.Generator) -> None:
+    def __init__(self, layout: CityLayout, world: dict, rng: np.random.Generator,
+                 index_rng: np.random.Generator | None = None) -> None:
         n = layout.n_residents
         self.layout = layout
         self.start = layout.resident_start
@@ -54,11 +78,58 @@ class ResidentTable:
         self._set_views()
         _beta_around(rng, world["trust_initial"], n, out=self.trust)
         _beta_around(rng, world["report_propensity"], n, out=self.propensity)
+        self._neighbourhoods(world, index_rng)
         # tension_t: hours when tension was last written
         self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
         # Σ own trust per grid (every grid has residents, so reduceat's segments are non-empty)
         self.trust_sum = np.add.reduceat(self.trust, self.start[:-1], dtype=np.float64)
         self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+
+    def _neighbourhoods(self, world: dict, rng: np.random.Generator | None) -> None:
+        """The communities' deprivation index and the grids' factors derived from it (mean-one
+        lognormals, so the city-wide mean rates stay those of the scenario); the reporting factor
+        is folded into the propensities of each grid's residents (clipped to 1)."""
+        lay = self.layout
+        rs, ns = float(world.get("neighbourhood_report_spread", 0)), float(world.get("neighbourhood_need_spread", 0))
+        z = (rng or np.random.default_rng(0)).standard_normal(lay.n_communities) if rs or ns else \
+            np.zeros(lay.n_communities)
+        self.deprivation = z[lay.community_of]  # per grid
+        self.need_factor = np.exp(ns * self.deprivation - ns * ns / 2.0)
+        self.report_factor = np.exp(-rs * self.deprivation - rs * rs / 2.0)
+        self.dispute_shape = 1.0 / world["repeat_disputant_dispersion"] if world.get(
+            "repeat_disputant_dispersion", 0) > 0 else 0.0
+        self._pick_table: tuple[np.ndarray, np.ndarray] | None = None
+        if rs:
+            per_grid = self.report_factor.astype(np.float32)
+            step = max(1, (1 << 20) // max(int(lay.residents_per_grid.max()), 1))
+            for g0 in range(0, lay.n_grids, step):  # in blocks of grids: no temporary of all residents
+                g1 = min(lay.n_grids, g0 + step)
+                lo, hi = self.start[g0], self.start[g1]
+                f = np.repeat(per_grid[g0:g1], lay.residents_per_grid[g0:g1])
+                np.minimum(self.propensity[lo:hi] * f, np.float32(1.0), out=self.propensity[lo:hi])
+
+    def pick(self, u: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """Resident of ``grid`` party to a new case, from the uniform ``u``: picked in proportion to
+        the dispute weight of their position (uniformly when the dispersion is 0: ``start + u·size``)."""
+        start, size = self.layout.resident_start[grid], self.layout.residents_per_grid[grid]
+        x = u
+        if self.dispute_shape > 0 and u.size:
+            # log x against logit u, tabulated once (the inverse gamma is slow per case)
+            if self._pick_table is None:
+                self._pick_table = _position_table(self.dispute_shape)
+            z, log_x = self._pick_table
+            x = np.exp(np.interp(special.logit(u), z, log_x))
+        return start + np.minimum((x * size).astype(np.int64), size - 1)
+
+    def dispute_weight(self, idx: np.ndarray) -> np.ndarray:
+        """Relative rate (mean 1 over a grid) at which residents ``idx`` are party to new cases."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if self.dispute_shape <= 0:
+            return np.ones(idx.size)
+        g = self.grid_of(idx)
+        x = (idx - self.start[g] + 0.5) / self.layout.residents_per_grid[g]
+        k = self.dispute_shape
+        return special.gammainccinv(k, x) / k
 
     def _set_views(self) -> None:
         for j, name in enumerate(STATE_COLUMNS):

@@ -37,6 +37,11 @@ class Stream(StrEnum):
     ROUTING = "routing"  # on-the-spot fixes, misrouting, court choice per level
     STAFF = "staff"  # speeds of new handlers (qualified by level and day)
     RECURRENCE = "recurrence"  # whether and when an unresolved grievance comes back
+    WARNING_SURVEY = "warning_survey"  # who the weekly trust survey samples, and their answers' noise
+    WARNING_RESPONSE = "warning_response"  # which latent grievances a pre-emptive visit finds
+    NEIGHBOURHOOD = "neighbourhood"  # communities' deprivation index (reporting and need)
+    COLLECTIVE = "collective"  # Granovetter thresholds of aggrieved residents (per day)
+    CONTAGION = "contagion"  # counts, times and residents of triggered grievances (per day)
 
 
 def root_sequence(rng: SeedLike) -> np.random.SeedSequence:

@@ -84,6 +84,7 @@ class KpiAccumulator:
         self.lapsed = np.zeros(c, np.int64)
         self.unresolved = np.zeros(c, np.int64)  # decided against the parties at the top level
         self.returned = np.zeros(c, np.int64)  # cases that are a grievance's return
+        self.collective_actions = np.zeros(c, np.int64)  # incidents born of collective action (§7.17)
         self.by_level = np.zeros(len(LEVELS), np.int64)
         self.events = np.zeros((c, EDGES.size - 1), np.int64)  # resolutions, hours since detection
         self.censored = np.zeros((c, EDGES.size - 1), np.int64)  # open detected cases, by age
@@ -119,6 +120,8 @@ class KpiAccumulator:
         self.lapsed += count(stage == Stage.LAPSED)
         self.unresolved += count(stage == Stage.UNRESOLVED)
         self.returned += count(r["recurrence"] > 0)
+        if "collective" in r:
+            self.collective_actions += count(r["collective"] == 1)
         self.by_level += np.bincount(r["level"][res], minlength=len(LEVELS))
         with np.errstate(invalid="ignore"):  # inf - inf for undetected open cases: not used
             hours = r["t_close"] - r["t_detect"]

@@ -54,8 +54,16 @@ _RISK = (
             definition_zh="升级为群体性事件或重大事件(严重程度≥2)的案件占全部案件的比例。"),
     Outcome("collective_incidents", "count", L, "risk_prevention",
             "Collective incidents (severity ≥ 2)", "群体性事件",
-            "Cases that reached severity 2 or more (major incidents included), of all cases.",
-            KPI, definition_zh="严重程度达到2级及以上的案件数(含重大事件)。"),
+            "Cases that reached severity 2 or more (major incidents included), of all cases: those "
+            "that escalated there, and the incidents born of collective action "
+            "(collective_actions).", KPI, definition_zh="严重程度达到2级及以上的案件数(含重大事件,"
+            "含升级而来的和集体行动形成的)。"),
+    Outcome("collective_actions", "count", L, "risk_prevention",
+            "Collective incidents from collective action", "集体行动形成的群体性事件",
+            "Collective incidents that emerged when enough aggrieved neighbours (same community and "
+            "category, open or unresolved grievances) crossed their thresholds (Granovetter "
+            "cascade, docs/ODD.md §7.17), of all cases; 0 with world.collective_action = false.", KPI,
+            definition_zh="同一社区、同类未化解矛盾的居民达到各自阈值后形成的群体性事件数(格兰诺维特阈值级联)。"),
     Outcome("major_incidents", "count", L, "risk_prevention", "Major incidents (severity 3)",
             "重大事件", "Cases that reached severity 3, of all cases.", KPI, short="major",
             definition_zh="严重程度达到3级的案件数。"),
@@ -193,7 +201,9 @@ _DEPARTMENT = (
 _DAILY = (
     Outcome("day", "day", N, "overall", "Day", "天", "Number of the simulated day the row records, from 0.", TS),
     Outcome("new_cases", "per_day", N, "overall", "New cases", "新增案件",
-            "Cases that emerged during the day.", TS, short="new (emerged)"),
+            "Cases that emerged during the day: background and triggered grievances (§7.16); "
+            "returns and collective incidents are counted apart (returned, mobilisations).", TS,
+            short="new (emerged)"),
     Outcome("detected", "per_day", N, "information_processing", "Detected cases", "新发现案件",
             "Cases detected during the day.", TS, short="detected"),
     Outcome("returned", "per_day", L, "risk_prevention", "Returned grievances", "反复案件",
@@ -209,6 +219,16 @@ _DAILY = (
     Outcome("escalations", "per_day", L, "risk_prevention", "Escalations", "升级次数",
             "Severity steps taken by open cases during the day (a case can step more than "
             "once).", TS, short="severity steps"),
+    Outcome("triggered", "per_day", N, "risk_prevention", "Triggered grievances", "诱发的新增矛盾",
+            "New cases of the day triggered by earlier cases nearby (contagion, §7.16); they are "
+            "part of new_cases.", TS, short="triggered"),
+    Outcome("collective_new", "per_day", L, "risk_prevention", "New collective incidents",
+            "新增群体性事件", "Cases that reached severity 2 or more during the day (escalated there, "
+            "emerged there or born of collective action): the series whose weekly bursts §7.16 "
+            "measures.", TS, short="new collective"),
+    Outcome("mobilisations", "per_day", L, "risk_prevention", "Collective actions",
+            "集体行动", "Collective incidents born of collective action during the day (§7.17).", TS,
+            short="collective actions"),
     Outcome("passed_up", "per_day", L, "conflict_resolution", "Passed up a level", "上交案件",
             "Waiting cases referred up at the day's review: their severity outgrew their level, "
             "or they waited there longer than the review time (staffed or not).", TS),
@@ -265,5 +285,41 @@ _CALIBRATION = (
             "requests it received).", CAL),
 )
 
+_WARNING_SCORED = ("grid-weeks after the warm-up whose horizon (handling.warning_horizon_weeks) has "
+                   "passed, pooled; a grid-week is positive if the grid had an escalation or a "
+                   "collective incident in the horizon (sim/warning/target.py)")
+_WARNING = (
+    Outcome("warning_auc", "score", H, "risk_prevention", "Early-warning AUC", "预警准确度(AUC)",
+            "Chance that the early-warning forecast (the learned model when one is attached, else "
+            f"the smoothed report count) ranks a positive grid-week above a negative one, over the {_WARNING_SCORED}.",
+            KPI, definition_zh="预警模型把将发生升级或群体性事件的网格排在其他网格之前的概率(ROC曲线下面积)。"),
+    Outcome("naive_warning_auc", "score", H, "risk_prevention", "Naive warning AUC (hotspots stay hot)",
+            "朴素预警准确度(AUC)", "AUC of the naive forecast, last 4 weeks' target events per grid "
+            f"(last weeks' hotspots stay hot), over the {_WARNING_SCORED}.", KPI,
+            definition_zh="朴素预测(近4周出过事的网格仍会出事)的ROC曲线下面积。"),
+    Outcome("warning_precision_at_budget", "share", H, "risk_prevention",
+            "Warning precision at the inspection budget", "预警命中率(检查预算内)",
+            "Flagged grid-weeks (each week's top handling.warning_budget_share of grids by the "
+            "early-warning forecast) that were positive divided by all flagged grid-weeks, over the "
+            f"{_WARNING_SCORED}.", KPI, definition_zh="每周按预警得分检查前一定比例网格时,被检查网格中确实发生升级或群体性事件的比例。"),
+    Outcome("warning_recall_at_budget", "share", H, "risk_prevention",
+            "Warning recall at the inspection budget", "预警覆盖率(检查预算内)",
+            "Positive grid-weeks that were flagged divided by all positive grid-weeks, over the "
+            f"{_WARNING_SCORED}.", KPI, definition_zh="发生升级或群体性事件的网格中,事先被预警检查覆盖的比例。"),
+    Outcome("warning_visits", "count", N, "risk_prevention", "Pre-emptive warning visits",
+            "预警上门走访次数", "Pre-emptive mediation visits sent to flagged grids after the warm-up "
+            "(levers.warning_response_visits_per_week).", KPI,
+            definition_zh="预热期后根据预警派往高风险网格的上门调解走访次数。"),
+    Outcome("warning_visit_cost", "yuan", L, "risk_prevention", "Cost of warning visits",
+            "预警走访成本", "Mediator time spent on pre-emptive warning visits after the warm-up, "
+            "in yuan (included in staff_cost).", KPI,
+            definition_zh="预热期后预警上门走访所用调解员工时的成本(已计入累计人员成本)。"),
+    Outcome("capacity_index", "index", H, "overall", "Capacity index (0-100)", "风险防范能力指数(0-100)",
+            "Input-side capacity index: 100 × (0.20 staff + 0.15 training + 0.15 video + 0.15 "
+            "integration + 0.15 platform speed + 0.20 warning quality), each on [0, 1] "
+            "(sim/warning/capacity.py).", KPI,
+            definition_zh="投入侧能力指数:人员配备、培训、视频覆盖、资源整合、平台速度和预警质量的加权和(0-100)。"),
+)
+
 OUTCOMES: tuple[Outcome, ...] = (*_HEADLINE, *_RISK, *_RESOLUTION, *_INFORMATION, *_RESOURCES,
-                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION)
+                                 *_CATEGORY, *_DEPARTMENT, *_DAILY, *_CALIBRATION, *_WARNING)

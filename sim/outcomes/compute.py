@@ -154,6 +154,7 @@ def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
         "caused_escalation_share": head["caused_escalation_share"],
         "collective_incidents": int(tot.escalated.sum()),
         "major_incidents": int(tot.major.sum()),
+        "collective_actions": int(tot.collective_actions.sum()),
         "lapsed_share": _share(int(tot.lapsed.sum()), total),
         "unresolved_share": _share(int(tot.unresolved.sum()), total),
         "returned_cases": int(tot.returned.sum()),

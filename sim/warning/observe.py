@@ -1,0 +1,149 @@
+"""The observation layer: what a city can see of itself, and nothing else.
+
+A city knows the cases that have been reported to it (detected): their grid, category, when and
+by which channel they were found (a video alert is a detection by the video channel), where
+they are now (in transit, queued, in service), their severity as handled, whether they were
+bounced between departments and whether they are a returning grievance (a repeat reporter). It
+also runs a weekly trust survey of a few residents per grid (a noisy sample, its own stream).
+
+It does **not** know the latent, undetected cases, residents' tension, their true trust, or any
+escalation clock (hazards, thresholds). Every number the forecaster sees passes through
+:func:`observable_cases` (detected rows only, :data:`OBSERVABLE_COLUMNS` only) or :func:`survey`;
+``tests/test_warning.py`` perturbs the hidden state of a copy of a run and checks that the
+features do not move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import cast
+
+import numpy as np
+
+from ..engine.cases import CHANNELS, CaseTable, Stage
+from ..engine.city import CityLayout
+from ..engine.escalation import neighbourhood_sum
+from ..engine.residents import ResidentTable
+from ..engine.state import CityState
+
+OBSERVABLE_COLUMNS = ("grid", "category", "stage", "t_detect", "channel", "severity", "bounces",
+                      "recurrence")
+"""Columns of a *detected* case the platform knows."""
+VIDEO = CHANNELS.index("video")
+TALLIES = ("detected", "serious", "video", "repeat")
+"""Daily counts per grid of the cases reported that day: all, severity ≥ 1 when reported,
+found by video (alerts), returning grievances (repeat reporters)."""
+FEATURES = ("detected_1w", "detected_4w", "smoothed", "serious_4w", "video_4w", "repeat_8w",
+            "backlog", "backlog_age_days", "backlog_bounced", "open_collective", "survey_trust",
+            "community_detected_4w", "near_backlog", "residents_k")
+"""The columns of the per-grid feature matrix (see :func:`features`)."""
+SMOOTHING = 0.3  # weight of the newest week in the exponentially smoothed report count
+
+
+def observable_cases(tab: CaseTable, since: float = -np.inf, until: float = np.inf
+                     ) -> dict[str, np.ndarray]:
+    """The observable columns of the cases that have been detected (latent and faded-unseen
+    cases are not in it), optionally only those detected in ``[since, until)``: the only door
+    from the case table into the forecaster."""
+    t = tab["t_detect"]
+    seen = np.isfinite(t) if since == -np.inf and until == np.inf else (t >= since) & (t < until)
+    return {c: tab[c][seen] for c in OBSERVABLE_COLUMNS}
+
+
+def daily_tally(obs: dict[str, np.ndarray], t0: float, t1: float, n_grids: int) -> np.ndarray:
+    """Counts per grid (rows :data:`TALLIES`) of the cases reported in ``[t0, t1)``."""
+    today = (obs["t_detect"] >= t0) & (obs["t_detect"] < t1)
+    g = obs["grid"][today]
+    masks = (np.ones(g.size, bool), obs["severity"][today] >= 1, obs["channel"][today] == VIDEO,
+             obs["recurrence"][today] > 0)
+    return np.stack([np.bincount(g[m], minlength=n_grids) for m in masks]).astype(np.float64)
+
+
+def backlog_snapshot(obs: dict[str, np.ndarray], now: float, n_grids: int) -> dict[str, np.ndarray]:
+    """Open reported cases per grid now: how many, their mean age (days since reported), how
+    many were bounced between departments, and how many are collective incidents (severity ≥ 2)."""
+    st = obs["stage"]
+    open_ = (st >= Stage.REPORTING) & (st <= Stage.IN_SERVICE)
+    g = obs["grid"][open_]
+    n = np.bincount(g, minlength=n_grids).astype(np.float64)
+    age = np.bincount(g, weights=(now - obs["t_detect"][open_]) / 24.0, minlength=n_grids)
+    return {"backlog": n, "backlog_age_days": np.divide(age, n, out=np.zeros(n_grids), where=n > 0),
+            "backlog_bounced": np.bincount(g[obs["bounces"][open_] > 0], minlength=n_grids).astype(float),
+            "open_collective": np.bincount(g[obs["severity"][open_] >= 2], minlength=n_grids).astype(float)}
+
+
+def survey(residents: ResidentTable, per_grid: int, rng: np.random.Generator,
+           noise: float = 0.1) -> np.ndarray:
+    """Mean answer per grid of a trust survey of ``per_grid`` residents drawn at random (with
+    replacement) in each grid; each answer is the resident's trust plus normal noise (sd
+    ``noise``), clipped to [0, 1]. NaN with no survey (``per_grid`` 0)."""
+    start = residents.start
+    n = start.size - 1
+    if per_grid <= 0:
+        return np.full(n, np.nan)
+    size = np.diff(start)
+    idx = start[:-1, None] + np.floor(rng.random((n, per_grid)) * size[:, None]).astype(np.int64)
+    g = np.repeat(np.arange(n), per_grid)
+    answers = residents.trust_of(idx.ravel(), g) + rng.normal(0.0, noise, idx.size)
+    return np.clip(answers, 0.0, 1.0).reshape(n, per_grid).mean(axis=1)
+
+
+@dataclass
+class ObservedHistory:
+    """Weekly tallies of what the city saw: ``weeks[k]`` is a (len(TALLIES), n_grids) array; the
+    current week accumulates in ``week``. ``smoothed`` is the exponentially smoothed weekly
+    report count (reports + serious reports)."""
+
+    n_grids: int
+    weeks: list[np.ndarray] = field(default_factory=list)
+    week: np.ndarray = field(init=False)
+    smoothed: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.week = np.zeros((len(TALLIES), self.n_grids))
+        self.smoothed = np.zeros(self.n_grids)
+
+    def add_day(self, tally: np.ndarray) -> None:
+        """Fold one day's tallies into the current week."""
+        self.week += tally
+
+    def close_week(self) -> None:
+        """End the current week: keep its tallies, update the smoothed count, start a new one."""
+        x = self.week[0] + self.week[1]
+        self.smoothed = x if not self.weeks else SMOOTHING * x + (1 - SMOOTHING) * self.smoothed
+        self.weeks.append(self.week)
+        self.week = np.zeros_like(self.week)
+
+    def last(self, k: int, row: str) -> np.ndarray:
+        """Sum of tally ``row`` over the last ``k`` closed weeks."""
+        i = TALLIES.index(row)
+        if not self.weeks:
+            return np.zeros(self.n_grids)
+        return np.sum([w[i] for w in self.weeks[-k:]], axis=0)
+
+
+def features(hist: ObservedHistory, snap: dict[str, np.ndarray], trust_survey: np.ndarray,
+             layout: CityLayout, near: np.ndarray | None = None) -> np.ndarray:
+    """The per-grid feature matrix (n_grids × len(FEATURES)) from observed tallies ``hist``, the
+    backlog snapshot ``snap`` and the survey. ``near`` is the 3×3 neighbourhood sum of the
+    backlog (computed here when not given). Missing survey answers count as 0.5."""
+    det4 = hist.last(4, "detected")
+    community = np.bincount(layout.community_of, weights=det4, minlength=layout.n_communities)
+    if near is None:
+        near = _near(layout, snap["backlog"])
+    cols = {
+        "detected_1w": hist.last(1, "detected"), "detected_4w": det4, "smoothed": hist.smoothed,
+        "serious_4w": hist.last(4, "serious"), "video_4w": hist.last(4, "video"),
+        "repeat_8w": hist.last(8, "repeat"), **snap,
+        "survey_trust": np.where(np.isfinite(trust_survey), trust_survey, 0.5),
+        "community_detected_4w": community[layout.community_of], "near_backlog": near,
+        "residents_k": layout.residents_per_grid / 1000.0,
+    }
+    return np.column_stack([np.asarray(cols[f], dtype=np.float64) for f in FEATURES])
+
+
+def _near(layout: CityLayout, per_grid: np.ndarray) -> np.ndarray:
+    """3×3 neighbourhood sum on the map (:func:`~sim.engine.escalation.neighbourhood_sum` reads
+    only the state's layout)."""
+    return neighbourhood_sum(cast(CityState, SimpleNamespace(layout=layout)), per_grid)

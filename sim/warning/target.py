@@ -1,0 +1,37 @@
+"""The forecast's target: the simulated truth a warning is scored against (never a feature).
+
+A grid has a *target event* on a day when one of its cases escalated (a severity step, at any
+stage, detected or not) or a collective incident began there (a case reached severity ≥ 2, by
+escalation or because it emerged that serious). Which of the two counts is the ``kind``:
+``"escalation"``, ``"collective"`` or ``"escalation_or_collective"`` (the default). Everything is
+read from the case table's columns (``t_severity2``, ``t_emerge``, ``severity0``) and the day's
+escalation steps per grid, so a richer notion of collective incidents (more columns) changes
+this one function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.cases import CaseTable
+
+KINDS = ("escalation", "collective", "escalation_or_collective")
+
+
+def target_events(tab: CaseTable, steps_today: np.ndarray, t0: float, t1: float,
+                  kind: str = "escalation_or_collective") -> np.ndarray:
+    """Target events per grid in ``[t0, t1)``: ``steps_today`` are the day's escalation steps per
+    grid; collective incidents are cases whose severity reached 2 in the day (``t_severity2``) or
+    that emerged in the day at severity ≥ 2. The union counts escalation steps plus the cases
+    that emerged collective (a case escalating to 2 is already a step)."""
+    if kind not in KINDS:
+        raise ValueError(f"target kind {kind!r}: must be one of {KINDS}")
+    n = steps_today.size
+    born = (tab["t_emerge"] >= t0) & (tab["t_emerge"] < t1) & (tab["severity0"] >= 2)
+    if kind == "escalation":
+        return steps_today.astype(np.float64)
+    born_collective = np.bincount(tab["grid"][born], minlength=n).astype(np.float64)
+    if kind == "escalation_or_collective":
+        return steps_today + born_collective
+    reached = (tab["t_severity2"] >= t0) & (tab["t_severity2"] < t1)
+    return np.bincount(tab["grid"][reached], minlength=n) + born_collective
