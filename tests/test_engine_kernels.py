@@ -208,7 +208,8 @@ def test_lapse_matches_numpy():
         mm.state.today = {"escalations": 0}
     a.lapse(a.state)
     reference_lapse(b)
-    assert (a.cases["stage"] == Stage.LAPSED).sum() > 10
+    assert (a.cases["stage"] == Stage.LAPSED).sum() > 0  # some lapse today ...
+    assert (a.cases["lapse_left"] < m.cases["lapse_left"]).sum() > 20  # ... and more budgets are spent
     for col in COLUMNS:
         np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=col)
     assert a.state.today == b.state.today
