@@ -9,6 +9,9 @@
 * ``prefetch(arr, index)`` asks the CPU to start loading ``arr[index]`` into the cache. A loop
   that reads one random resident record per case waits for memory on nearly every read; asking
   for the record a few dozen cases ahead overlaps those waits. It only changes timing.
+
+Numba's cache tracks only the file of a cached kernel: after editing this file, delete the
+``__pycache__`` entries of the kernels that use it (``cases``, ``escalation``) or touch those files.
 """
 
 from __future__ import annotations
