@@ -42,10 +42,11 @@ docs: setup
 
 ## bench: performance figures and ratios (printed, never asserted)
 bench: setup
-	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_scale.py --multipliers 1,5,10 --repeat 3
+	$(PY) benchmarks/bench_limit.py
 	$(PY) benchmarks/bench_epstein.py
 	$(PY) benchmarks/bench_scaling.py
-	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_sweep.py --runs 200
 	$(PY) benchmarks/bench_cli.py
 
 clean:

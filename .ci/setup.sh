@@ -28,6 +28,9 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c 'import sim, mesa; print("cityrisk", sim.__version__, "on mesa", mesa.__version__)'
+# compile the numba kernels now, so the first run only loads them from numba's cache (about 6 s of
+# CPU once; a no-op when the cache is current)
+.venv/bin/python -m sim.precompile
 
 if [[ "${1:-}" == "--browser" ]]; then
   bash .ci/install_chromium.sh

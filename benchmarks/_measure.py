@@ -15,6 +15,7 @@ import sys
 import time
 
 T_START = time.perf_counter()
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))  # this checkout's sim
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         "agents": len(model.agents), "import_s": t_import,
         "build_s": w1 - w0, "build_cpu_s": c1 - c0, "run_s": w2 - w1, "run_cpu_s": c2 - c1,
         "cases": int(kpis["cases_total"]), "open_at_end": len(model.cases),
+        "cases_emerged": int(model.cases.next_id),  # warm-up included
+        "open_case_days": int(model.timeseries()[["open_latent", "open_reporting", "open_queued",
+                                                  "open_in_service"]].to_numpy().sum()),
         "resolved_share": float(kpis["resolved_share"]),
         "stage_seconds": dict(model.stage_seconds),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,

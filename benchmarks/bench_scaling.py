@@ -1,11 +1,14 @@
-"""Scaling curve: wall time, CPU time and peak memory against the number of residents, from
-1e5 to 1.3e7 (the baseline's arrangements and case rates, one simulated year), as a figure.
+"""Scaling curves: wall time, CPU time and peak memory against the number of residents, from
+1e5 to 1.3e7 (the baseline's arrangements and case rates, one simulated year), and against the
+case rate (``xian``, 13 million residents, one year, the case rates times 1 to 10), as figures.
 
-Each size runs in a fresh subprocess (``_measure.py``) so that its peak RSS is its own. The
-figure (docs/img/scaling.png by default) has two panels: run time (wall and CPU; model build
-shown separately) and peak RSS, both against residents on log axes.
+Each point runs in a fresh subprocess (``_measure.py``) so that its peak RSS is its own. Each
+figure (docs/img/scaling.png and docs/img/scaling_rates.png by default) has two panels: run
+time (wall and CPU; model build shown separately) and peak RSS, on log axes.
 
-    .venv/bin/python benchmarks/bench_scaling.py
+    .venv/bin/python benchmarks/bench_scaling.py                    # both curves
+    .venv/bin/python benchmarks/bench_scaling.py --rates ""         # residents only
+    .venv/bin/python benchmarks/bench_scaling.py --sizes "" --rates 1,5
     .venv/bin/python benchmarks/bench_scaling.py --sizes 1e5,1e6 --days 120 --png /tmp/s.png
 """
 
@@ -21,23 +24,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, describe, machine, measure  # noqa: E402
 
 SIZES = "1e5,3e5,1e6,3e6,6.5e6,1.3e7"
+RATES = "1,2,3,5,10"
 
 
-def plot(rows: list[dict], info: dict, days: int, path: Path) -> None:
-    """Two panels: time and peak memory against residents."""
+def plot(rows: list[dict], info: dict, days: int, path: Path, by: str = "residents") -> None:
+    """Two panels: time and peak memory against residents (or the case-rate multiplier)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = [r["residents"] for r in rows]
+    n = [r[by] for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.loglog(n, [r["run_s"] for r in rows], "o-", label="run, wall")
     ax1.loglog(n, [r["run_cpu_s"] for r in rows], "s--", label="run, CPU")
     ax1.loglog(n, [r["build_s"] for r in rows], "^:", label="build, wall")
-    ax1.axhline(60, color="grey", lw=0.8, ls="--")
-    ax1.text(n[0], 60 * 1.1, "target at 1.3e7: 60 s", color="grey", fontsize=8)
-    ax1.set_xlabel("residents")
+    xlabel = "residents" if by == "residents" else "case rates (x the baseline's), 13 million residents"
+    if by == "residents":
+        ax1.axhline(2, color="grey", lw=0.8, ls="--")
+        ax1.text(n[0], 2 * 1.1, "target at 1.3e7: 2 s", color="grey", fontsize=8)
+    else:
+        ax1.plot([5], [20], "x", color="grey")
+        ax1.text(5, 20 * 1.1, "target at 5x: 20 s", color="grey", fontsize=8)
+        ax1.plot(n, [r["cases"] / 1e5 for r in rows], "d-.", color="C4", label="cases / 1e5")
+    ax1.set_xlabel(xlabel)
     ax1.set_ylabel(f"seconds ({days} simulated days)")
     ax1.set_title("Time")
     ax1.legend(fontsize=8)
@@ -45,11 +55,12 @@ def plot(rows: list[dict], info: dict, days: int, path: Path) -> None:
     ax2.loglog(n, [r["peak_rss_mb"] for r in rows], "o-", color="C3")
     ax2.axhline(2048, color="grey", lw=0.8, ls="--")
     ax2.text(n[0], 2048 * 1.05, "target: 2 GB", color="grey", fontsize=8)
-    ax2.set_xlabel("residents")
+    ax2.set_xlabel(xlabel)
     ax2.set_ylabel("peak RSS (MB)")
     ax2.set_title("Peak memory")
     ax2.grid(True, which="both", alpha=0.3)
-    fig.suptitle(f"cityrisk scaling, baseline case rates — {info['nproc']} CPUs, {info['cpu']}, "
+    what = "baseline case rates" if by == "residents" else "xian, 365 days"
+    fig.suptitle(f"cityrisk scaling, {what} — {info['nproc']} CPUs, {info['cpu']}, "
                  f"{info['ram_gb']} GB RAM", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default=SIZES, help=f"residents, comma-separated (default {SIZES})")
     p.add_argument("--days", type=int, default=365)
+    p.add_argument("--rates", default=RATES, help=f"case-rate multipliers for xian (default {RATES}; '' = none)")
     p.add_argument("--png", default=str(ROOT / "docs" / "img" / "scaling.png"))
+    p.add_argument("--png-rates", default=str(ROOT / "docs" / "img" / "scaling_rates.png"))
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     a = p.parse_args(argv)
 
@@ -71,17 +84,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'residents':>12} {'run wall s':>10} {'run CPU s':>10} {'build s':>8} {'peak MB':>8} "
           f"{'cases':>10} {'ns/res-day':>10}")
     rows = []
-    for size in (int(float(x)) for x in a.sizes.split(",")):
+    for size in (int(float(x)) for x in a.sizes.split(",") if x):
         r = measure("baseline", a.days, [f"city.residents={size}"])
         rows.append(r)
         print(f"{r['residents']:>12,} {r['run_s']:>10.2f} {r['run_cpu_s']:>10.2f} {r['build_s']:>8.2f} "
               f"{r['peak_rss_mb']:>8.0f} {r['cases']:>10,} "
               f"{r['run_s'] / (r['residents'] * a.days) * 1e9:>10.2f}", flush=True)
-    plot(rows, info, a.days, Path(a.png))
-    print(f"wrote {a.png}")
+    if rows:
+        plot(rows, info, a.days, Path(a.png))
+        print(f"wrote {a.png}")
+    rate_rows = []
+    if a.rates:
+        print(f"\n{'xian, rates x':>13} {'run wall s':>10} {'run CPU s':>10} {'build s':>8} {'peak MB':>8} "
+              f"{'cases':>10} {'open at end':>12}")
+    for mult in (float(x) for x in a.rates.split(",") if x):
+        r = measure("xian", a.days, [f"world.emergence_multiplier={mult:g}"])
+        r["multiplier"] = mult
+        rate_rows.append(r)
+        print(f"{mult:>13g} {r['run_s']:>10.2f} {r['run_cpu_s']:>10.2f} {r['build_s']:>8.2f} "
+              f"{r['peak_rss_mb']:>8.0f} {r['cases']:>10,} {r['open_at_end']:>12,}", flush=True)
+    if rate_rows:
+        plot(rate_rows, info, a.days, Path(a.png_rates), by="multiplier")
+        print(f"wrote {a.png_rates}")
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps({"machine": info, "days": a.days, "rows": rows}, indent=2))
+        Path(a.json).write_text(json.dumps({"machine": info, "days": a.days, "rows": rows,
+                                            "rate_rows": rate_rows}, indent=2))
         print(f"wrote {a.json}")
     return 0
 

@@ -43,13 +43,6 @@ chunk_size = 16
 """
 
 
-def _warm(module: str) -> str:
-    import importlib
-
-    importlib.import_module(module)
-    return module
-
-
 def measure(spec_path: Path, workers: int, root: Path) -> dict[str, float]:
     """Throughput of one sweep on a warmed-up LocalCluster of ``workers`` workers."""
     from sim.executors import DaskExecutor
@@ -60,8 +53,7 @@ def measure(spec_path: Path, workers: int, root: Path) -> dict[str, float]:
     ex = DaskExecutor.local(workers)
     try:
         ex.client.wait_for_workers(workers, timeout=120)
-        ex.client.run(_warm, spec.run_function.rpartition(".")[0])
-        ex.client.run(_warm, "sim.sweep.task")
+        ex.warm(spec.run_function)  # imports and compiled kernels (run_sweep does it too: a no-op then)
         startup = time.perf_counter() - t0
         t1 = time.perf_counter()
         rep = run_sweep(spec, root / f"w{workers}", executor=ex, progress=False)

@@ -177,3 +177,39 @@ def test_neighbourhood_sum_matches_padding():
     ref = sum(a[1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
               for dr in (-1, 0, 1) for dc in (-1, 0, 1)).ravel()[lay.cell_of_grid]
     np.testing.assert_array_equal(neighbourhood_sum(m.state, v), ref)
+
+
+def reference_lapse(m: sim.CityModel) -> None:
+    """The lapse stage in plain numpy (its formulation before it was compiled)."""
+    from sim.engine.lapse import lapse_rate_per_hour
+
+    s = m.state
+    tab, t0, t1 = s.cases, s.clock.t0, s.clock.t1
+    rows = np.flatnonzero((tab["stage"] == Stage.REPORTING) | (tab["stage"] == Stage.QUEUED))
+    start = np.maximum(np.maximum(tab["acc_from"][rows], t0), tab["t_detect"][rows])
+    span = np.maximum(t1 - start, 0.0)
+    rate = lapse_rate_per_hour(s.world, tab["severity"][rows])
+    left = tab["lapse_left"][rows]
+    gone = (rate > 0) & (left <= rate * span)
+    tab["lapse_left"][rows[~gone]] = left[~gone] - rate[~gone] * span[~gone]
+    out = rows[gone]
+    t_lapse = start[gone] + left[gone] / rate[gone]
+    m.escalation.accrue(s, out, t_lapse)
+    tab["stage"][out] = Stage.LAPSED
+    tab["t_close"][out] = t_lapse
+
+
+def test_lapse_matches_numpy():
+    m = model(days=30, **{"world.emergence_multiplier": 6, "world.lapse_per_day": 0.2})
+    m.state.clock.start_day()
+    m.escalation.hazard(m.state)
+    a, b = copy.deepcopy(m), copy.deepcopy(m)
+    for mm in (a, b):
+        mm.state.today = {"escalations": 0}
+    a.lapse(a.state)
+    reference_lapse(b)
+    assert (a.cases["stage"] == Stage.LAPSED).sum() > 0  # some lapse today ...
+    assert (a.cases["lapse_left"] < m.cases["lapse_left"]).sum() > 20  # ... and more budgets are spent
+    for col in COLUMNS:
+        np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=col)
+    assert a.state.today == b.state.today

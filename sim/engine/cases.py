@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .intrinsics import memmove
 from .levels import N_LEVELS
 
 INF = np.inf
@@ -187,11 +188,10 @@ class CaseTable:
         right = np.zeros(n_holes + 1, dtype=np.int64)
         right[:-1] = (self.n - 1 - holes) - (n_holes - 1 - k[:-1])
         j = int(np.argmin(left + right))
-        for name, (_dt, _fill, shape) in COLUMNS.items():
-            width = int(np.prod(shape)) if shape else 1
-            flat = self.cols[name].reshape(-1)
-            # moved as raw unsigned integers of the same size: four compiled variants, not one per dtype
-            _compact(flat.view(_UINT[flat.dtype.itemsize]), width, self.base, self.n, holes, j)
+        for name, (dt, _fill, shape) in COLUMNS.items():
+            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
+            # moved as raw bytes (memmove): one compiled variant for every column
+            _compact(self.cols[name].reshape(-1).view(np.uint8), width, self.base, self.n, holes, j)
         self.base += j
         self.n -= n_holes
 
@@ -201,28 +201,26 @@ class CaseTable:
         return {s.name.lower(): int(counts[s]) for s in Stage}
 
 
-_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
 @njit(cache=True)
 def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
     """Remove rows ``holes`` (sorted, relative to ``base``) from a flat column of ``width``-wide
-    rows: segments before ``holes[j]`` shift towards the end, segments after it towards the front."""
+    rows: segments before ``holes[j]`` shift towards the end, segments after it towards the front
+    (each segment in one ``memmove``: the rows move, their order is kept)."""
     n_holes = holes.shape[0]
-    # right side: forward copy into the gap left by holes[j:]
+    # right side: segments move forward into the gap left by holes[j:]
     write = (base + holes[j]) * width if j < n_holes else 0
     for h in range(j, n_holes):
         lo = (base + holes[h] + 1) * width
         hi = (base + (holes[h + 1] if h + 1 < n_holes else n)) * width
-        for x in range(lo, hi):
-            flat[write] = flat[x]
-            write += 1
-    # left side: backward copy into the gap left by holes[:j]
+        if hi > lo:
+            memmove(flat, write, lo, hi - lo)
+            write += hi - lo
+    # left side: segments move backward into the gap left by holes[:j], the last one first
     if j > 0:
         write = (base + holes[j - 1] + 1) * width
         for h in range(j - 1, -1, -1):
             lo = (base + (holes[h - 1] + 1 if h > 0 else 0)) * width
             hi = (base + holes[h]) * width
-            for x in range(hi - 1, lo - 1, -1):
-                write -= 1
-                flat[write] = flat[x]
+            if hi > lo:
+                write -= hi - lo
+                memmove(flat, write, lo, hi - lo)

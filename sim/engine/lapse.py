@@ -11,6 +11,7 @@ back (:mod:`sim.engine.emergence`). Undetected cases fade in the same way in det
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .cases import Stage
 from .escalation import Escalation
@@ -31,21 +32,50 @@ class Lapse:
 
     def __call__(self, s: CityState) -> None:
         tab, t0, t1 = s.cases, s.clock.t0, s.clock.t1
-        if s.world["lapse_per_day"] <= 0:
+        if s.world["lapse_per_day"] <= 0 or len(tab) == 0:
             return
-        rows = np.flatnonzero((tab["stage"] == Stage.REPORTING) | (tab["stage"] == Stage.QUEUED))
-        if rows.size == 0:
-            return
-        start = np.maximum(np.maximum(tab["acc_from"][rows], t0), tab["t_detect"][rows])
-        span = np.maximum(t1 - start, 0.0)
-        rate = lapse_rate_per_hour(s.world, tab["severity"][rows])
-        left = tab["lapse_left"][rows]
-        gone = (rate > 0) & (left <= rate * span)
-        tab["lapse_left"][rows[~gone]] = left[~gone] - rate[~gone] * span[~gone]
-        out = rows[gone]
+        # One compiled pass over the table: spend the lapse clock of every waiting case (reporting
+        # or queued) over its exposure today and return those that ran out. The hazard per
+        # severity is looked up in a table computed by the numpy formula itself.
+        out, t_lapse = _spend(tab["stage"], tab["acc_from"], tab["t_detect"], tab["severity"],
+                              tab["lapse_left"], lapse_rate_per_hour(s.world, _SEVERITIES),
+                              float(t0), float(t1))
         if out.size == 0:
             return
-        t_lapse = start[gone] + left[gone] / rate[gone]
         self.escalation.accrue(s, out, t_lapse)  # the clock runs until they give up
         tab["stage"][out] = Stage.LAPSED
         tab["t_close"][out] = t_lapse
+
+
+_SEVERITIES = np.arange(128, dtype=np.int8)  # every value a severity column could hold (0..3 in use)
+
+
+@njit(cache=True)
+def _max(a, b):  # pragma: no cover - compiled
+    """``np.maximum`` of two floats (a NaN wins)."""
+    return a if (a >= b or a != a) else b
+
+
+@njit(cache=True)
+def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1):  # pragma: no cover - compiled
+    """For cases in stages REPORTING or QUEUED: exposure from ``max(acc_from, t0, t_detect)`` to
+    ``t1`` at the hourly hazard ``rate_of[severity]``. Cases whose budget ``lapse_left`` runs out
+    are returned (ascending rows) with the hour they give up; the others' budgets are spent."""
+    n = stage.shape[0]
+    out = np.empty(n, np.int64)
+    when = np.empty(n, np.float64)
+    k = 0
+    for i in range(n):
+        if stage[i] != 1 and stage[i] != 2:
+            continue
+        start = _max(_max(acc_from[i], t0), t_detect[i])
+        span = _max(t1 - start, 0.0)
+        rate = rate_of[severity[i]]
+        left = lapse_left[i]
+        if rate > 0 and left <= rate * span:
+            out[k] = i
+            when[k] = start + left / rate
+            k += 1
+        else:
+            lapse_left[i] = left - rate * span
+    return out[:k].copy(), when[:k].copy()

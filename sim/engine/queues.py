@@ -55,11 +55,16 @@ class PoolSet:
         rows = np.asarray(rows, dtype=np.int64)
         work = np.asarray(work, dtype=np.float64)
         if priority is None:
-            return serve_fcfs_rows(rows, pool, arrive, case_key, work, self.free, self.speed, self.ptr,
-                                   self.n_pools, float(window_end))
-        order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
-        return serve_priority_rows(rows, order, pool, arrive, case_key, priority, work, self.free,
-                                   self.speed, self.ptr, float(window_end))
+            pos, start, end, server = serve_fcfs_rows(rows, pool, arrive, case_key, work, self.free, self.speed,
+                                                      self.ptr, self.n_pools, float(window_end))
+        else:
+            order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
+            pos, start, end, server = serve_priority_rows(rows, order, pool, arrive, case_key, priority, work,
+                                                          self.free, self.speed, self.ptr, float(window_end))
+        # the kernels return the starts in the order they happened; positions are distinct, so
+        # any sort gives the same order (numpy's here: a compiled sort costs seconds to compile)
+        by_row = np.argsort(pos)
+        return pos[by_row], start[by_row], end[by_row], server[by_row]
 
     def can_start(self, window_end: float) -> np.ndarray:
         """Per pool: has a server that falls free before ``window_end`` (so a case that arrived
@@ -128,7 +133,7 @@ def _sift_local(h, j, m, arrive, key):  # pragma: no cover - compiled
 def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools,
                     window_end):  # pragma: no cover - compiled
     """The FCFS recursion for the cases ``rows`` of full columns; returns the positions in
-    ``rows`` (ascending) of the cases that started, with start, end and server.
+    ``rows`` of the cases that started (in the order they started), with start, end and server.
 
     Cases are bucketed by pool (counting sort); each pool's queue is popped in (arrival, key)
     order only until the pool blocks — a long backlog costs O(n) a day, not O(n log n). Arrival
@@ -195,8 +200,7 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
             h[0] = h[m]
             if heaped:
                 _sift_local(h, 0, m, arr_local, key_local)
-    order = np.argsort(pos[:started])
-    return pos[:started][order], t_start[:started][order], t_end[:started][order], srv[:started][order]
+    return pos[:started], t_start[:started], t_end[:started], srv[:started]
 
 
 @njit(cache=True)
@@ -292,5 +296,4 @@ def serve_priority_rows(rows, order, pool, arrive, key, prio, work, free, speed,
             t0 = f if f > arrive[i] else arrive[i]
             started = _start(r, s, t0, work, free, speed, started, pos, t_start, t_end, srv)
         a = b
-    out = np.argsort(pos[:started])
-    return pos[:started][out], t_start[:started][out], t_end[:started][out], srv[:started][out]
+    return pos[:started], t_start[:started], t_end[:started], srv[:started]

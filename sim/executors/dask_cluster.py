@@ -74,6 +74,13 @@ class DaskExecutor:
         cluster.scale(jobs=spec.jobs)
         return cls(Client(cluster), cluster, max_in_flight)
 
+    def warm(self, run_function: str) -> None:
+        """Import ``run_function`` on every connected worker and load the model's compiled
+        kernels there (:func:`sim.sweep.task.warm_worker`), before the first run is timed."""
+        from sim.sweep.task import warm_worker
+
+        self.client.run(warm_worker, run_function)
+
     def n_workers(self) -> int:
         """Workers currently connected (at least 1)."""
         try:

@@ -147,6 +147,12 @@ def run_sweep(spec: SweepSpec, out: str | Path, *, executor: str | Executor = "l
     size = chunk_size or spec.execution.chunk_size
     ex = make_executor(spec, executor, workers, scheduler, Path(out)) if isinstance(
         executor, str) else executor
+    warm = getattr(ex, "warm", None)  # Dask workers: imports and compiled kernels loaded up front
+    if warm is not None:
+        try:
+            warm(spec.run_function)
+        except Exception as exc:  # a speed-up only: the runs themselves report what is wrong
+            log.warning("warming the workers up failed (%s: %s); the runs go ahead", type(exc).__name__, exc)
     bar = _progress(report, spec.name, progress)
     buf: list[dict[str, Any]] = []
     last_flush = time.monotonic()

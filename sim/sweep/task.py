@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.executors.base import resolve
 
-__all__ = ["RunTask", "execute_run", "run_seed", "seed_fingerprint"]
+__all__ = ["RunTask", "execute_run", "run_seed", "seed_fingerprint", "warm_worker"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,20 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         row[k] = float(v) if _is_number(v) else math.nan
     row["wall_seconds"] = wall
     return row
+
+
+_WARM: set[str] = set()  # run functions this process has warmed up
+
+
+def warm_worker(run_function: str) -> str:
+    """Ready a worker before its first run: import the run function and, for the model's own
+    (``sim.run``), load every compiled kernel from numba's cache by running two tiny cities
+    (:mod:`sim.precompile`), so no run pays the imports or the kernels; once per process.
+    Returns its argument."""
+    fn = resolve(run_function)
+    if getattr(fn, "__module__", "") == "sim.runner" and run_function not in _WARM:
+        _WARM.add(run_function)
+        from sim.precompile import compile_kernels
+
+        compile_kernels()
+    return run_function
