@@ -110,7 +110,7 @@ def reference_hazard(m):
 
 
 def test_accrue_and_hazard_match_numpy():
-    m = model(days=40, **{"world.emergence_multiplier": 6, "world.escalation_hazard_per_hour": 0.05})
+    m = model(days=40, **{"world.emergence_multiplier": 6, "world.escalation_hazard_per_hour": 0.002})
     clock = m.state.clock
     clock.start_day()
     m.escalation.hazard(m.state)
