@@ -74,7 +74,7 @@ LEVER_INFO: dict[str, LeverInfo] = {
         "nearby (7.6)", "caused_escalation_share", -1, (0, 1)),
     "linkage": LeverInfo(
         "share (0-1)", _I, "三级联动: the district moves street-level backlog between streets (7.4)",
-        "p90_hours_to_resolution", -1, (0, 1)),  # the tail: cases stuck in an overloaded street (issue 11)
+        "median_hours_to_resolution", -1, (0, 1)),  # small at town's defaults: −0.56 h, t −3.3
     "prevention_million_yuan": LeverInfo(
         "million yuan per year", _R, "源头治理: lowers the emergence of preventable categories (7.1); cost",
         "cases_total", -1, (0, 20)),
