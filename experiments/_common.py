@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +134,28 @@ def save(fig: Any, out: Path) -> int:
     fig.savefig(out, dpi=130)
     print(f"figure: {out}")
     return 0
+
+
+def run_arms(args: argparse.Namespace, arms: list[str], one: Callable[[tuple[str, int]], dict],
+             reps: int) -> pd.DataFrame:
+    """Every arm × replication (replication *r* of every arm with the same seed: common random
+    numbers) in a local process pool, unless ``--no-run``; the rows are stored in
+    ``args.store/runs.parquet`` and read back from there."""
+    store = args.store / "runs.parquet"
+    if not args.no_run:
+        tasks = [(a, r) for r in range(reps) for a in arms]
+        t0 = time.time()
+        with ProcessPoolExecutor(max_workers=args.workers or 2) as pool:
+            rows = list(pool.map(one, tasks))
+        args.store.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_parquet(store)
+        print(f"{len(rows)} runs in {time.time() - t0:.0f} s with {args.workers or 2} processes")
+    elif not store.exists():
+        sys.exit(_missing(store))
+    return pd.read_parquet(store)
+
+
+def _missing(store: Path) -> int:
+    print(f"error: --no-run, but there is no store {store}: run the script once without --no-run",
+          file=sys.stderr)
+    return 2

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 
 import _common as common  # first: puts this checkout's sim ahead of an installed one
 import numpy as np
-import pandas as pd
 from policy_scenarios import one, paired
 
 NAME, ARMS = "responsiveness_reform", ("baseline", "responsiveness_reform")
@@ -38,16 +35,7 @@ def _options(ap: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = common.parse_args(NAME, __doc__, argv, _options)
-    store = args.store / "runs.parquet"
-    if not args.no_run:
-        tasks = [(s, r) for r in range(args.reps) for s in ARMS]
-        t0 = time.time()
-        with ProcessPoolExecutor(max_workers=args.workers or 2) as pool:
-            rows = list(pool.map(one, tasks))
-        args.store.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(rows).to_parquet(store)
-        print(f"{len(rows)} runs in {time.time() - t0:.0f} s with {args.workers or 2} processes")
-    runs = pd.read_parquet(store)
+    runs = common.run_arms(args, list(ARMS), one, args.reps)
     reps = runs.rep.nunique()
     print(f"{NAME}: {len(runs)} runs, {reps} seeds per arm, town size, 365 days")
     means = runs.groupby("scenario").mean(numeric_only=True)
