@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import json
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path, help="also write the raw paired differences here")
     a = ap.parse_args(argv)
+    if a.workers < 1:
+        print(f"--workers: {a.workers} is out of range (allowed: an integer >= 1)", file=sys.stderr)
+        return 2
     res = measure(a.workers)
     if a.json:
         a.json.write_text(json.dumps(res, indent=1))
