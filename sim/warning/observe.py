@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
+from numba import njit
 
 from ..engine.cases import CHANNELS, CaseTable, Stage
 from ..engine.city import CityLayout
@@ -47,8 +48,27 @@ def observable_cases(tab: CaseTable, since: float = -np.inf, until: float = np.i
     cases are not in it), optionally only those detected in ``[since, until)``: the only door
     from the case table into the forecaster."""
     t = tab["t_detect"]
-    seen = np.isfinite(t) if since == -np.inf and until == np.inf else (t >= since) & (t < until)
+    if since == -np.inf and until == np.inf:
+        seen = np.isfinite(t)
+    else:  # a day's reports are few: their rows from one compiled pass (the same rows, in order)
+        seen = _rows_between(t, float(since), float(until))
     return {c: tab[c][seen] for c in OBSERVABLE_COLUMNS}
+
+
+@njit(cache=True)
+def _rows_between(t, since, until):  # pragma: no cover - compiled
+    # np.flatnonzero((t >= since) & (t < until))
+    n = 0
+    for i in range(t.size):
+        if t[i] >= since and t[i] < until:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(t.size):
+        if t[i] >= since and t[i] < until:
+            rows[j] = i
+            j += 1
+    return rows
 
 
 def daily_tally(obs: dict[str, np.ndarray], t0: float, t1: float, n_grids: int) -> np.ndarray:
