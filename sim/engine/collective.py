@@ -84,12 +84,11 @@ class CollectiveAction:
         # one compiled pass over the rows not yet mobilised (every row is open at this stage):
         # their parties per community and category, how many, and the largest grievance of each
         aggrieved = np.zeros(size)
-        count = np.zeros(size, dtype=np.int64)
-        best = np.full(size, -1, dtype=np.int64)
+        best = np.full(size, -1, dtype=np.int64)  # -1: no open case of that community and category
         _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of,
-                    n_cat, aggrieved, count, best)
+                    n_cat, aggrieved, best, np.zeros(size, dtype=tab["n_involved"].dtype))
         aggrieved += self.memory.ravel()
-        cand = np.flatnonzero((count > 0) & (aggrieved >= w["collective_min_participants"]))
+        cand = np.flatnonzero((best >= 0) & (aggrieved >= w["collective_min_participants"]))
         if cand.size == 0:
             return
         trigger = best[cand]  # the trigger of each candidate: its largest open grievance (first row on ties)
@@ -121,18 +120,19 @@ class CollectiveAction:
 
 
 @njit(cache=True)
-def _tally_free(collective, grid, category, n_involved, community_of, n_cat, aggrieved, count, best):  # pragma: no cover - compiled
+def _tally_free(collective, grid, category, n_involved, community_of, n_cat, aggrieved, best,
+                best_n):  # pragma: no cover - compiled
     # For the rows with collective == 0, by key = community × n_cat + category, in row order:
-    # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order),
-    # count[key] += 1, best[key] = the first row with the largest n_involved.
+    # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order)
+    # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved).
     for i in range(collective.size):
         if collective[i] == 0:
             key = np.int64(community_of[grid[i]]) * n_cat + category[i]
-            aggrieved[key] += np.float64(n_involved[i])
-            count[key] += 1
-            b = best[key]
-            if b < 0 or n_involved[i] > n_involved[b]:
+            n = n_involved[i]
+            aggrieved[key] += np.float64(n)
+            if best[key] < 0 or n > best_n[key]:
                 best[key] = i
+                best_n[key] = n
 
 
 @njit(cache=True)
