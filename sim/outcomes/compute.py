@@ -23,7 +23,6 @@ from .accumulate import (
     DEPARTMENT_WINDOWS,
     EDGES,
     KpiAccumulator,
-    hours_histogram,
     km_quantile,
     safety_index,
 )
