@@ -82,7 +82,8 @@ class Escalation:
         self.steps_by_grid_category = np.zeros((s.layout.n_grids, s.categories.n), dtype=np.int64)
         self.open_nearby_per_1000 = np.zeros(s.layout.n_grids)
         # the map does not change: residents around each grid are summed once
-        self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
+        # (on the first day, so that building a model compiles or loads no kernel)
+        self.near_residents: np.ndarray | None = None
 
     def hazard(self, s: CityState) -> None:
         """Stage ``escalation_hazard``: today's hazard per open case. Reads cases, residents,
@@ -93,6 +94,8 @@ class Escalation:
         g = tab["grid"]
         open_per_grid = np.bincount(g, minlength=s.layout.n_grids).astype(np.float64)
         near_open = neighbourhood_sum(s, open_per_grid)
+        if self.near_residents is None:
+            self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
         # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
         # as in ResidentTable.tension_at); the float32 exp stays numpy's own.

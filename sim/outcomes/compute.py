@@ -89,7 +89,7 @@ class _Head:
         counts, delays, hist = _open_totals(tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"],
                                             tab["stage"], float(acc.warmup_hours), s.clock.day * 24.0,
                                             int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
-                                            float(EDGES[-1] * 0.999))
+                                            float(EDGES[-1] * 0.999), *_BIN_GUESS)
         n_keep, n_det, n_opened, n_esc, n_caused, backlog = (int(c) for c in counts)
         censored = k.censored.sum(axis=0)
         if n_opened:
@@ -100,9 +100,22 @@ class _Head:
                    k.events.sum(axis=0), censored, backlog)
 
 
+def _bin_guess() -> tuple[int, np.ndarray]:
+    """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
+    10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
+    bin that :func:`_open_totals` corrects with exact comparisons."""
+    bits = EDGES[[0, -1]].view(np.int64) >> 42
+    lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
+    guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
+    return int(bits[0]), guess.astype(np.int64)
+
+
+_BIN_GUESS = _bin_guess()
+
+
 @njit(cache=True)
 def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, now, in_service, latent,
-                 edges, top):  # pragma: no cover - compiled
+                 edges, top, key0, guess):  # pragma: no cover - compiled
     # After the warm-up (t_emerge >= warmup_hours): cases, detected (finite t_detect), detected and
     # open, severity >= 2, severity > severity0, not latent (the backlog); the detection delays of
     # the detected in row order; hours_histogram(now - t_detect) of the detected open ones
@@ -110,6 +123,8 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
     counts = np.zeros(6, np.int64)
     delays = np.empty(t_emerge.size)
     hist = np.zeros(edges.size - 1, np.int64)
+    hbuf = np.empty(1)
+    hbits = hbuf.view(np.int64)
     nd = 0
     for i in range(t_emerge.size):
         if not t_emerge[i] >= warmup_hours:
@@ -128,14 +143,15 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
             if stage[i] <= in_service:
                 counts[2] += 1
                 h = min(max(now - t_detect[i], edges[0]), top)
-                lo, hi = 0, edges.size - 1  # the last edge with edges[lo] <= h
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if edges[mid] <= h:
-                        lo = mid
-                    else:
-                        hi = mid
-                hist[lo] += 1
+                # a first guess from the float's exponent and leading mantissa bits (a table),
+                # then exact comparisons
+                hbuf[0] = h
+                b = guess[(hbits[0] >> 42) - key0]
+                while b > 0 and edges[b] > h:
+                    b -= 1
+                while b < edges.size - 2 and edges[b + 1] <= h:
+                    b += 1
+                hist[b] += 1
     return counts, delays[:nd], hist
 
 
