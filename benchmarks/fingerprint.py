@@ -28,6 +28,8 @@ CONFIGS: dict[str, tuple[str, int | None, dict[str, Any]]] = {
     "xian-short": ("xian", 30, {"world.emergence_multiplier": 5}),
     # not run by default (about a minute): the whole year at 5x, a backlog of 1.6 million cases
     "xian-year-5x": ("xian", 365, {"world.emergence_multiplier": 5}),
+    # not run by default (several seconds): the whole year at the scenario's own case rates
+    "xian-year-1x": ("xian", 365, {}),
 }
 DEFAULT = ("town", "baseline", "xian-short")
 

@@ -213,3 +213,47 @@ def test_lapse_matches_numpy():
     for col in COLUMNS:
         np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=col)
     assert a.state.today == b.state.today
+
+
+def test_neighbourhood_sum_of_columns_matches_one_column_at_a_time():
+    m = model(days=1, residents=60_000)
+    v = np.random.default_rng(3).random((m.layout.n_grids, 3)) * (np.random.default_rng(4).random((m.layout.n_grids, 3)) < 0.2)
+    out = neighbourhood_sum(m.state, v)
+    for c in range(3):
+        assert out[:, c].tobytes() == neighbourhood_sum(m.state, np.ascontiguousarray(v[:, c])).tobytes()
+
+
+def test_contagion_update_matches_numpy():
+    # the compiled update against Contagion.kernel's numpy formula, with events in few grids
+    m = model(days=5, residents=60_000)
+    con, s = m.contagion, m.state
+    rng = np.random.default_rng(5)
+    shape = con.excitation.shape
+    new = (rng.random(shape) < 0.03) * rng.integers(1, 4, shape)
+    steps = (rng.random(shape) < 0.01) * rng.integers(1, 3, shape)
+    ref = con.excitation * con.q + (1.0 - con.q) * con.kernel(
+        s, (con.magnitude * new + con.escalation_magnitude * steps).astype(np.float64))
+    from sim.engine.contagion import _excite
+    from sim.engine.escalation import map_neighbours
+    exc = con.excitation.copy()
+    _excite(exc, new, steps, con.magnitude, con.escalation_magnitude, con.q, con._own_share(s), con.reach,
+            map_neighbours(s.layout))
+    assert exc.tobytes() == ref.tobytes()
+
+
+def test_collective_tallies_match_numpy():
+    from sim.engine.collective import _tally_free
+    m = model(days=20, residents=60_000, **{"world.emergence_multiplier": 5})
+    tab, lay, n_cat = m.state.cases, m.layout, m.state.categories.n
+    free = np.flatnonzero(tab["collective"] == 0)
+    key = lay.community_of[tab["grid"][free]].astype(np.int64) * n_cat + tab["category"][free]
+    size = lay.n_communities * n_cat
+    ref = np.bincount(key, weights=tab["n_involved"][free], minlength=size)
+    order = np.lexsort((free, -tab["n_involved"][free], key))
+    keys, first = np.unique(key[order], return_index=True)
+    agg, best = np.zeros(size), np.full(size, -1, dtype=np.int64)
+    _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of, n_cat,
+                agg, best, np.zeros(size, dtype=tab["n_involved"].dtype))
+    assert agg.tobytes() == ref.tobytes()
+    np.testing.assert_array_equal(np.flatnonzero(best >= 0), keys)
+    np.testing.assert_array_equal(best[keys], free[order[first]])

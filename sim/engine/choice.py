@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from .cases import CHANNELS, CITY_OPTIONS, OPTIONS, Stage
 from .levels import Level
@@ -122,14 +123,12 @@ class ChoiceModel:
         satisfaction of its city-handled outcomes closed today (resolved: by speed, as in trust
         feedback; lapsed or decided against: 0), with weight n / (n + memory_cases)."""
         tab, w = s.cases, s.world
-        stage = tab["stage"]
-        failed = (stage == Stage.LAPSED) | (stage == Stage.UNRESOLVED)
-        rows = np.flatnonzero((stage == Stage.RESOLVED) | failed)
+        rows, failed = _city_outcomes(tab["stage"], int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
         if rows.size == 0:
             return
         hours = tab["t_close"][rows] - tab["t_detect"][rows]
         fair = w["trust_fair_hours"]
-        sat = np.where(failed[rows], 0.0, fair / np.maximum(hours, fair))
+        sat = np.where(failed, 0.0, fair / np.maximum(hours, fair))
         g = tab["grid"][rows]
         n_grids = self.responsiveness.size
         n = np.bincount(g, minlength=n_grids)
@@ -139,3 +138,23 @@ class ChoiceModel:
         r = self.responsiveness
         r[hit] += weight * (total[hit] / n[hit] - r[hit])
 
+
+
+@njit(cache=True)
+def _city_outcomes(stage, resolved, lapsed, unresolved):  # pragma: no cover - compiled
+    # the rows resolved, lapsed or decided against (in order), and which of them failed
+    n = 0
+    for i in range(stage.size):
+        st = stage[i]
+        if st == resolved or st == lapsed or st == unresolved:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    failed = np.empty(n, dtype=np.bool_)
+    j = 0
+    for i in range(stage.size):
+        st = stage[i]
+        if st == resolved or st == lapsed or st == unresolved:
+            rows[j] = i
+            failed[j] = st != resolved
+            j += 1
+    return rows, failed

@@ -7,7 +7,7 @@ map places each district as a compact rectangle of cells so its border can be dr
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,8 @@ class CityLayout:
     cell_of_grid: np.ndarray  # int64 [n_grids]: flat map cell index (row * cols + col)
     grid_of_cell: np.ndarray  # int64 [rows * cols]: grid id or -1
     geo: Any = None  # engine.geography.Geography for a real map (city.geometry), else None
+    # each grid's 3x3 map neighbourhood, built when first needed (escalation.map_neighbours)
+    neighbours: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_residents(self) -> int:

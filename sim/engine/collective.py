@@ -22,6 +22,7 @@ drawn collective at emergence instead (the earlier model).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy import special
 
 from .cases import Stage
@@ -69,11 +70,8 @@ class CollectiveAction:
             return
         self.memory *= self.fade
         tab = s.cases
-        st = tab["stage"]
-        gone = ((st == Stage.FADED) | (st == Stage.LAPSED) | (st == Stage.UNRESOLVED)) & (tab["collective"] == 0)
-        if gone.any():
-            comm = s.layout.community_of[tab["grid"][gone]]
-            np.add.at(self.memory, (comm, tab["category"][gone]), tab["n_involved"][gone])
+        _remember(tab["stage"], tab["collective"], tab["grid"], tab["category"], tab["n_involved"],
+                  s.layout.community_of, self.memory, int(Stage.FADED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
 
     def __call__(self, s: CityState) -> None:
         """Stage ``collective``: threshold cascades among each community's aggrieved; new
@@ -82,22 +80,18 @@ class CollectiveAction:
         if not self.on or len(s.cases) == 0:
             return
         w, tab, lay, n_cat = s.world, s.cases, s.layout, s.categories.n
-        free = np.flatnonzero(tab["collective"] == 0)  # every row is open at this stage
-        key = lay.community_of[tab["grid"][free]].astype(np.int64) * n_cat + tab["category"][free]
         size = lay.n_communities * n_cat
-        aggrieved = np.bincount(key, weights=tab["n_involved"][free], minlength=size) + self.memory.ravel()
-        has_case = np.bincount(key, minlength=size) > 0
-        cand = np.flatnonzero(has_case & (aggrieved >= w["collective_min_participants"]))
+        # one compiled pass over the rows not yet mobilised (every row is open at this stage):
+        # their parties per community and category, how many, and the largest grievance of each
+        aggrieved = np.zeros(size)
+        best = np.full(size, -1, dtype=np.int64)  # -1: no open case of that community and category
+        _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of,
+                    n_cat, aggrieved, best, np.zeros(size, dtype=tab["n_involved"].dtype))
+        aggrieved += self.memory.ravel()
+        cand = np.flatnonzero((best >= 0) & (aggrieved >= w["collective_min_participants"]))
         if cand.size == 0:
             return
-        # the trigger of each candidate: its largest open grievance (first row on ties)
-        is_cand = np.zeros(size, dtype=bool)
-        is_cand[cand] = True
-        rows = free[is_cand[key]]
-        k_rows = lay.community_of[tab["grid"][rows]].astype(np.int64) * n_cat + tab["category"][rows]
-        order = np.lexsort((rows, -tab["n_involved"][rows], k_rows))
-        _, first = np.unique(k_rows[order], return_index=True)
-        trigger = rows[order[first]]  # aligned with cand (both sorted by key)
+        trigger = best[cand]  # the trigger of each candidate: its largest open grievance (first row on ties)
         boost = self.emergence.shock_collective_boost(s, tab["grid"][trigger], tab["category"][trigger])
         mean = w["collective_threshold_mean"] * (1.0 - np.minimum(boost, 1.0))
         rng = s.streams.get(Stream.COLLECTIVE, s.clock.day)
@@ -108,7 +102,7 @@ class CollectiveAction:
         keys, trig, n = cand[fired], trigger[fired], int(fired.sum())
         joined = np.zeros(size, dtype=bool)
         joined[keys] = True
-        tab["collective"][free[joined[key]]] = 2
+        _mark_joined(tab["collective"], tab["grid"], tab["category"], lay.community_of, n_cat, joined)
         self.memory.ravel()[keys] = 0.0
         t = np.maximum(s.clock.t0 + 24.0 * rng.random(n), tab["t_emerge"][trig])
         new = {k: tab[k][trig].copy() for k in ("category", "grid", "resident_a", "resident_b")}
@@ -123,3 +117,38 @@ class CollectiveAction:
         draw_case_clocks(s, sl, n, (2,))
         s.residents.add_tension(new["resident_a"], w["tension_per_case"], s.clock.t0)
         s.today["mobilisations"] = n
+
+
+@njit(cache=True)
+def _tally_free(collective, grid, category, n_involved, community_of, n_cat, aggrieved, best,
+                best_n):  # pragma: no cover - compiled
+    # For the rows with collective == 0, by key = community × n_cat + category, in row order:
+    # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order)
+    # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved).
+    for i in range(collective.size):
+        if collective[i] == 0:
+            key = np.int64(community_of[grid[i]]) * n_cat + category[i]
+            n = n_involved[i]
+            aggrieved[key] += np.float64(n)
+            if best[key] < 0 or n > best_n[key]:
+                best[key] = i
+                best_n[key] = n
+
+
+@njit(cache=True)
+def _mark_joined(collective, grid, category, community_of, n_cat, joined):  # pragma: no cover - compiled
+    # the rows not yet mobilised whose community and category joined a collective action
+    for i in range(collective.size):
+        if collective[i] == 0 and joined[np.int64(community_of[grid[i]]) * n_cat + category[i]]:
+            collective[i] = 2
+
+
+@njit(cache=True)
+def _remember(stage, collective, grid, category, n_involved, community_of, memory, faded, lapsed,
+              unresolved):  # pragma: no cover - compiled
+    # np.add.at(memory, (community, category), n_involved) over the rows that left unresolved
+    # (faded, lapsed, decided against) and were not mobilised, in row order
+    for i in range(stage.size):
+        st = stage[i]
+        if (st == faded or st == lapsed or st == unresolved) and collective[i] == 0:
+            memory[community_of[grid[i]], category[i]] += np.float64(n_involved[i])

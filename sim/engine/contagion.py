@@ -28,8 +28,9 @@ Stability: a case has at most three severity steps and may come back once per un
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from .escalation import Escalation, neighbourhood_sum
+from .escalation import Escalation, map_neighbours, neighbourhood_sum
 from .state import CityState
 
 
@@ -66,29 +67,88 @@ class Contagion:
             self._primed = True
         return rate * self.background, self.excitation
 
+    def _own_share(self, s: CityState) -> np.ndarray:
+        """Each source grid's own share of its events (the map does not change: computed once)."""
+        if self._share is None:
+            k = neighbourhood_sum(s, np.ones(s.layout.n_grids)) - 1.0
+            self._share = 1.0 / (1.0 + self.reach * k)
+        return self._share
+
     def kernel(self, s: CityState, events: np.ndarray) -> np.ndarray:
         """Spread ``events`` ([grids, categories]) over each grid and its map neighbours: a source
         grid with ``k`` neighbours keeps ``1 / (1 + reach k)`` and gives each ``reach / (1 + reach k)``
         (no mass falls off the map's edge)."""
         if self.reach == 0:
             return events
-        if self._share is None:  # the map does not change: each grid's own share, once
-            k = neighbourhood_sum(s, np.ones(s.layout.n_grids)) - 1.0
-            self._share = 1.0 / (1.0 + self.reach * k)
-        own = events * self._share[:, None]
+        own = events * self._own_share(s)[:, None]
         return own + self.reach * (neighbourhood_sum(s, own) - own)
 
     def __call__(self, s: CityState) -> None:
         tab, n_cat = s.cases, s.categories.n
-        today = tab["t_emerge"] >= s.clock.t0  # rows that emerged today (none has closed out yet)
-        sev2 = (today & (tab["severity0"] >= 2)) | ((tab["t_severity2"] >= s.clock.t0) & (tab["t_severity2"] < s.clock.t1))
-        s.today["collective_new"] = int(np.count_nonzero(sev2))
+        # one compiled pass: today's new rows per grid and category (rows that emerged today; none
+        # has closed out yet) and the cases that reached severity 2 today or emerged at 2 or more
+        new = np.zeros((s.layout.n_grids, n_cat), dtype=np.int64)
+        s.today["collective_new"] = _tally_today(tab["t_emerge"], tab["severity0"], tab["t_severity2"],
+                                                 tab["grid"], tab["category"], float(s.clock.t0),
+                                                 float(s.clock.t1), new)
         steps_now = self.escalation.steps_by_grid_category
         steps, self._steps_seen = steps_now - self._steps_seen, steps_now.copy()
         if not self.on:
             return
-        key = tab["grid"][today].astype(np.int64) * n_cat + tab["category"][today]
-        new = np.bincount(key, minlength=s.layout.n_grids * n_cat).reshape(-1, n_cat)
-        events = self.magnitude * new + self.escalation_magnitude * steps
-        self.excitation *= self.q
-        self.excitation += (1.0 - self.q) * self.kernel(s, events.astype(np.float64))
+        if self.reach == 0:
+            events = self.magnitude * new + self.escalation_magnitude * steps
+            self.excitation *= self.q
+            self.excitation += (1.0 - self.q) * self.kernel(s, events.astype(np.float64))
+            return
+        # E = q E + (1 − q) K * events in one compiled pass; the kernel's sums are computed only
+        # around grids with events (elsewhere they are exactly 0)
+        _excite(self.excitation, new, steps, self.magnitude, self.escalation_magnitude, self.q,
+                self._own_share(s), self.reach, map_neighbours(s.layout))
+
+
+@njit(cache=True)
+def _tally_today(t_emerge, severity0, t_severity2, grid, category, t0, t1, new):  # pragma: no cover - compiled
+    # new[grid, category] += 1 for rows with t_emerge >= t0; returns the count of rows that emerged
+    # today at severity >= 2 or reached severity 2 in [t0, t1)
+    n_sev2 = 0
+    for i in range(t_emerge.size):
+        today = t_emerge[i] >= t0
+        if today:
+            new[grid[i], category[i]] += 1
+        if (today and severity0[i] >= 2) or (t_severity2[i] >= t0 and t_severity2[i] < t1):
+            n_sev2 += 1
+    return n_sev2
+
+
+@njit(cache=True)
+def _excite(exc, new, steps, m, m_esc, q, share, reach, nb):  # pragma: no cover - compiled
+    # Contagion.__call__'s numpy formula, element by element in the same order:
+    #   own = (m new + m_esc steps) share;  K = own + reach (neighbourhood_sum(own) − own)
+    #   exc = exc q + (1 − q) K
+    # Where no grid of the neighbourhood has an event (own exactly +0.0 in all 9 cells) the sum
+    # is +0.0 and K is +0.0: it is not computed.
+    n, k = exc.shape
+    own = np.empty((n, k))
+    hit = np.zeros(n, dtype=np.bool_)
+    for g in range(n):
+        for c in range(k):
+            v = (m * np.float64(new[g, c]) + m_esc * np.float64(steps[g, c])) * share[g]
+            own[g, c] = v
+            if v != 0.0 or np.signbit(v):
+                hit[g] = True
+    w = 1.0 - q
+    for g in range(n):
+        near = False
+        for j in range(9):
+            h = nb[g, j]
+            if h >= 0 and hit[h]:
+                near = True
+        for c in range(k):
+            kc = 0.0
+            if near:
+                total = 0.0
+                for j in range(9):
+                    h = nb[g, j]
+                    total += own[h, c] if h >= 0 else 0.0
+                kc = own[g, c] + reach * (total - own[g, c])
+            exc[g, c] = exc[g, c] * q + w * kc

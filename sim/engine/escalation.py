@@ -33,14 +33,42 @@ def neighbourhood_sum(s: CityState, per_grid: np.ndarray) -> np.ndarray:
 
 def map_neighbourhood_sum(lay: CityLayout, per_grid: np.ndarray) -> np.ndarray:
     """:func:`neighbourhood_sum` on a layout (what outcome statistics use after a run)."""
-    extra = per_grid.ndim > 1  # [grids, k]: summed on a canvas per column (columns first: contiguous)
-    vals = per_grid.T if extra else per_grid[None, :]
-    a = np.zeros((vals.shape[0], lay.rows + 2, lay.cols + 2))  # the map with a border of zeros
-    a[:, 1 + lay.cell_of_grid // lay.cols, 1 + lay.cell_of_grid % lay.cols] = vals
-    total = sum(a[:, 1 + dr: 1 + dr + lay.rows, 1 + dc: 1 + dc + lay.cols]
-                for dr in (-1, 0, 1) for dc in (-1, 0, 1))
-    out = np.asarray(total).reshape(vals.shape[0], lay.rows * lay.cols)[:, lay.cell_of_grid]
-    return out.T if extra else out[0]
+    extra = per_grid.ndim > 1  # [grids, k]
+    vals = np.ascontiguousarray(per_grid if extra else per_grid[:, None], dtype=np.float64)
+    out = _neighbourhood_sum(vals, map_neighbours(lay))
+    return out if extra else out[:, 0]
+
+
+def map_neighbours(lay: CityLayout) -> np.ndarray:
+    """The grid in each of the 9 cells of every grid's 3x3 neighbourhood (itself included), row
+    by row from the top left; -1 off the map or where no grid is. Built once per layout."""
+    if lay.neighbours is None:
+        grid_at = np.full(lay.rows * lay.cols, -1, dtype=np.int64)
+        grid_at[lay.cell_of_grid] = np.arange(lay.n_grids)  # as the map canvas was filled
+        r, c = lay.cell_of_grid // lay.cols, lay.cell_of_grid % lay.cols
+        nb = np.full((lay.n_grids, 9), -1, dtype=np.int64)
+        for j, (dr, dc) in enumerate((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)):
+            rr, cc = r + dr, c + dc
+            on = (rr >= 0) & (rr < lay.rows) & (cc >= 0) & (cc < lay.cols)
+            nb[on, j] = grid_at[rr[on] * lay.cols + cc[on]]
+        lay.neighbours = nb
+    return lay.neighbours
+
+
+@njit(cache=True)
+def _neighbourhood_sum(vals, nb):  # pragma: no cover - compiled
+    # The sum a zero-bordered map canvas gives (0 + the 9 shifted copies, top left first):
+    # the same additions in the same order, a 0.0 for a cell with no grid.
+    n, k = vals.shape
+    out = np.empty((n, k))
+    for g in range(n):
+        for c in range(k):
+            total = 0.0
+            for j in range(9):
+                h = nb[g, j]
+                total += vals[h, c] if h >= 0 else 0.0
+            out[g, c] = total
+    return out
 
 
 class Escalation:
@@ -54,7 +82,8 @@ class Escalation:
         self.steps_by_grid_category = np.zeros((s.layout.n_grids, s.categories.n), dtype=np.int64)
         self.open_nearby_per_1000 = np.zeros(s.layout.n_grids)
         # the map does not change: residents around each grid are summed once
-        self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
+        # (on the first day, so that building a model compiles or loads no kernel)
+        self.near_residents: np.ndarray | None = None
 
     def hazard(self, s: CityState) -> None:
         """Stage ``escalation_hazard``: today's hazard per open case. Reads cases, residents,
@@ -65,6 +94,8 @@ class Escalation:
         g = tab["grid"]
         open_per_grid = np.bincount(g, minlength=s.layout.n_grids).astype(np.float64)
         near_open = neighbourhood_sum(s, open_per_grid)
+        if self.near_residents is None:
+            self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
         # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
         # as in ResidentTable.tension_at); the float32 exp stays numpy's own.

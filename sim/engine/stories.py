@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .cases import OPTIONS, Stage
 from .levels import LEVELS
@@ -56,7 +57,7 @@ class StoryLog:
     def __call__(self, s: CityState) -> None:
         """Stage ``stories``: log today's closed cases with their parties' trust after the outcome."""
         tab = s.cases
-        rows = np.flatnonzero(tab["stage"] >= Stage.RESOLVED)[-self.capacity:]
+        rows = _closed_rows(tab["stage"], int(Stage.RESOLVED))[-self.capacity:]
         n = rows.size
         if n == 0:
             return
@@ -112,3 +113,19 @@ def _entry(names: list[str], r: dict, index: int, closed: bool) -> StoryEntry:
         outcome=Stage(int(r["stage"])).name.lower(), level=LEVELS[level] if level >= 0 else None,
         trust_after=trust, recurrence=int(r["recurrence"]))
 
+
+
+@njit(cache=True)
+def _closed_rows(stage, first_closed):  # pragma: no cover - compiled
+    # np.flatnonzero(stage >= first_closed)
+    n = 0
+    for i in range(stage.size):
+        if stage[i] >= first_closed:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(stage.size):
+        if stage[i] >= first_closed:
+            rows[j] = i
+            j += 1
+    return rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ..engine.accounting import Accounts
 from ..engine.cases import OPTIONS, Stage
@@ -20,8 +21,8 @@ from ..engine.levels import GRASSROOTS, LEVELS, Level
 from ..engine.state import CityState
 from .accumulate import (
     DEPARTMENT_WINDOWS,
+    EDGES,
     KpiAccumulator,
-    hours_histogram,
     km_quantile,
     safety_index,
 )
@@ -34,8 +35,16 @@ def _share(a: float, b: float) -> float:
 def open_tallies(s: CityState) -> dict[str, np.ndarray]:
     """Open cases per stage, and per severity, for the daily record."""
     tab = s.cases
-    return {"per_stage": np.bincount(tab["stage"], minlength=len(Stage)),
-            "per_severity": np.bincount(tab["severity"], minlength=4)}
+    per_stage, per_severity = np.zeros(len(Stage), np.int64), np.zeros(4, np.int64)
+    _count_codes(tab["stage"], tab["severity"], per_stage, per_severity)  # np.bincount of each
+    return {"per_stage": per_stage, "per_severity": per_severity}
+
+
+@njit(cache=True)
+def _count_codes(stage, severity, per_stage, per_severity):  # pragma: no cover - compiled
+    for i in range(stage.size):
+        per_stage[stage[i]] += 1
+        per_severity[severity[i]] += 1
 
 
 def _totals(s: CityState, acc: Accounts) -> KpiAccumulator:
@@ -60,6 +69,7 @@ class _Head:
     caused: int
     events: np.ndarray  # resolutions by hours since detection (EDGES bins)
     censored: np.ndarray  # open detected cases by age
+    backlog: int | None = None  # open cases after warm-up not latent (None: count them in _headline)
 
     @classmethod
     def of(cls, tot: KpiAccumulator) -> _Head:
@@ -74,19 +84,75 @@ class _Head:
         record needs (the arithmetic is that of :meth:`KpiAccumulator.add`, so both agree to the
         bit — tests/test_engine_kernels.py checks it)."""
         k, tab = acc.closed, s.cases
-        keep = tab["t_emerge"] >= acc.warmup_hours
-        det = keep & np.isfinite(tab["t_detect"])
-        sev, stage = tab["severity"], tab["stage"]
-        delays = tab["t_detect"][det] - tab["t_emerge"][det]
+        # one compiled pass over the open cases for the counts, the detection delays (as
+        # tab["t_detect"][det] - tab["t_emerge"][det], summed by numpy) and the censored histogram
+        counts, delays, hist = _open_totals(tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"],
+                                            tab["stage"], float(acc.warmup_hours), s.clock.day * 24.0,
+                                            int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
+                                            float(EDGES[-1] * 0.999), *_BIN_GUESS)
+        n_keep, n_det, n_opened, n_esc, n_caused, backlog = (int(c) for c in counts)
         censored = k.censored.sum(axis=0)
-        opened = det & (stage <= Stage.IN_SERVICE)
-        if opened.any():
-            censored = censored + hours_histogram(s.clock.day * 24.0 - tab["t_detect"][opened])
-        return cls(int(k.cases.sum()) + int(np.count_nonzero(keep)), int(k.detected.sum()) + int(det.sum()),
+        if n_opened:
+            censored = censored + hist
+        return cls(int(k.cases.sum()) + n_keep, int(k.detected.sum()) + n_det,
                    k.detect_delay_sum + float(np.sum(delays)) if len(tab) else k.detect_delay_sum,
-                   int(k.resolved.sum()), int(k.escalated.sum()) + int(np.count_nonzero(keep & (sev >= 2))),
-                   int(k.caused.sum()) + int(np.count_nonzero(keep & (sev > tab["severity0"]))),
-                   k.events.sum(axis=0), censored)
+                   int(k.resolved.sum()), int(k.escalated.sum()) + n_esc, int(k.caused.sum()) + n_caused,
+                   k.events.sum(axis=0), censored, backlog)
+
+
+def _bin_guess() -> tuple[int, np.ndarray]:
+    """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
+    10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
+    bin that :func:`_open_totals` corrects with exact comparisons."""
+    bits = EDGES[[0, -1]].view(np.int64) >> 42
+    lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
+    guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
+    return int(bits[0]), guess.astype(np.int64)
+
+
+_BIN_GUESS = _bin_guess()
+
+
+@njit(cache=True)
+def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, now, in_service, latent,
+                 edges, top, key0, guess):  # pragma: no cover - compiled
+    # After the warm-up (t_emerge >= warmup_hours): cases, detected (finite t_detect), detected and
+    # open, severity >= 2, severity > severity0, not latent (the backlog); the detection delays of
+    # the detected in row order; hours_histogram(now - t_detect) of the detected open ones
+    # (clipped to [edges[0], top], bin i holds edges[i] <= h < edges[i + 1], as np.histogram).
+    counts = np.zeros(6, np.int64)
+    delays = np.empty(t_emerge.size)
+    hist = np.zeros(edges.size - 1, np.int64)
+    hbuf = np.empty(1)
+    hbits = hbuf.view(np.int64)
+    nd = 0
+    for i in range(t_emerge.size):
+        if not t_emerge[i] >= warmup_hours:
+            continue
+        counts[0] += 1
+        if severity[i] >= 2:
+            counts[3] += 1
+        if severity[i] > severity0[i]:
+            counts[4] += 1
+        if stage[i] != latent:
+            counts[5] += 1
+        if np.isfinite(t_detect[i]):
+            counts[1] += 1
+            delays[nd] = t_detect[i] - t_emerge[i]
+            nd += 1
+            if stage[i] <= in_service:
+                counts[2] += 1
+                h = min(max(now - t_detect[i], edges[0]), top)
+                # a first guess from the float's exponent and leading mantissa bits (a table),
+                # then exact comparisons
+                hbuf[0] = h
+                b = guess[(hbits[0] >> 42) - key0]
+                while b > 0 and edges[b] > h:
+                    b -= 1
+                while b < edges.size - 2 and edges[b + 1] <= h:
+                    b += 1
+                hist[b] += 1
+    return counts, delays[:nd], hist
 
 
 def _headline(s: CityState, acc: Accounts, tot: _Head, trust: float) -> dict[str, float]:
@@ -94,7 +160,9 @@ def _headline(s: CityState, acc: Accounts, tot: _Head, trust: float) -> dict[str
     total, n_det = tot.cases, tot.detected
     mean_delay = tot.detect_delay_sum / n_det if n_det else float("nan")
     tab = s.cases
-    backlog = int(np.count_nonzero((tab["stage"] != Stage.LATENT) & (tab["t_emerge"] >= acc.warmup_hours)))
+    backlog = tot.backlog
+    if backlog is None:
+        backlog = int(np.count_nonzero((tab["stage"] != Stage.LATENT) & (tab["t_emerge"] >= acc.warmup_hours)))
     backlog_per_1000 = backlog / max(s.layout.n_residents, 1) * 1000.0
     resolved_share = _share(tot.resolved, total)
     escalated_share = _share(tot.escalated, total)

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import cast
 
 import numpy as np
+from numba import njit
 
 from ..engine.cases import CHANNELS, CaseTable, Stage
 from ..engine.city import CityLayout
@@ -47,8 +48,27 @@ def observable_cases(tab: CaseTable, since: float = -np.inf, until: float = np.i
     cases are not in it), optionally only those detected in ``[since, until)``: the only door
     from the case table into the forecaster."""
     t = tab["t_detect"]
-    seen = np.isfinite(t) if since == -np.inf and until == np.inf else (t >= since) & (t < until)
+    if since == -np.inf and until == np.inf:
+        seen = np.isfinite(t)
+    else:  # a day's reports are few: their rows from one compiled pass (the same rows, in order)
+        seen = _rows_between(t, float(since), float(until))
     return {c: tab[c][seen] for c in OBSERVABLE_COLUMNS}
+
+
+@njit(cache=True)
+def _rows_between(t, since, until):  # pragma: no cover - compiled
+    # np.flatnonzero((t >= since) & (t < until))
+    n = 0
+    for i in range(t.size):
+        if t[i] >= since and t[i] < until:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(t.size):
+        if t[i] >= since and t[i] < until:
+            rows[j] = i
+            j += 1
+    return rows
 
 
 def daily_tally(obs: dict[str, np.ndarray], t0: float, t1: float, n_grids: int) -> np.ndarray:
@@ -63,14 +83,27 @@ def daily_tally(obs: dict[str, np.ndarray], t0: float, t1: float, n_grids: int) 
 def backlog_snapshot(obs: dict[str, np.ndarray], now: float, n_grids: int) -> dict[str, np.ndarray]:
     """Open reported cases per grid now: how many, their mean age (days since reported), how
     many were bounced between departments, and how many are collective incidents (severity ≥ 2)."""
-    st = obs["stage"]
-    open_ = (st >= Stage.REPORTING) & (st <= Stage.IN_SERVICE)
-    g = obs["grid"][open_]
-    n = np.bincount(g, minlength=n_grids).astype(np.float64)
-    age = np.bincount(g, weights=(now - obs["t_detect"][open_]) / 24.0, minlength=n_grids)
+    counts, age = np.zeros((3, n_grids), dtype=np.int64), np.zeros(n_grids)
+    _backlog(obs["stage"], obs["grid"], obs["t_detect"], obs["bounces"], obs["severity"], float(now),
+             int(Stage.REPORTING), int(Stage.IN_SERVICE), counts, age)
+    n = counts[0].astype(np.float64)
     return {"backlog": n, "backlog_age_days": np.divide(age, n, out=np.zeros(n_grids), where=n > 0),
-            "backlog_bounced": np.bincount(g[obs["bounces"][open_] > 0], minlength=n_grids).astype(float),
-            "open_collective": np.bincount(g[obs["severity"][open_] >= 2], minlength=n_grids).astype(float)}
+            "backlog_bounced": counts[1].astype(float), "open_collective": counts[2].astype(float)}
+
+
+@njit(cache=True)
+def _backlog(stage, grid, t_detect, bounces, severity, now, first_open, last_open, counts, age):  # pragma: no cover - compiled
+    # np.bincount per grid of the open reported cases (all, bounced, severity >= 2) and of their
+    # ages (now - t_detect) / 24 summed in row order, as the weighted np.bincount sums them
+    for i in range(stage.size):
+        if stage[i] >= first_open and stage[i] <= last_open:
+            g = grid[i]
+            counts[0, g] += 1
+            age[g] += (now - t_detect[i]) / 24.0
+            if bounces[i] > 0:
+                counts[1, g] += 1
+            if severity[i] >= 2:
+                counts[2, g] += 1
 
 
 def survey(residents: ResidentTable, per_grid: int, rng: np.random.Generator,

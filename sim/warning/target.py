@@ -12,6 +12,7 @@ this one function.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..engine.cases import CaseTable
 
@@ -27,11 +28,27 @@ def target_events(tab: CaseTable, steps_today: np.ndarray, t0: float, t1: float,
     if kind not in KINDS:
         raise ValueError(f"target kind {kind!r}: must be one of {KINDS}")
     n = steps_today.size
-    born = (tab["t_emerge"] >= t0) & (tab["t_emerge"] < t1) & (tab["severity0"] >= 2)
     if kind == "escalation":
         return steps_today.astype(np.float64)
+    born = _born_serious(tab["t_emerge"], tab["severity0"], float(t0), float(t1))  # rows, in order
     born_collective = np.bincount(tab["grid"][born], minlength=n).astype(np.float64)
     if kind == "escalation_or_collective":
         return steps_today + born_collective
     reached = (tab["t_severity2"] >= t0) & (tab["t_severity2"] < t1)
     return np.bincount(tab["grid"][reached], minlength=n) + born_collective
+
+
+@njit(cache=True)
+def _born_serious(t_emerge, severity0, t0, t1):  # pragma: no cover - compiled
+    # np.flatnonzero((t_emerge >= t0) & (t_emerge < t1) & (severity0 >= 2))
+    n = 0
+    for i in range(t_emerge.size):
+        if t_emerge[i] >= t0 and t_emerge[i] < t1 and severity0[i] >= 2:
+            n += 1
+    rows = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(t_emerge.size):
+        if t_emerge[i] >= t0 and t_emerge[i] < t1 and severity0[i] >= 2:
+            rows[j] = i
+            j += 1
+    return rows
