@@ -15,6 +15,10 @@ them; see docs/calibration.md):
   by tier (grid + community, street, district + city, court);
 * ``resolved_share_of_reported`` — resolved cases / detected cases (a hotline's resolution rate
   counts the requests it received, not disputes nobody reported).
+* ``channel_ratios`` — ``channel_ratio.{court,petition}_per_mediation``: residents' final
+  choices of court and of petition per choice of mediation (``channel_shares.*``; the only form
+  in which the sourced channel figures, a multiple-response survey of village cadres, can be
+  compared: calibration/data/dispute_facts.md §1, YJD).
 
 (People's-mediation success and the share of mediated cases that go on to court are core
 outcomes: ``mediation_success``, ``mediated_to_court_share``.)
@@ -118,6 +122,13 @@ def _resolved_share_of_reported(run: Finished) -> dict[str, float]:
     return {"resolved_share_of_reported": k["cases_resolved"] / reported if reported else np.nan}
 
 
+def _channel_ratios(run: Finished) -> dict[str, float]:
+    k = run.kpis
+    med = k.get("channel_shares.mediation", np.nan)
+    return {f"channel_ratio.{opt}_per_mediation": k.get(f"channel_shares.{opt}", np.nan) / med
+            if med > 0 else np.nan for opt in ("court", "petition")}
+
+
 @dataclass(frozen=True)
 class Stat:
     """One optional statistic: its function and whether it reads case records."""
@@ -132,6 +143,7 @@ STATS: dict[str, Stat] = {
     "proactive_share": Stat(_proactive_share, needs_cases=True),
     "resolved_by_tier": Stat(_resolved_by_tier, needs_cases=True),
     "resolved_share_of_reported": Stat(_resolved_share_of_reported),
+    "channel_ratios": Stat(_channel_ratios),
 }
 
 

@@ -150,6 +150,10 @@ SCHEMA: dict[str, Any] = {
         "misroute_base": F(0.4, 0, 1, "Chance of misrouting at zero clarity and zero integration."),
         "bounce_hours": F(48, 0, 2000, "Delay of one bounce between departments, hours."),
         "court_share_on_failure": F(0.3, 0, 1, "Share of failures at district level that go to court."),
+        "court_share_on_street_failure": F(0.0, 0, 1, "Share of failures at street (township) level that go "
+                                           "straight to court instead of up to the district (0 = none; "
+                                           "decided by the failed outcome uniform's unused part, as at "
+                                           "the district; docs/ODD.md §7.7)."),
         "hops_to_platform": I(1, 0, 10, "Reporting hops from detection to the platform."),
         "hops_per_escalation": I(1, 0, 10, "Reporting hops when a case goes one level up."),
         "warning_visit_hours": F(4, 0, 100, "Mediator hours one pre-emptive warning visit takes (assumed; "

@@ -35,6 +35,8 @@ from .state import CityState
 
 _SCOPE = np.array([spec.scope for spec in LEVEL_TABLE], dtype=np.int64)
 STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolScope.STREET)
+# levels whose failures may go straight to court, and the handling key of that share
+_COURT_SHARE_KEY = {Level.STREET: "court_share_on_street_failure", Level.DISTRICT: "court_share_on_failure"}
 
 
 class Router:
@@ -131,12 +133,13 @@ class Router:
 
     def refer_failed(self, s: CityState, rows: np.ndarray, level: Level, rest_u: np.ndarray) -> None:
         """Cases that failed at ``level`` (below the top) go one level up, or to the entry level of
-        their severity if that is higher; a share of district failures goes to court instead
-        (``rest_u``: the outcome uniform's unused part, itself uniform)."""
+        their severity if that is higher; a share of street (township) and of district failures
+        goes to court instead (``rest_u``: the outcome uniform's unused part, itself uniform)."""
         tab = s.cases
         nxt = np.maximum(level + 1, self.entry_level(s, rows))
-        if level == Level.DISTRICT:
-            nxt = np.where(rest_u < self.handling["court_share_on_failure"], TOP, nxt)
+        court_key = _COURT_SHARE_KEY.get(level)
+        if court_key is not None:  # rest_u >= 0, so a share of 0 sends nobody: outputs unchanged
+            nxt = np.where(rest_u < self.handling[court_key], TOP, nxt)
         nxt = np.minimum(nxt, TOP)
         t_ready = tab["t_end"][rows]
         tab["acc_from"][rows] = t_ready

@@ -284,6 +284,11 @@ _CALIBRATION = (
             "Resolved share of reported", "上报案件化解率",
             "Resolved cases divided by detected cases (a hotline's resolution rate counts the "
             "requests it received).", CAL),
+    *(Outcome(f"channel_ratio.{opt}_per_mediation", "ratio", N, "information_processing",
+              f"Residents' choice: {opt} per mediation", f"居民选择:{zh}/调解",
+              f"Residents' final choices of {opt} divided by their final choices of mediation "
+              "(channel_shares).", CAL, short=f"{opt}/mediation")
+      for opt, zh in (("court", "诉讼"), ("petition", "信访"))),
 )
 
 _WARNING_SCORED = ("grid-weeks after the warm-up whose horizon (handling.warning_horizon_weeks) has "
