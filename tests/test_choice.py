@@ -149,3 +149,19 @@ def test_choice_off_reproduces_the_model_before_issue_11() -> None:
               "safety_index": 78.05625581388082, "backlog": 65, "returned_cases": 0}
     for key, value in before.items():
         assert k[key] == pytest.approx(value, rel=1e-12, abs=1e-12), key
+
+
+def test_a_collective_incident_is_never_lumped_or_settled_by_negotiation() -> None:
+    # the same latent cases, acted on twice with the same draws: as individual grievances some
+    # are lumped or negotiated; marked as collective incidents (a mobilised group) none is
+    def acted(collective: int) -> np.ndarray:
+        m = CityModel("town", rng=5).run(20)
+        s, tab = m.state, m.cases
+        rows = np.flatnonzero(tab["stage"][: len(tab)] == Stage.LATENT)
+        tab["collective"][rows] = collective
+        m.choice.act(s, rows, np.full(len(rows), s.clock.t0))
+        return np.asarray(tab["entry_channel"][rows])
+
+    alone, group = acted(0), acted(1)
+    assert np.isin(alone, [LUMP, NEGOTIATE]).sum() >= 10
+    assert not np.isin(group, [LUMP, NEGOTIATE]).any()

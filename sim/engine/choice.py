@@ -91,7 +91,15 @@ class ChoiceModel:
         res = tab["resident_a"][rows]
         util = utilities(p, s.residents.trust_of(res, g).astype(np.float64), self.responsiveness[g],
                          s.residents.tension_at(res, s.clock.t0).astype(np.float64), tab["severity"][rows])
-        prob = probabilities(util)
+        # A collective incident is a mobilised group: it has already acted together, so it
+        # cannot lump its grievance or settle it by a private negotiation (§7.19).
+        group = tab["collective"][rows] == 1
+        mask = None
+        if group.any():
+            mask = np.ones((len(rows), len(OPTIONS)), dtype=bool)
+            mask[group, LUMP] = False
+            mask[group, NEGOTIATE] = False
+        prob = probabilities(util, mask)
         cu = tab["choice_u"][rows]
         first = pick(prob, cu[:, 0])
         failed = (first == NEGOTIATE) & (cu[:, 1] >= p["negotiation_success"])
