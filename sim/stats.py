@@ -13,6 +13,11 @@ them; see docs/calibration.md):
 * ``proactive_share`` — share of detected cases found by patrol, screening or video;
 * ``resolved_by_tier`` — ``resolved_by_tier.{village,township,county,court}``: resolved shares
   by tier (grid + community, street, district + city, court);
+* ``dispute_resolved_by_tier`` — ``dispute_resolved_by_tier.<tier>``: the same shares over the
+  resolved cases of the *dispute* categories only — those whose route sends a minor case to
+  community mediation (default: public order, major disputes) — the definition of a township's
+  dispute figures (Zhaisha: disputes handled by its mediation system; political-security or
+  cyber cases never enter it);
 * ``resolved_share_of_reported`` — resolved cases / detected cases (a hotline's resolution rate
   counts the requests it received, not disputes nobody reported).
 * ``channel_ratios`` — ``channel_ratio.{court,petition}_per_mediation``: residents' final
@@ -116,6 +121,18 @@ def _resolved_by_tier(run: Finished) -> dict[str, float]:
             else np.nan for name, lv in _TIERS.items()}
 
 
+def _dispute_resolved_by_tier(run: Finished) -> dict[str, float]:
+    from .engine.cases import Stage
+    from .engine.levels import Level
+
+    dispute = np.flatnonzero(run.model.state.categories.entry_level[:, 0] == Level.COMMUNITY)
+    rec = run.records
+    level = rec["level"][(rec["stage"] == Stage.RESOLVED) & np.isin(rec["category"], dispute)]
+    n_res = level.size
+    return {f"dispute_resolved_by_tier.{name}": float(np.isin(level, lv).sum() / n_res) if n_res
+            else np.nan for name, lv in _TIERS.items()}
+
+
 def _resolved_share_of_reported(run: Finished) -> dict[str, float]:
     k = run.kpis
     reported = k["cases_total"] * k["detection_rate"]
@@ -142,6 +159,7 @@ STATS: dict[str, Stat] = {
     "arrivals": Stat(_arrivals),
     "proactive_share": Stat(_proactive_share, needs_cases=True),
     "resolved_by_tier": Stat(_resolved_by_tier, needs_cases=True),
+    "dispute_resolved_by_tier": Stat(_dispute_resolved_by_tier, needs_cases=True),
     "resolved_share_of_reported": Stat(_resolved_share_of_reported),
     "channel_ratios": Stat(_channel_ratios),
 }
