@@ -13,11 +13,15 @@ them; see docs/calibration.md):
 * ``proactive_share`` — share of detected cases found by patrol, screening or video;
 * ``resolved_by_tier`` — ``resolved_by_tier.{village,township,county,court}``: resolved shares
   by tier (grid + community, street, district + city, court);
-* ``dispute_resolved_by_tier`` — ``dispute_resolved_by_tier.<tier>``: the same shares over the
-  resolved cases of the *dispute* categories only — those whose route sends a minor case to
-  community mediation (default: public order, major disputes) — the definition of a township's
-  dispute figures (Zhaisha: disputes handled by its mediation system; political-security or
-  cyber cases never enter it);
+* ``dispute_tier`` — ``dispute_tier.<tier>``: where the disputes a township's system took in
+  ended, the definition of a township's dispute tally (Zhaisha: resolved at village level, at
+  township level, passed to the county, sent to court). Disputes: the categories whose route
+  sends a minor case to community mediation (default: public order, major disputes); taken in:
+  entered at the grid, community or street (not filed at court or entered at the district by
+  their severity). Each is counted once, by the furthest place it went: sent to court (ever
+  routed there, whatever the court then did) > passed to the county (routed to the district or
+  city) > resolved at the street (township) > resolved at the grid or community (village);
+  closed and open cases, those still open or lapsed below the district left out (no outcome);
 * ``resolved_share_of_reported`` — resolved cases / detected cases (a hotline's resolution rate
   counts the requests it received, not disputes nobody reported).
 * ``channel_ratios`` — ``channel_ratio.{court,petition}_per_mediation``: residents' final
@@ -121,16 +125,24 @@ def _resolved_by_tier(run: Finished) -> dict[str, float]:
             else np.nan for name, lv in _TIERS.items()}
 
 
-def _dispute_resolved_by_tier(run: Finished) -> dict[str, float]:
+def _dispute_tier(run: Finished) -> dict[str, float]:
     from .engine.cases import Stage
     from .engine.levels import Level
 
+    cols = ("category", "entry_level", "levels_routed", "stage", "level")
+    rec, open_ = run.records, run.model.cases
+    c = {k: np.concatenate([rec[k], open_[k][: len(open_)]]) for k in cols}
     dispute = np.flatnonzero(run.model.state.categories.entry_level[:, 0] == Level.COMMUNITY)
-    rec = run.records
-    level = rec["level"][(rec["stage"] == Stage.RESOLVED) & np.isin(rec["category"], dispute)]
-    n_res = level.size
-    return {f"dispute_resolved_by_tier.{name}": float(np.isin(level, lv).sum() / n_res) if n_res
-            else np.nan for name, lv in _TIERS.items()}
+    taken_in = np.isin(c["category"], dispute) & (c["entry_level"] >= 0) & (c["entry_level"] <= Level.STREET)
+    routed = c["levels_routed"].astype(np.int64)
+    court = (routed >> Level.COURT) & 1 == 1
+    county = ~court & ((routed & ((1 << Level.DISTRICT) | (1 << Level.CITY))) != 0)
+    resolved = ~court & ~county & (c["stage"] == Stage.RESOLVED)
+    tiers = {"village": resolved & (c["level"] <= Level.COMMUNITY), "township": resolved & (c["level"] == Level.STREET),
+             "county": county, "court": court}
+    n = int((taken_in & (court | county | resolved)).sum())
+    return {f"dispute_tier.{name}": float((taken_in & sel).sum() / n) if n else np.nan
+            for name, sel in tiers.items()}
 
 
 def _resolved_share_of_reported(run: Finished) -> dict[str, float]:
@@ -159,7 +171,7 @@ STATS: dict[str, Stat] = {
     "arrivals": Stat(_arrivals),
     "proactive_share": Stat(_proactive_share, needs_cases=True),
     "resolved_by_tier": Stat(_resolved_by_tier, needs_cases=True),
-    "dispute_resolved_by_tier": Stat(_dispute_resolved_by_tier, needs_cases=True),
+    "dispute_tier": Stat(_dispute_tier, needs_cases=True),
     "resolved_share_of_reported": Stat(_resolved_share_of_reported),
     "channel_ratios": Stat(_channel_ratios),
 }

@@ -62,6 +62,11 @@ def test_run_adds_stats_to_the_kpis() -> None:
     assert 0 <= out["proactive_share"] <= 1
     tiers = sum(out[f"resolved_by_tier.{t}"] for t in ("village", "township", "county", "court"))
     assert tiers == pytest.approx(1.0)
+    disputes = sum(out[f"dispute_tier.{t}"] for t in ("village", "township", "county", "court"))
+    assert disputes == pytest.approx(1.0)
+    for opt in ("court", "petition"):  # residents' choices of an option per choice of mediation
+        assert out[f"channel_ratio.{opt}_per_mediation"] == pytest.approx(
+            out[f"channel_shares.{opt}"] / out["channel_shares.mediation"])
     only = sim.run("town", params, seed=3, days=21, stats=("arrivals",))
     assert set(only) - set(core) == {k for k in out if k.startswith("arrivals.")} | {
         "weekly_var_mean"}

@@ -12,6 +12,7 @@ from sim.config.scenario import defaults
 from sim.engine.levels import TOP, Level
 from sim.engine.routing import Router
 from sim.model import CityModel
+from sim.runner import build_scenario
 
 DAYS = 60
 SMALL = {"city.residents": 40_000}
@@ -37,9 +38,10 @@ def _case_table(m: CityModel) -> dict[str, np.ndarray]:
 
 def test_at_the_default_share_the_model_is_the_one_before_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert defaults()["handling"]["court_share_on_street_failure"] == 0.0
-    new = CityModel("town", rng=3).run(DAYS)
+    scn = build_scenario("town", SMALL)
+    new = CityModel(scn, rng=3).run(DAYS)
     monkeypatch.setattr(Router, "refer_failed", reference_refer_failed)
-    old = CityModel("town", rng=3).run(DAYS)
+    old = CityModel(scn, rng=3).run(DAYS)
     a, b = _case_table(new), _case_table(old)
     for key in a:
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
@@ -63,8 +65,40 @@ def test_the_share_decides_by_the_unused_part_of_the_outcome_uniform() -> None:
 def test_all_street_failures_to_court_move_resolution_from_county_to_court() -> None:
     # common random numbers: the same draws; only the street failures' destination differs at
     # first (later, contagion and returns make the cases themselves differ)
-    kw = {"seed": 0, "days": 90, "stats": ["resolved_by_tier"]}
+    kw = {"seed": 0, "days": 60, "stats": ["resolved_by_tier"]}
     none = sim.run("town", {**SMALL, "handling.court_share_on_street_failure": 0.0}, **kw)
     every = sim.run("town", {**SMALL, "handling.court_share_on_street_failure": 1.0}, **kw)
     assert every["resolved_by_tier.county"] < none["resolved_by_tier.county"]
     assert every["mediated_to_court_share"] > none["mediated_to_court_share"]
+
+
+def test_dispute_tiers_follow_the_township_tally() -> None:
+    # oracle: each dispute taken in below the district, classified by hand from its record
+    from sim.engine.cases import Stage
+    from sim.io.sinks import MemorySink
+    from sim.runner import flatten_kpis
+    from sim.stats import Finished, compute
+
+    scn = build_scenario("town", {**SMALL, "handling.court_share_on_street_failure": 0.5})
+    sink = MemorySink()
+    m = CityModel(scn, rng=2, case_sink=sink).run(60)
+    out = compute(["dispute_tier"], Finished(m, scn, flatten_kpis(m.kpis()), sink))
+    rec, live = sink.table(), m.cases
+    names = list(scn.data["world"]["categories"])
+    dispute = {names.index("public_order"), names.index("major_disputes")}  # routes [1, 2, 3, 4]
+    counts = {"village": 0, "township": 0, "county": 0, "court": 0}
+    rows = [(rec, i) for i in range(len(rec["stage"]))] + [(live, i) for i in range(len(live))]
+    for tab, i in rows:
+        if int(tab["category"][i]) not in dispute or not 0 <= int(tab["entry_level"][i]) <= Level.STREET:
+            continue
+        went = {lv for lv in Level if int(tab["levels_routed"][i]) & (1 << lv)}
+        if Level.COURT in went:
+            counts["court"] += 1
+        elif went & {Level.DISTRICT, Level.CITY}:
+            counts["county"] += 1
+        elif tab["stage"][i] == Stage.RESOLVED:
+            counts["township" if tab["level"][i] == Level.STREET else "village"] += 1
+    total = sum(counts.values())
+    assert total > 100 and counts["court"] > 0
+    for tier, n in counts.items():
+        assert out[f"dispute_tier.{tier}"] == pytest.approx(n / total), tier

@@ -284,15 +284,17 @@ _CALIBRATION = (
             "Resolved share of reported", "上报案件化解率",
             "Resolved cases divided by detected cases (a hotline's resolution rate counts the "
             "requests it received).", CAL),
-    *(Outcome(f"dispute_resolved_by_tier.{tier}", "share", N, "conflict_resolution",
-              f"Disputes resolved at tier: {tier} ({levels})", f"矛盾纠纷{zh}化解比例",
-              f"Resolved cases of the dispute categories (those whose route sends a minor case to "
-              f"community mediation) resolved at {levels}, divided by all resolved cases of those "
-              "categories.", CAL, short=f"disputes: {tier}")
-      for tier, levels, zh in (("village", "grid or community", "村(社区)级"),
-                               ("township", "street", "乡镇(街道)级"),
-                               ("county", "district or city", "县(区)市级"),
-                               ("court", "court", "法院"))),
+    *(Outcome(f"dispute_tier.{tier}", "share", N, "conflict_resolution",
+              f"Disputes ending at: {en}", f"矛盾纠纷{zh}比例",
+              f"Disputes taken in below the district (categories whose route sends a minor case to "
+              f"community mediation) that {en}, divided by those resolved at village or township "
+              "level, passed to the county or sent to court (each counted by the furthest place "
+              "it went; still open or lapsed below the district: left out).", CAL,
+              short=f"disputes: {tier}")
+      for tier, en, zh in (("village", "were resolved at village level (grid or community)", "村(社区)级化解"),
+                           ("township", "were resolved at township level (street)", "乡镇(街道)级化解"),
+                           ("county", "were passed to the county (district or city)", "移交县(区)级"),
+                           ("court", "were sent to court", "移交法院"))),
     *(Outcome(f"channel_ratio.{opt}_per_mediation", "ratio", N, "information_processing",
               f"Residents' choice: {opt} per mediation", f"居民选择:{zh}/调解",
               f"Residents' final choices of {opt} divided by their final choices of mediation "
