@@ -38,7 +38,7 @@ def _case_table(m: CityModel) -> dict[str, np.ndarray]:
 
 def test_at_the_default_share_the_model_is_the_one_before_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert defaults()["handling"]["court_share_on_street_failure"] == 0.0
-    scn = build_scenario("town", SMALL)
+    scn = build_scenario("town", {**SMALL, "handling.court_share_on_street_failure": 0.0})  # baseline sets it
     new = CityModel(scn, rng=3).run(DAYS)
     monkeypatch.setattr(Router, "refer_failed", reference_refer_failed)
     old = CityModel(scn, rng=3).run(DAYS)
@@ -65,11 +65,12 @@ def test_the_share_decides_by_the_unused_part_of_the_outcome_uniform() -> None:
 def test_all_street_failures_to_court_move_resolution_from_county_to_court() -> None:
     # common random numbers: the same draws; only the street failures' destination differs at
     # first (later, contagion and returns make the cases themselves differ)
-    kw = {"seed": 0, "days": 60, "stats": ["resolved_by_tier"]}
+    kw = {"seed": 0, "days": 60, "stats": ["resolved_by_tier", "dispute_tier"]}
     none = sim.run("town", {**SMALL, "handling.court_share_on_street_failure": 0.0}, **kw)
     every = sim.run("town", {**SMALL, "handling.court_share_on_street_failure": 1.0}, **kw)
     assert every["resolved_by_tier.county"] < none["resolved_by_tier.county"]
-    assert every["mediated_to_court_share"] > none["mediated_to_court_share"]
+    assert every["dispute_tier.county"] < none["dispute_tier.county"]
+    assert every["dispute_tier.court"] > none["dispute_tier.court"]
 
 
 def test_dispute_tiers_follow_the_township_tally() -> None:
