@@ -74,9 +74,16 @@ def test_boston_scenario_loads_with_data_volumes() -> None:
     cats = scn.data["world"]["categories"]
     deps = {c["department"] for c in cats.values()}
     assert deps == set(b.AGENCIES.values()) | {b.OTHER}
-    season = {s["category"]: s["start_day"] for s in scn.get("world.shocks")
+    shocks = {s["name"]: s for s in scn.get("world.shocks")}
+    season = {s["category"]: s["start_day"] for s in shocks.values()
               if s["name"].startswith("season_end_")}  # winter types: their rate over their season
-    per_day = sum(c["rate_per_1000_per_year"] * season.get(k, 181) / 181
+    snowy = shocks["snow_season"]  # every type held down in the snow season (sim/calibrate/snow.py)
+    assert snowy["start_day"] == 0 and snowy["category"] == "" and 0 < snowy["multiplier"] < 1
+
+    def days_in_season(n: int) -> float:
+        return snowy["multiplier"] * min(snowy["days"], n) + max(n - snowy["days"], 0)
+
+    per_day = sum(c["rate_per_1000_per_year"] * days_in_season(season.get(k, 181)) / 181
                   for k, c in cats.items()) * bs.RESIDENTS / 1000 / 365
     assert per_day == pytest.approx(58_119 / 181, rel=1e-3)  # Jan-Jun volume
     pothole = cats["public_works__pothole_repair_internal"]
@@ -91,6 +98,7 @@ def test_boston_scenario_loads_with_data_volumes() -> None:
     assert shocks["extraction_tail"]["start_day"] == 62
     assert shocks["holiday_2015-07-03"]["start_day"] == 2  # Independence Day, observed
     assert shocks["season_end_public_works__misc_snow_complaint"]["start_day"] == 0
+    assert "snow_season" not in shocks  # July: no snow
 
 
 def test_generated_files_are_up_to_date(tmp_path: Path) -> None:

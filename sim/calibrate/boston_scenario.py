@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from . import boston as b
+from . import snow
 from .profiles import Profile, fit_profile
 
 RESIDENTS = 667_000  # Boston, US Census Bureau population estimate for 1 July 2015 (~667k)
@@ -63,6 +64,10 @@ HEADER = """\
 #   `world.overdispersion_common` are fitted (calibration/boston.toml);
 # - winter request types (< 2% of their Jan-Jun volume in May-Jun, e.g. snow complaints) arrive
 #   at their rate over their season and stop at its end (a shock "season_end_<category>");
+# - the snow season (the first {snow_days} days: up to the last week with >= 5% winter-type
+#   requests) holds every request type down by the shock "snow_season" (x {snow_mult:g}, measured
+#   on Jan-Jun: sim/calibrate/snow.py); each type's rate is its Jan-Jun volume over the days it was
+#   in season, snow-season days counted at that multiplier, so the window's volume is the data's;
 # - the arrival window is {window} days; the shock "extraction_tail" stops emergence for {tail} days
 #   after it, so every request is observed for >= 30 days before the run ends (the real extraction
 #   came >= 133 days after the last request).
@@ -158,9 +163,25 @@ def tracks(cats: pd.DataFrame, seasons: dict[str, int]) -> dict[str, int]:
     return out
 
 
+def snow_season(data: b.BostonData, cats: pd.DataFrame, seasons: dict[str, int], start: str,
+                end: str) -> snow.SnowSeason:
+    """The window's snow season and its multiplier (sim/calibrate/snow.py)."""
+    types = set(cats.set_index("category").loc[list(seasons), "type"])
+    return snow.measure(data, types, holidays_between(start, end), start, end)
+
+
+def season_days(season: int, sn: snow.SnowSeason | None) -> float:
+    """Days a type was in season, snow-season days counted at the snow multiplier."""
+    if sn is None:
+        return max(season, 1)
+    return max(sn.multiplier * min(sn.days, season) + max(season - sn.days, 0), 1.0)
+
+
 def calendar_shocks(start: str, end: str, holiday: float, seasons: dict[str, int],
-                    tail: bool = True, in_season: bool = True) -> list[str]:
-    """``[[world.shocks]]`` tables: the extraction tail, one per holiday, one per season end."""
+                    tail: bool = True, in_season: bool = True,
+                    snowy: snow.SnowSeason | None = None) -> list[str]:
+    """``[[world.shocks]]`` tables: the extraction tail, one per holiday, one per season end,
+    the snow season (when given)."""
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
     out: list[str] = []
 
@@ -170,6 +191,8 @@ def calendar_shocks(start: str, end: str, holiday: float, seasons: dict[str, int
 
     if tail:
         shock("extraction_tail", days, TAIL_DAYS + 30, 0.0)
+    if snowy is not None and snowy.days > 0:
+        shock("snow_season", 0, snowy.days, snowy.multiplier)
     for h in holidays_between(start, end):
         shock(f"holiday_{h.date()}", (h - pd.Timestamp(start)).days, 1, holiday)
     for cat, n in seasons.items():
@@ -190,8 +213,10 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
     hol = holiday_multiplier(data, start, end)
     seasons = winter_categories(data, cats, start, end)
+    sn = snow_season(data, cats, seasons, start, end)
     lines = [HEADER.format(min_cases=MIN_TYPE_CASES, residents=RESIDENTS, ref=REFERENCE_HOURS,
-                           start=start, holiday=hol, window=days, tail=TAIL_DAYS)]
+                           start=start, holiday=hol, window=days, tail=TAIL_DAYS,
+                           snow_days=sn.days, snow_mult=sn.multiplier)]
     lines += ["[meta]", 'name = "boston"',
               'description = "Boston 311 service requests, 2015 (Jan-Jun inputs): '
               f'{cats["department"].nunique()} departments, '
@@ -234,10 +259,10 @@ def scenario_toml(data: b.BostonData, start: str = b.FIT_WINDOW[0],
               "court_share_on_failure = 0.0", "hops_to_platform = 1", "hops_per_escalation = 1",
               "", "[choice]", "enabled = false  # 311 requests are reports: every act is a request",
               "", "[run]", f"days = {days + TAIL_DAYS}", f'start_date = "{start}"', "",
-              *calendar_shocks(start, end, hol, tracks(cats, seasons))]
+              *calendar_shocks(start, end, hol, tracks(cats, seasons), snowy=sn)]
     per_year = 365.0 / days / (RESIDENTS / 1000.0)
     for r in cats.itertuples():
-        cases = r.cases * days / max(seasons.get(r.category, days), 1)  # winter: rate in season
+        cases = r.cases * days / season_days(seasons.get(r.category, days), sn)  # rate in season
         prof = profile(r)
         fast_share = prof.p_fast + prof.p_never  # the fast category carries the never-closed
         never = round(prof.p_never / fast_share, 4) if fast_share > 0 else 0.0
