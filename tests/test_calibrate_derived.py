@@ -126,3 +126,22 @@ def test_china_targets_cite_sources() -> None:
         assert t["source"], key
         assert math.isfinite(t["value"])
     assert raw["targets"]["mediation_success"]["value"] == pytest.approx(0.965)
+
+
+def test_boston_department_queues_do_not_bind() -> None:
+    """A server holds a request for its whole closure time: every department's offered load
+    (requests/day x mean days of work) on the fitted city, at August's trend, the busiest
+    weekday and every type in season at once, stays below its staff."""
+    scn = sim.load_scenario(ROOT / "calibration" / "fitted" / "boston.toml")
+    w, ref = scn.data["world"], scn.get("handling.mean_hours")[3]
+    peak = w["emergence_multiplier"] * math.exp(w["trend_per_year"] * 243 / 365) * max(
+        w["weekday_multipliers"])
+    load: dict[str, float] = {}
+    for c in w["categories"].values():
+        per_day = c["rate_per_1000_per_year"] * bs.RESIDENTS / 1000 / 365 * peak
+        worked = 1.0 - c["severity_probs"][3]  # never-closed requests take no work
+        load[c["department"]] = load.get(c["department"], 0.0) + \
+            per_day * worked * ref * c["service_multiplier"] / 24
+    assert scn.get("levers.department_staff") == bs.DEPARTMENT_STAFF
+    assert max(load.values()) < bs.DEPARTMENT_STAFF
+    assert max(load, key=load.__getitem__) == "public_works" and load["public_works"] > 2000
