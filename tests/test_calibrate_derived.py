@@ -37,7 +37,11 @@ def test_arrival_stats() -> None:
     weeks = np.array([70.0, 70.0, 210.0])
     assert s["weekly_var_mean"] == pytest.approx(weeks.var(ddof=1) / weeks.mean())
     assert s["arrivals.per_day"] == pytest.approx(daily.mean())
-    assert set(s) == {"arrivals.per_day", "weekly_var_mean", "arrivals.month_multiplier.1"}
+    assert set(s) == {"arrivals.per_day", "weekly_var_mean", "weekly_var_mean_late",
+                      "arrivals.month_multiplier.1"}
+    assert np.isnan(s["weekly_var_mean_late"])  # 12 days: one full week in the second half
+    late = arrival_stats(np.r_[np.zeros(24), daily], start_day_of_year=0)["weekly_var_mean_late"]
+    assert late == pytest.approx(s["weekly_var_mean"])  # the second half is the 24 days above
     s = arrival_stats(np.ones(62), start_day_of_year=181)  # 1 July .. 31 August
     assert s["arrivals.month_multiplier.7"] == 1 and s["arrivals.month_multiplier.8"] == 1
 
@@ -64,7 +68,7 @@ def test_run_adds_stats_to_the_kpis() -> None:
     assert tiers == pytest.approx(1.0)
     only = sim.run("town", params, seed=3, days=21, stats=("arrivals",))
     assert set(only) - set(core) == {k for k in out if k.startswith("arrivals.")} | {
-        "weekly_var_mean"}
+        "weekly_var_mean", "weekly_var_mean_late"}
     with pytest.raises(ValueError, match="unknown statistic 'nope'"):
         sim.run("town", params, seed=3, days=1, stats=("nope",))
 

@@ -333,6 +333,10 @@ def targets_toml(data: b.BostonData, start: str, end: str) -> str:
                 add(key, s[key], math.hypot(se[key], SHARE_FLOOR_SD))
     add("weekly_var_mean", s["weekly_var_mean"],
         s["weekly_var_mean"] * math.sqrt(2.0 / max(n_weeks - 1, 1)), note=f"; {n_weeks} weeks")
+    late = (int(s["days"]) - int(s["days"]) // 2) // 7  # the second half's weeks
+    add("weekly_var_mean_late", s["weekly_var_mean_late"],
+        s["weekly_var_mean_late"] * math.sqrt(2.0 / max(late - 1, 1)),
+        note=f"; second half, {late} weeks")
     add("proactive_share", s["proactive_share"], math.hypot(se["proactive_share"], 0.01))
     add("arrivals.per_day", s["cases_per_day"], 0.03 * s["cases_per_day"])
     for m in range(1, 13):
