@@ -149,3 +149,6 @@ def test_boston_department_queues_do_not_bind() -> None:
     assert scn.get("levers.department_staff") == bs.DEPARTMENT_STAFF
     assert max(load.values()) < bs.DEPARTMENT_STAFF
     assert max(load, key=load.__getitem__) == "public_works" and load["public_works"] > 2000
+    with pytest.raises(sim.ScenarioError, match=r"department_staff = 20001: must be an integer "
+                                                r"in \[0, 20000\]"):
+        build_scenario("town", {"levers.department_staff": 20001})
