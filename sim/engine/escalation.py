@@ -92,16 +92,17 @@ class Escalation:
         if len(tab) == 0:
             return
         g = tab["grid"]
-        open_per_grid = np.bincount(g, minlength=s.layout.n_grids).astype(np.float64)
+        # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
+        # as in ResidentTable.tension_at); the float32 exp stays numpy's own. The pass that
+        # gathers the residents' records also counts the open cases per grid (np.bincount).
+        r, t0 = s.residents, s.clock.t0
+        open_per_grid = np.zeros(s.layout.n_grids)
+        x, tension, trust = _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust,
+                                              np.float32(t0), np.float32(r.relax_hours))
         near_open = neighbourhood_sum(s, open_per_grid)
         if self.near_residents is None:
             self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
-        # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
-        # as in ResidentTable.tension_at); the float32 exp stays numpy's own.
-        r, t0 = s.residents, s.clock.t0
-        x, tension, trust = _gather_residents(tab["resident_a"], r.tension_t, r.tension, r.trust,
-                                              np.float32(t0), np.float32(r.relax_hours))
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
         _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
@@ -243,14 +244,16 @@ def _accrue_unserved(stage, t0, t1, acc_from, hazard, hazard_acc, thr):  # pragm
                 hit += 1
             rows[m] = i
             m += 1
-    return (rows[:m].copy(), pos[:hit].copy(), k0s[:hit].copy(), k1s[:hit].copy(), starts[:hit].copy(),
-            befores[:hit].copy())
+    # views, not copies: ``rows`` holds most of a large backlog (copying it cost a pass a day)
+    return rows[:m], pos[:hit], k0s[:hit], k1s[:hit], starts[:hit], befores[:hit]
 
 
 @njit(cache=True)
-def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no cover - compiled
+def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
+                      relax):  # pragma: no cover - compiled
     """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
-    tension decay), their tension and their own trust (one pass over the resident records)."""
+    tension decay), their tension and their own trust (one pass over the resident records);
+    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount)."""
     n = res.shape[0]
     x = np.empty(n, np.float32)
     ten = np.empty(n, np.float32)
@@ -259,6 +262,7 @@ def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no
     for k in range(n):
         if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
             prefetch(tension_t, res[k + _AHEAD])
+        per_grid[grid[k]] += 1.0
         i = res[k]
         dt = now - tension_t[i]
         if not dt >= zero:
