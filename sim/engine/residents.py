@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numba import njit
 from scipy import special
 
 from .city import CityLayout
+from .intrinsics import prefetch
 
 
 def _beta_around(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0,
@@ -166,6 +168,12 @@ class ResidentTable:
     def trust_of(self, idx: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
         """Effective trust (own + grid shift, clipped to [0, 1])."""
         grid = self.grid_of(idx) if grid is None else grid
+        idx, grid = np.asarray(idx), np.asarray(grid)
+        if idx.ndim == 1 and grid.shape == idx.shape:
+            # compiled: a random read of a resident record per index, the next ones prefetched
+            # (the weekly survey's 260,000 reads cost 15 ms as numpy's gather)
+            return _effective_trust(idx.astype(np.int64, copy=False), grid.astype(np.int64, copy=False),
+                                    self.trust, self.trust_shift)
         return np.clip(self.trust[idx] + self.trust_shift[grid], 0.0, 1.0)
 
     def move_trust(self, idx: np.ndarray, target: np.ndarray, rate: float) -> None:
@@ -209,3 +217,24 @@ class Resident:
     tension: float
     # their grievances: sim.engine.stories.StoryEntry, oldest first (filled by CityModel.resident)
     story: tuple[Any, ...] = ()
+
+
+_AHEAD = 64  # prefetch distance in residents (the records are random cache lines)
+
+
+@njit(cache=True)
+def _effective_trust(idx, grid, trust, shift):  # pragma: no cover - compiled
+    """``np.clip(trust[idx] + shift[grid], 0.0, 1.0)``: float32 + float64 in float64, clipped as
+    np.clip does (only values below 0 or above 1 are replaced: -0.0 stays -0.0, NaN stays NaN)."""
+    n = idx.shape[0]
+    out = np.empty(n)
+    for k in range(n):
+        if k + _AHEAD < n:
+            prefetch(trust, idx[k + _AHEAD])
+        x = np.float64(trust[idx[k]]) + shift[grid[k]]
+        if x < 0.0:
+            x = 0.0
+        elif x > 1.0:
+            x = 1.0
+        out[k] = x
+    return out
