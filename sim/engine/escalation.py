@@ -131,22 +131,12 @@ class Escalation:
         if pos.size == 0:
             return
         tab = s.cases
-        rows = rows[pos]
-        hz = tab["hazard"][rows]
-        thr = tab["esc_thresholds"][rows].astype(np.float64)
-        sev0 = tab["severity0"][rows].astype(np.int64)
-        sev_before = np.minimum(sev0 + k0, 3)
-        sev_after = np.minimum(sev0 + k1, 3)
-        s.today["escalations"] += int((sev_after - sev_before).sum())
-        np.add.at(self.escalations_by_grid, tab["grid"][rows], sev_after - sev_before)
-        np.add.at(self.steps_by_grid_category, (tab["grid"][rows], tab["category"][rows]), sev_after - sev_before)
-        tab["severity"][rows] = sev_after
-        reach = (sev_before < 2) & (sev_after >= 2)
-        if reach.any():
-            j = (k0 + (2 - sev_before) - 1)[reach]  # index of the threshold that took it to 2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t2 = start[reach] + (thr[reach, j] - before[reach]) / hz[reach]
-            tab["t_severity2"][rows[reach]] = t2
+        # one compiled loop over the crossing rows (fancy indexing and np.add.at before; the
+        # integer tallies do not depend on the order, the times are numpy's arithmetic)
+        s.today["escalations"] += _apply_steps(
+            np.asarray(rows, dtype=np.int64)[pos], k0, k1, start, before, tab["hazard"], tab["esc_thresholds"],
+            tab["severity0"], tab["severity"], tab["grid"], tab["category"], tab["t_severity2"],
+            self.escalations_by_grid, self.steps_by_grid_category)
 
     def end_of_day(self, s: CityState) -> None:
         """Stage ``escalation``: integrate the hazard of every unserved open case to the end of
@@ -293,3 +283,27 @@ def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, 
         personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
         out[k] = (base * cat_mult[category[k]] * waiting * personal * (1.0 + w_bounce * bounces[k])
                   * (1.0 + w_neighbour * per_1000[g[k]]))
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_steps(rows, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2,
+                 by_grid, by_grid_category):  # pragma: no cover - compiled
+    """Severity steps of ``rows`` that crossed thresholds ``k0`` to ``k1``: severity0 + crossed
+    (capped at 3), tallied per grid and per grid and category; the time severity first reached
+    2, ``start + (threshold - before) / hazard`` (float32 threshold in float64). Returns the
+    number of steps."""
+    total = 0
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        sev0 = np.int64(severity0[i])
+        sb = min(sev0 + k0[k], 3)
+        sa = min(sev0 + k1[k], 3)
+        d = sa - sb
+        total += d
+        by_grid[grid[i]] += d
+        by_grid_category[grid[i], category[i]] += d
+        severity[i] = sa
+        if sb < 2 and sa >= 2:
+            j = k0[k] + (2 - sb) - 1  # the threshold that took it to 2
+            t_severity2[i] = start[k] + (np.float64(thr[i, j]) - before[k]) / hazard[i]
+    return total
