@@ -79,9 +79,10 @@ class Service:
             # FCFS: only the heads of each pool's queue can start today, so the pass keeps the
             # _HEADS first of each pool (by arrival, then case id) instead of every waiting row
             # (a court queue of 500,000 cases starts a dozen a day); served the same way
-            waiting, n_wait, n_kept, done = _level_heads(
+            heads, n_wait, n_kept, done = _level_heads(
                 tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"], int(level), float(t1),
                 tab["pool"], pools.can_start(t1), _HEADS)
+            waiting = np.sort(heads)  # ascending rows, as _level_rows gives them
         else:
             waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
                                         float(t1), tab["pool"], pools.can_start(t1))
@@ -199,8 +200,9 @@ def _later(a, b, arrive, key):  # pragma: no cover - compiled
 def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_start,
                  k):  # pragma: no cover - compiled
     """:func:`_level_rows` for FCFS, keeping of each pool's waiting rows only the ``k`` first by
-    (arrival, case id): a bounded max-heap per pool. Returns the kept rows (ascending), each
-    pool's number of waiting rows and of kept ones, and the rows whose service ends today."""
+    (arrival, case id): a bounded max-heap per pool. Returns the kept rows, each
+    pool's number of waiting rows and of kept ones, and the rows whose service ends today.
+    The kept rows come unsorted."""
     n = stage.shape[0]
     n_pools = can_start.shape[0]
     heap = np.empty((n_pools, k), np.int64)
@@ -247,10 +249,14 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
         elif s == 3 and t_end[i] < t1:
             done[d] = i
             d += 1
-    rows = np.empty(kept.sum(), np.int64)
+    n_kept = 0
+    for p in range(n_pools):
+        n_kept += kept[p]
+    rows = np.empty(n_kept, np.int64)
     w = 0
     for p in range(n_pools):
         for j in range(kept[p]):
             rows[w] = heap[p, j]
             w += 1
-    return np.sort(rows), total, kept, done[:d].copy()
+    # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
+    return rows, total, kept, done[:d].copy()
