@@ -7,7 +7,8 @@ them; see docs/calibration.md):
   day and the variance/mean of their 7-day block counts over the *arrival window*: the days
   before the first shock that stops all emergence (multiplier 0, all categories, all grids) —
   the scenario's way of letting the last cases be observed for 30 days, as the real extraction
-  did — else the whole run; a trailing partial week is dropped. ``arrivals.month_multiplier.<m>``
+  did — else the whole run; a trailing partial week is dropped; ``weekly_var_mean_late`` the
+  same over the window's second half (from day ``window // 2``). ``arrivals.month_multiplier.<m>``
   — mean reported cases per day in calendar month ``m`` (from ``world.start_day_of_year``,
   365-day year) over the window's mean;
 * ``proactive_share`` — share of detected cases found by patrol, screening or video;
@@ -78,16 +79,24 @@ def arrival_window(data: Mapping[str, Any], days: int) -> int:
     return int(min([days, *stops]))
 
 
+def weekly_var_mean(daily: np.ndarray) -> float:
+    """Variance/mean (ddof=1) of 7-day block sums of ``daily`` (partial last week dropped)."""
+    n_weeks = daily.size // 7
+    weeks = daily[: 7 * n_weeks].reshape(n_weeks, 7).sum(axis=1)
+    return float(weeks.var(ddof=1) / weeks.mean()) if n_weeks >= 2 and weeks.mean() > 0 \
+        else np.nan
+
+
 def arrival_stats(daily: np.ndarray, start_day_of_year: int, months: np.ndarray | None = None
                   ) -> dict[str, float]:
     """Per-day mean, weekly variance/mean and month multipliers of daily arrival counts
     (``months``: calendar month of each day, from ``run.start_date``; else from the day of year)."""
     daily = np.asarray(daily, dtype=float)
     out: dict[str, float] = {"arrivals.per_day": float(daily.mean()) if daily.size else np.nan}
-    n_weeks = daily.size // 7
-    weeks = daily[: 7 * n_weeks].reshape(n_weeks, 7).sum(axis=1)
-    out["weekly_var_mean"] = (float(weeks.var(ddof=1) / weeks.mean())
-                              if n_weeks >= 2 and weeks.mean() > 0 else np.nan)
+    out["weekly_var_mean"] = weekly_var_mean(daily)
+    # the window's second half alone: week-to-week noise apart from early-window events
+    # (Boston: the snow season of Jan-Mar; docs/calibration.md)
+    out["weekly_var_mean_late"] = weekly_var_mean(daily[daily.size // 2:])
     doy = (start_day_of_year + np.arange(daily.size)) % 365
     month = np.searchsorted(_MONTH_START, doy, side="right") if months is None \
         else np.asarray(months)[: daily.size]  # 1..12

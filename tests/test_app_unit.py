@@ -298,3 +298,25 @@ def test_cli_registered_in_cityrisk() -> None:
 
     args = build_parser().parse_args(["app", "--scenario", "baseline", "--lang", "en"])
     assert args.func is app_cli.handler and args.lang == "en"
+
+
+def test_play_survives_a_brief_disconnect_but_stops_for_a_closed_tab() -> None:
+    # a websocket that drops and reconnects under load must not stop the play loop (the user's
+    # next Pause click would restart it); a page gone for the grace period does stop it
+    import time
+    from unittest import mock
+
+    from solara.server import kernel_context
+
+    from sim.app.app import _page_connected
+
+    ctx = mock.Mock(page_status={"p": kernel_context.PageStatus.CONNECTED})
+    with mock.patch.object(kernel_context, "get_current_context", return_value=ctx):
+        connected = _page_connected(grace_seconds=0.3)
+        assert connected()
+        ctx.page_status = {"p": kernel_context.PageStatus.DISCONNECTED}
+        assert connected()  # within the grace period
+        time.sleep(0.4)
+        assert not connected()
+        ctx.page_status = {"p": kernel_context.PageStatus.CONNECTED}
+        assert connected()

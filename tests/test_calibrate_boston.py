@@ -43,6 +43,7 @@ def test_fit_window_statistics(data: b.BostonData) -> None:
     assert s["cases_total"] == 58_119
     assert s["days"] == 181
     assert s["weekly_var_mean"] == pytest.approx(55.50, abs=0.01)
+    assert s["weekly_var_mean_late"] == pytest.approx(14.92, abs=0.01)  # Apr-Jun: no snow
     assert s["proactive_share"] == pytest.approx(0.2137, abs=1e-3)
     assert s["censored_before_horizon"] == 0
     assert np.mean([s[f"weekday_multiplier.{i}"] for i in range(7)]) == pytest.approx(1, abs=0.02)

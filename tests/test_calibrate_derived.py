@@ -37,7 +37,11 @@ def test_arrival_stats() -> None:
     weeks = np.array([70.0, 70.0, 210.0])
     assert s["weekly_var_mean"] == pytest.approx(weeks.var(ddof=1) / weeks.mean())
     assert s["arrivals.per_day"] == pytest.approx(daily.mean())
-    assert set(s) == {"arrivals.per_day", "weekly_var_mean", "arrivals.month_multiplier.1"}
+    assert set(s) == {"arrivals.per_day", "weekly_var_mean", "weekly_var_mean_late",
+                      "arrivals.month_multiplier.1"}
+    assert np.isnan(s["weekly_var_mean_late"])  # 12 days: one full week in the second half
+    late = arrival_stats(np.r_[np.zeros(24), daily], start_day_of_year=0)["weekly_var_mean_late"]
+    assert late == pytest.approx(s["weekly_var_mean"])  # the second half is the 24 days above
     s = arrival_stats(np.ones(62), start_day_of_year=181)  # 1 July .. 31 August
     assert s["arrivals.month_multiplier.7"] == 1 and s["arrivals.month_multiplier.8"] == 1
 
@@ -69,7 +73,7 @@ def test_run_adds_stats_to_the_kpis() -> None:
             out[f"channel_shares.{opt}"] / out["channel_shares.mediation"])
     only = sim.run("town", params, seed=3, days=21, stats=("arrivals",))
     assert set(only) - set(core) == {k for k in out if k.startswith("arrivals.")} | {
-        "weekly_var_mean"}
+        "weekly_var_mean", "weekly_var_mean_late"}
     with pytest.raises(ValueError, match="unknown statistic 'nope'"):
         sim.run("town", params, seed=3, days=1, stats=("nope",))
 
@@ -79,9 +83,16 @@ def test_boston_scenario_loads_with_data_volumes() -> None:
     cats = scn.data["world"]["categories"]
     deps = {c["department"] for c in cats.values()}
     assert deps == set(b.AGENCIES.values()) | {b.OTHER}
-    season = {s["category"]: s["start_day"] for s in scn.get("world.shocks")
+    shocks = {s["name"]: s for s in scn.get("world.shocks")}
+    season = {s["category"]: s["start_day"] for s in shocks.values()
               if s["name"].startswith("season_end_")}  # winter types: their rate over their season
-    per_day = sum(c["rate_per_1000_per_year"] * season.get(k, 181) / 181
+    snowy = shocks["snow_season"]  # every type held down in the snow season (sim/calibrate/snow.py)
+    assert snowy["start_day"] == 0 and snowy["category"] == "" and 0 < snowy["multiplier"] < 1
+
+    def days_in_season(n: int) -> float:
+        return snowy["multiplier"] * min(snowy["days"], n) + max(n - snowy["days"], 0)
+
+    per_day = sum(c["rate_per_1000_per_year"] * days_in_season(season.get(k, 181)) / 181
                   for k, c in cats.items()) * bs.RESIDENTS / 1000 / 365
     assert per_day == pytest.approx(58_119 / 181, rel=1e-3)  # Jan-Jun volume
     pothole = cats["public_works__pothole_repair_internal"]
@@ -96,6 +107,7 @@ def test_boston_scenario_loads_with_data_volumes() -> None:
     assert shocks["extraction_tail"]["start_day"] == 62
     assert shocks["holiday_2015-07-03"]["start_day"] == 2  # Independence Day, observed
     assert shocks["season_end_public_works__misc_snow_complaint"]["start_day"] == 0
+    assert "snow_season" not in shocks  # July: no snow
 
 
 def test_generated_files_are_up_to_date(tmp_path: Path) -> None:
@@ -123,3 +135,25 @@ def test_china_targets_cite_sources() -> None:
         assert t["source"], key
         assert math.isfinite(t["value"])
     assert raw["targets"]["mediation_success"]["value"] == pytest.approx(0.965)
+
+
+def test_boston_department_queues_do_not_bind() -> None:
+    """A server holds a request for its whole closure time: every department's offered load
+    (requests/day x mean days of work) on the fitted city, at August's trend, the busiest
+    weekday and every type in season at once, stays below its staff."""
+    scn = sim.load_scenario(ROOT / "calibration" / "fitted" / "boston.toml")
+    w, ref = scn.data["world"], scn.get("handling.mean_hours")[3]
+    peak = w["emergence_multiplier"] * math.exp(w["trend_per_year"] * 243 / 365) * max(
+        w["weekday_multipliers"])
+    load: dict[str, float] = {}
+    for c in w["categories"].values():
+        per_day = c["rate_per_1000_per_year"] * bs.RESIDENTS / 1000 / 365 * peak
+        worked = 1.0 - c["severity_probs"][3]  # never-closed requests take no work
+        load[c["department"]] = load.get(c["department"], 0.0) + \
+            per_day * worked * ref * c["service_multiplier"] / 24
+    assert scn.get("levers.department_staff") == bs.DEPARTMENT_STAFF
+    assert max(load.values()) < bs.DEPARTMENT_STAFF
+    assert max(load, key=load.__getitem__) == "public_works" and load["public_works"] > 2000
+    with pytest.raises(sim.ScenarioError, match=r"department_staff = 20001: must be an integer "
+                                                r"in \[0, 20000\]"):
+        build_scenario("town", {"levers.department_staff": 20001})

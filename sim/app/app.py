@@ -40,6 +40,7 @@ from .urlbar import UrlQuery
 FRAME_SECONDS = 0.2  # "fastest": simulate this long between redraws
 SPEEDS: tuple[int, ...] = (1, 5, 20, 0)  # days per second; 0 = as fast as the machine goes
 YEAR = 365
+DISCONNECT_GRACE_SECONDS = 10.0  # a page away this long (tab closed, not a reconnect) stops play
 
 
 def play_pause(speed: int, took: float, days: int) -> float:
@@ -81,16 +82,26 @@ def default_lang() -> str:
     return lang if lang in LANGS else "zh"
 
 
-def _page_connected() -> Callable[[], bool]:
-    """A function telling whether a browser page of this session is still connected."""
+def _page_connected(grace_seconds: float = DISCONNECT_GRACE_SECONDS) -> Callable[[], bool]:
+    """A function telling whether a browser page of this session is still connected, or was
+    within the last ``grace_seconds``: a websocket that drops and reconnects (a loaded server, a
+    network blip) must not stop the play loop, or the user's next Pause click would restart it."""
     try:
         from solara.server import kernel_context
 
         ctx = kernel_context.get_current_context()
         connected = kernel_context.PageStatus.CONNECTED
-        return lambda: connected in ctx.page_status.values()
     except Exception:  # no server (tests) or a changed solara internal: assume connected
         return lambda: True
+    last_seen = [time.monotonic()]
+
+    def check() -> bool:
+        now = time.monotonic()
+        if connected in ctx.page_status.values():
+            last_seen[0] = now
+        return now - last_seen[0] <= grace_seconds
+
+    return check
 
 
 def _query() -> dict[str, str]:
@@ -142,6 +153,8 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
     def play_loop() -> None:
         while playing.value:
             if not connected():  # the tab was closed: stop instead of simulating for nobody
+                print(f"cityrisk app: no page connected for {DISCONNECT_GRACE_SECONDS:.0f} s; "
+                      "play stopped", file=sys.stderr, flush=True)
                 playing.set(False)
                 return
             goal = target.value

@@ -17,6 +17,8 @@ Definitions (all over requests *opened* in the half-open window ``[start, end)``
   City counts them (``CASE_STATUS`` = Closed); their share is ``.admin_closure_share``.
 * ``weekly_var_mean`` — variance/mean (ddof=1) of arrivals in consecutive 7-day blocks
   counted from ``start``; a trailing partial block is dropped. 1 for Poisson arrivals.
+  ``weekly_var_mean_late`` — the same over the window's second half (blocks from day
+  ``days // 2``), apart from early-window events such as the snow season.
 * ``weekday_multiplier.<0..6>`` (Monday = 0) — mean arrivals on that weekday / mean daily
   arrivals; ``month_multiplier.<1..12>`` likewise per calendar month.
 * ``proactive_share`` — share from staff-generated sources (``PROACTIVE_SOURCES``), the
@@ -215,6 +217,7 @@ def statistics(
     data = data if data is not None else load()
     df = window(data, start, end)
     n_days = (pd.Timestamp(end) - pd.Timestamp(start)).days
+    mid = str((pd.Timestamp(start) + pd.Timedelta(days=n_days // 2)).date())  # second half
     out: dict[str, float] = {
         "cases_total": float(len(df)),
         "cases_per_day": len(df) / n_days,
@@ -222,6 +225,8 @@ def statistics(
         "proactive_share": float(df["proactive"].mean()) if len(df) else float("nan"),
         "open_at_extraction": float(df["is_open"].mean()) if len(df) else float("nan"),
         "weekly_var_mean": dispersion(block_counts(df["OPEN_DT"], start, end, 7)),
+        "weekly_var_mean_late": dispersion(block_counts(df.loc[df["OPEN_DT"] >= mid, "OPEN_DT"],
+                                                        mid, end, 7)),
         "daily_var_mean": dispersion(block_counts(df["OPEN_DT"], start, end, 1)),
         "median_hours_to_close": float(df["hours_to_close"].median()),
         "p90_hours_to_close": float(df["hours_to_close"].quantile(0.9)),

@@ -35,7 +35,7 @@ SCHEMA: dict[str, Any] = {
         "grid_workers_per_grid": I(5, 0, 20, "Grid workers (网格员) per grid: patrol, detect, fix on the spot."),
         "mediators_per_street": I(6, 0, 500, "People's mediators (人民调解员) per street."),
         "centre_staff_per_street": I(4, 0, 200, "Handlers at each street governance centre (综治中心)."),
-        "department_staff": I(6, 0, 2000, "Handlers per district functional department (职能部门)."),
+        "department_staff": I(6, 0, 20000, "Handlers per district functional department (职能部门)."),
         "city_staff": I(10, 0, 5000, "Handlers per city-level department."),
         "legal_capacity": I(40, 0, 5000, "Court staff handling dispute cases (法治化 legal channel)."),
         "resource_integration": F(0.3, 0, 1, "多网合一 / shared data: 1 = one all-purpose grid and platform."),

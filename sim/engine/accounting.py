@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..outcomes.accumulate import KpiAccumulator
-from .cases import CLOSED_STAGES, Stage
+from .cases import CLOSED_STAGES, Stage, stage_rows
 from .levels import LEVELS, N_LEVELS, Level
 from .staffing import Staffing
 from .state import CityState
@@ -96,7 +96,7 @@ class Accounts:
         them. Reads and writes the case table; writes today's exits."""
         tab = s.cases
         stage = tab["stage"]
-        closed = np.flatnonzero(stage >= min(CLOSED_STAGES))  # closed stages are the highest codes
+        closed = stage_rows(stage, CLOSED_STAGES)  # one compiled pass
         exits = np.bincount(stage[closed], minlength=len(Stage))
         s.today["resolved"] = int(exits[Stage.RESOLVED])
         s.today["lapsed"] = int(exits[Stage.LAPSED])

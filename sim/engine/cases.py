@@ -224,3 +224,22 @@ def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
             if hi > lo:
                 write -= hi - lo
                 memmove(flat, write, lo, hi - lo)
+
+
+def stage_rows(stage: np.ndarray, stages: tuple[int, ...]) -> np.ndarray:
+    """Rows whose stage is one of ``stages``, ascending: ``np.flatnonzero(np.isin(stage, stages))``
+    in one compiled pass (np.isin makes a pass and a temporary per stage code)."""
+    want = np.zeros(256, dtype=np.bool_)
+    want[np.asarray(stages, dtype=np.int64)] = True
+    return _stage_rows(stage, want)
+
+
+@njit(cache=True)
+def _stage_rows(stage, want):  # pragma: no cover - compiled
+    out = np.empty(stage.shape[0], np.int64)
+    k = 0
+    for i in range(stage.shape[0]):
+        if want[stage[i] & 255]:
+            out[k] = i
+            k += 1
+    return out[:k]

@@ -13,6 +13,7 @@ day's hazard, exact for piecewise-constant rates. A found case goes to the route
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .cases import N_DETECTION_CLOCKS, Stage
 from .choice import LUMP, ChoiceModel
@@ -39,67 +40,134 @@ class Detection:
 
     def __call__(self, s: CityState) -> None:
         tab, t0, t1 = s.cases, s.clock.t0, s.clock.t1
-        idx = np.flatnonzero(tab["stage"] == Stage.LATENT)
         s.today["detected"] = 0
-        if idx.size == 0:
-            return
-        lev, w = s.levers, s.world
-        g = tab["grid"][idx]
-        c = tab["category"][idx]
-        visible = s.categories.patrol_visible[c]
+        lev, w, cats = s.levers, s.world, s.categories
         # 全科网格: an all-purpose grid worker sees every category; a siloed one only its own network's.
-        seen = lev.resource_integration + (1.0 - lev.resource_integration) / s.categories.n
-        workers = s.pools[Level.GRID].counts[g]
-        h = np.empty((idx.size, N_DETECTION_CLOCKS))
-        h[:, 0] = workers * w["patrol_visits_per_worker_day"] * w["patrol_detection_per_visit"] * visible * seen / 24
-        h[:, 1] = lev.screening_per_week / 7.0 * w["screening_detection"] * (workers > 0) / 24
-        h[:, 2] = self.video_covered(s)[g] * w["video_detection_per_day"] * visible / 24
-        h[:, 3] = lev.volunteer_participation * w["volunteer_detection_per_day"] * visible / 24
-        res = tab["resident_a"][idx]
-        lumped = tab["entry_channel"][idx] == LUMP  # the residents already chose to keep quiet
-        reporting = s.residents.propensity[res] * ~tab["proactive_only"][idx] * ~lumped
-        if not self.choice.enabled:
-            reporting = reporting * s.residents.trust_of(res, g)
-        delay = w["report_delay_hours"]
-        instant = (delay == 0) & (reporting > 0)
-        h[:, 4] = 0.0 if delay == 0 else reporting / delay
-        h_det = h.sum(axis=1)
-        # undetected grievances fade, serious ones less often (the lapse severity factor)
-        h_fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** tab["severity"][idx].astype(
-            np.float64)
-
-        t_from = np.maximum(tab["t_emerge"][idx], t0)
-        span = t1 - t_from
-        left = tab["detect_left"][idx]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_det = np.where(instant, t_from, np.where(h_det > 0, t_from + left / h_det, np.inf))
-            t_fade = np.where(h_fade > 0, t_from + tab["fade_left"][idx] / h_fade, np.inf)
-        detected = (t_det < t1) & (t_det <= t_fade)
-        faded = (t_fade < t1) & ~detected
-        quiet = ~(detected | faded)
-        tab["detect_left"][idx[quiet]] = left[quiet] - h_det[quiet] * span[quiet]
-        tab["fade_left"][idx[quiet]] = tab["fade_left"][idx[quiet]] - h_fade[quiet] * span[quiet]
-
-        di = idx[detected]
-        hd = h[detected]
-        hd[instant[detected], :4] = 0.0
-        hd[instant[detected], 4] = 1.0
+        seen = lev.resource_integration + (1.0 - lev.resource_integration) / cats.n
+        delay = float(w["report_delay_hours"])
+        # undetected grievances fade, serious ones less often (the lapse severity factor): the
+        # rate per severity, by numpy's formula (a table, not a power per case)
+        fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** np.arange(4, dtype=np.float64)
+        r = s.residents
+        enabled = self.choice.enabled
+        # One compiled pass over the table finds the latent cases, their clocks' hazards and
+        # what happens to them today; it spends the quiet ones' budgets in place and returns
+        # only the detected and faded rows (numpy's arithmetic, dtypes and order: see _latent).
+        n_latent, di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f = _latent(
+            tab["stage"], tab["grid"], tab["category"], tab["resident_a"], tab["proactive_only"],
+            tab["entry_channel"], tab["severity"], tab["t_emerge"], tab["detect_left"], tab["fade_left"],
+            s.pools[Level.GRID].counts, cats.patrol_visible, self.video_covered(s), r.propensity, r.trust,
+            r.trust_shift, fade, float(t0), float(t1), LUMP, not enabled,
+            float(w["patrol_visits_per_worker_day"]), float(w["patrol_detection_per_visit"]), float(seen),
+            float(lev.screening_per_week / 7.0 * w["screening_detection"]), float(w["video_detection_per_day"]),
+            float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay))
+        if n_latent == 0:
+            return
+        hd = h_d
+        hd[instant, :4] = 0.0
+        hd[instant, 4] = 1.0
         share = np.cumsum(hd, axis=1) / hd.sum(axis=1, keepdims=True)
         channel = (tab["channel_u"][di][:, None] >= share[:, :-1]).sum(axis=1)
-        fi = idx[faded]
-        tab["t_close"][fi] = t_fade[faded]
-        tab["stage"][fi] = np.where(lumped[faded], Stage.LUMPED, Stage.FADED)
+        tab["t_close"][fi] = t_fade
+        tab["stage"][fi] = np.where(lumped_f, Stage.LUMPED, Stage.FADED)
         acted = channel == N_DETECTION_CLOCKS - 1  # the residents' own clock rang first
-        if self.choice.enabled and acted.any():
+        if enabled and acted.any():
             ai = di[acted]
             # the fading clock has run until they acted; the rest of today is spent from tomorrow
-            tab["fade_left"][ai] -= h_fade[detected][acted] * (t_det[detected][acted] - t_from[detected][acted])
-            reached = self.choice.act(s, ai, t_det[detected][acted])
-            di, channel, t_found = di[~acted], channel[~acted], t_det[detected][~acted]
+            tab["fade_left"][ai] -= fade_d[acted] * (t_det[acted] - t_from[acted])
+            reached = self.choice.act(s, ai, t_det[acted])
+            di, channel, t_found = di[~acted], channel[~acted], t_det[~acted]
         else:
-            reached, t_found = di[:0], t_det[detected]
+            reached, t_found = di[:0], t_det
         tab["t_detect"][di] = t_found
         tab["channel"][di] = channel
         tab["stage"][di] = Stage.REPORTING
         s.today["detected"] = int(di.size + reached.size)
         self.router.triage(s, di)
+
+
+@njit(cache=True)
+def _latent(stage, grid, category, resident, proactive_only, entry_channel, severity, t_emerge, detect_left,
+            fade_left, workers, visible, covered, propensity, trust, trust_shift, fade, t0, t1, lump,
+            trust_scales, patrol_visits, patrol_detection, seen, screening, video, volunteer, delay,
+            delay32):  # pragma: no cover - compiled
+    """Detection's day for every latent case (stage 0), with the arithmetic the vectorised numpy
+    code did, in its dtypes and order: the five clocks' hazards (patrol, screening, video,
+    volunteers, the residents' own clock: float32 propensity times 0 or 1, divided by the delay
+    in float32 — or, with channel choice off, times their effective trust in float64), their
+    sum left to right (numpy's row sum of five), the fading rate of the case's severity; when the
+    clocks ring today. Quiet cases spend their budgets in place. Returns the number of latent
+    cases; the detected rows with their hazards, detection time, start of today's exposure,
+    fading rate and whether their report was instant; the faded rows, their fading time and
+    whether their residents had lumped it."""
+    n = stage.shape[0]
+    m = 0
+    for i in range(n):
+        if stage[i] == 0:
+            m += 1
+    di = np.empty(m, np.int64)
+    h_d = np.empty((m, 5))
+    t_det_d = np.empty(m)
+    t_from_d = np.empty(m)
+    fade_d = np.empty(m)
+    instant_d = np.empty(m, np.bool_)
+    fi = np.empty(m, np.int64)
+    t_fade_f = np.empty(m)
+    lumped_f = np.empty(m, np.bool_)
+    nd = 0
+    nf = 0
+    zero32 = np.float32(0.0)
+    h = np.empty(5)
+    for i in range(n):
+        if stage[i] != 0:
+            continue
+        g = grid[i]
+        vis = visible[category[i]]
+        w = workers[g]
+        h[0] = np.float64(w) * patrol_visits * patrol_detection * vis * seen / 24.0
+        h[1] = screening * (1.0 if w > 0 else 0.0) / 24.0
+        h[2] = (video if covered[g] else 0.0) * vis / 24.0
+        h[3] = volunteer * vis / 24.0
+        lumped = entry_channel[i] == lump
+        rep32 = zero32 if (proactive_only[i] or lumped) else propensity[resident[i]]
+        if trust_scales:  # channel choice off: reports at a rate ∝ propensity × trust (float64)
+            tr = np.float64(trust[resident[i]]) + trust_shift[g]
+            tr = min(max(tr, 0.0), 1.0)
+            rep = np.float64(rep32) * tr
+            h[4] = 0.0 if delay == 0 else rep / delay
+            instant = delay == 0 and rep > 0
+        else:
+            h[4] = 0.0 if delay == 0 else np.float64(rep32 / delay32)
+            instant = delay == 0 and rep32 > 0
+        h_det = (((h[0] + h[1]) + h[2]) + h[3]) + h[4]
+        h_fade = fade[severity[i]]
+        te = t_emerge[i]
+        t_from = te if te > t0 else t0
+        left = detect_left[i]
+        if instant:
+            t_det = t_from
+        elif h_det > 0:
+            t_det = t_from + left / h_det
+        else:
+            t_det = np.inf
+        t_fade = t_from + fade_left[i] / h_fade if h_fade > 0 else np.inf
+        if t_det < t1 and t_det <= t_fade:
+            di[nd] = i
+            for c in range(5):
+                h_d[nd, c] = h[c]
+            t_det_d[nd] = t_det
+            t_from_d[nd] = t_from
+            fade_d[nd] = h_fade
+            instant_d[nd] = instant
+            nd += 1
+        elif t_fade < t1:
+            fi[nf] = i
+            t_fade_f[nf] = t_fade
+            lumped_f[nf] = lumped
+            nf += 1
+        else:
+            span = t1 - t_from
+            detect_left[i] = left - h_det * span
+            fade_left[i] = fade_left[i] - h_fade * span
+    return (m, di[:nd].copy(), h_d[:nd].copy(), t_det_d[:nd].copy(), t_from_d[:nd].copy(), fade_d[:nd].copy(),
+            instant_d[:nd].copy(), fi[:nf].copy(), t_fade_f[:nf].copy(), lumped_f[:nf].copy())

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .calendar import Calendar, trend_factor
-from .cases import RETURNING_EXITS, Stage
+from .cases import RETURNING_EXITS, Stage, stage_rows
 from .contagion import Contagion
 from .levels import N_LEVELS
 from .state import CityState
@@ -182,7 +182,7 @@ class Emergence:
         """Stage ``returns``: of today's unresolved exits (``RETURNING_EXITS``), those whose
         draw falls under ``world.recurrence_share`` are set to come back as new cases."""
         tab, w = s.cases, s.world
-        rows = np.flatnonzero(np.isin(tab["stage"], RETURNING_EXITS))
+        rows = stage_rows(tab["stage"], RETURNING_EXITS)
         rows = rows[tab["return_u"][rows] < w["recurrence_share"]]
         if rows.size == 0:
             return

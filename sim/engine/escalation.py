@@ -92,16 +92,17 @@ class Escalation:
         if len(tab) == 0:
             return
         g = tab["grid"]
-        open_per_grid = np.bincount(g, minlength=s.layout.n_grids).astype(np.float64)
+        # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
+        # as in ResidentTable.tension_at); the float32 exp stays numpy's own. The pass that
+        # gathers the residents' records also counts the open cases per grid (np.bincount).
+        r, t0 = s.residents, s.clock.t0
+        open_per_grid = np.zeros(s.layout.n_grids)
+        x, tension, trust = _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust,
+                                              np.float32(t0), np.float32(r.relax_hours))
         near_open = neighbourhood_sum(s, open_per_grid)
         if self.near_residents is None:
             self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
-        # Compiled passes with numpy's arithmetic, in numpy's dtypes and order (tension is float32,
-        # as in ResidentTable.tension_at); the float32 exp stays numpy's own.
-        r, t0 = s.residents, s.clock.t0
-        x, tension, trust = _gather_residents(tab["resident_a"], r.tension_t, r.tension, r.trust,
-                                              np.float32(t0), np.float32(r.relax_hours))
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
         _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
@@ -130,22 +131,12 @@ class Escalation:
         if pos.size == 0:
             return
         tab = s.cases
-        rows = rows[pos]
-        hz = tab["hazard"][rows]
-        thr = tab["esc_thresholds"][rows].astype(np.float64)
-        sev0 = tab["severity0"][rows].astype(np.int64)
-        sev_before = np.minimum(sev0 + k0, 3)
-        sev_after = np.minimum(sev0 + k1, 3)
-        s.today["escalations"] += int((sev_after - sev_before).sum())
-        np.add.at(self.escalations_by_grid, tab["grid"][rows], sev_after - sev_before)
-        np.add.at(self.steps_by_grid_category, (tab["grid"][rows], tab["category"][rows]), sev_after - sev_before)
-        tab["severity"][rows] = sev_after
-        reach = (sev_before < 2) & (sev_after >= 2)
-        if reach.any():
-            j = (k0 + (2 - sev_before) - 1)[reach]  # index of the threshold that took it to 2
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t2 = start[reach] + (thr[reach, j] - before[reach]) / hz[reach]
-            tab["t_severity2"][rows[reach]] = t2
+        # one compiled loop over the crossing rows (fancy indexing and np.add.at before; the
+        # integer tallies do not depend on the order, the times are numpy's arithmetic)
+        s.today["escalations"] += _apply_steps(
+            np.asarray(rows, dtype=np.int64)[pos], k0, k1, start, before, tab["hazard"], tab["esc_thresholds"],
+            tab["severity0"], tab["severity"], tab["grid"], tab["category"], tab["t_severity2"],
+            self.escalations_by_grid, self.steps_by_grid_category)
 
     def end_of_day(self, s: CityState) -> None:
         """Stage ``escalation``: integrate the hazard of every unserved open case to the end of
@@ -243,14 +234,16 @@ def _accrue_unserved(stage, t0, t1, acc_from, hazard, hazard_acc, thr):  # pragm
                 hit += 1
             rows[m] = i
             m += 1
-    return (rows[:m].copy(), pos[:hit].copy(), k0s[:hit].copy(), k1s[:hit].copy(), starts[:hit].copy(),
-            befores[:hit].copy())
+    # views, not copies: ``rows`` holds most of a large backlog (copying it cost a pass a day)
+    return rows[:m], pos[:hit], k0s[:hit], k1s[:hit], starts[:hit], befores[:hit]
 
 
 @njit(cache=True)
-def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no cover - compiled
+def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
+                      relax):  # pragma: no cover - compiled
     """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
-    tension decay), their tension and their own trust (one pass over the resident records)."""
+    tension decay), their tension and their own trust (one pass over the resident records);
+    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount)."""
     n = res.shape[0]
     x = np.empty(n, np.float32)
     ten = np.empty(n, np.float32)
@@ -259,6 +252,7 @@ def _gather_residents(res, tension_t, tension, trust, now, relax):  # pragma: no
     for k in range(n):
         if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
             prefetch(tension_t, res[k + _AHEAD])
+        per_grid[grid[k]] += 1.0
         i = res[k]
         dt = now - tension_t[i]
         if not dt >= zero:
@@ -289,3 +283,27 @@ def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, 
         personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
         out[k] = (base * cat_mult[category[k]] * waiting * personal * (1.0 + w_bounce * bounces[k])
                   * (1.0 + w_neighbour * per_1000[g[k]]))
+
+
+@njit(cache=True, error_model="numpy")
+def _apply_steps(rows, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2,
+                 by_grid, by_grid_category):  # pragma: no cover - compiled
+    """Severity steps of ``rows`` that crossed thresholds ``k0`` to ``k1``: severity0 + crossed
+    (capped at 3), tallied per grid and per grid and category; the time severity first reached
+    2, ``start + (threshold - before) / hazard`` (float32 threshold in float64). Returns the
+    number of steps."""
+    total = 0
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        sev0 = np.int64(severity0[i])
+        sb = min(sev0 + k0[k], 3)
+        sa = min(sev0 + k1[k], 3)
+        d = sa - sb
+        total += d
+        by_grid[grid[i]] += d
+        by_grid_category[grid[i], category[i]] += d
+        severity[i] = sa
+        if sb < 2 and sa >= 2:
+            j = k0[k] + (2 - sb) - 1  # the threshold that took it to 2
+            t_severity2[i] = start[k] + (np.float64(thr[i, j]) - before[k]) / hazard[i]
+    return total

@@ -164,8 +164,8 @@ class Router:
         below the top (staffed or not) are referred one level up (or to their route's level for
         their severity, if higher)."""
         tab, t1 = s.cases, s.clock.t1
-        rows = np.flatnonzero((tab["stage"] == Stage.QUEUED) & (tab["level"] < TOP)
-                              & (t1 - tab["t_arrive"] >= self.handling["review_after_hours"]))
+        rows = _queued(tab["stage"], tab["level"], -(1 << 31), int(TOP), tab["t_arrive"], float(t1),
+                       float(self.handling["review_after_hours"]))
         if rows.size == 0:
             return
         nxt = np.minimum(np.maximum(tab["level"][rows].astype(np.int64) + 1, self.entry_level(s, rows)), TOP)
@@ -181,7 +181,8 @@ class Router:
             return
         tab, t1 = s.cases, s.clock.t1
         for level in STREET_SCOPED:
-            rows = np.flatnonzero((tab["stage"] == Stage.QUEUED) & (tab["level"] == level))
+            rows = _queued(tab["stage"], tab["level"], int(level), int(level) + 1, tab["t_arrive"], float(t1),
+                           -np.inf)
             if rows.size == 0:
                 continue
             moved, dest = _balance_moves(rows, tab["pool"], tab["t_arrive"], tab["case_id"],
@@ -289,6 +290,21 @@ def _outgrown(rows, stage, level, severity, category, entry):  # pragma: no cove
     for r in range(rows.shape[0]):
         i = rows[r]
         if (stage[i] == 1 or stage[i] == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+# the review's and the balancing's masks over the whole table, one pass each (several numpy
+# passes and temporaries before); rows ascending, as np.flatnonzero
+@njit(cache=True)
+def _queued(stage, level, lo, hi, t_arrive, t1, after):  # pragma: no cover - compiled
+    """Rows queued (stage 2) at a level in ``[lo, hi)`` with ``t1 - t_arrive >= after`` (always
+    true for ``after = -inf``: a queued case has arrived)."""
+    out = np.empty(stage.shape[0], np.int64)
+    k = 0
+    for i in range(stage.shape[0]):
+        if stage[i] == 2 and level[i] >= lo and level[i] < hi and t1 - t_arrive[i] >= after:
             out[k] = i
             k += 1
     return out[:k]

@@ -26,6 +26,7 @@ from .routing import Router
 from .state import CityState
 
 _P_EPS = 1e-9  # keeps the logit of a certain success finite
+_HEADS = 32  # FCFS: rows kept per pool queue a day (more start only when staff outnumber them)
 
 
 def work_hours(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
@@ -73,15 +74,35 @@ class Service:
         # Only the queues of pools with a server free before t1 are served: behind staff busy all
         # day nobody can start, however long the queue (those cases are just marked QUEUED).
         pools = s.pools[level]
-        waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
-                                    float(t1), tab["pool"], pools.can_start(t1))
+        fcfs = s.handling["queue_discipline"] != "priority"
+        if fcfs:
+            # FCFS: only the heads of each pool's queue can start today, so the pass keeps the
+            # _HEADS first of each pool (by arrival, then case id) instead of every waiting row
+            # (a court queue of 500,000 cases starts a dozen a day); served the same way
+            heads, n_wait, n_kept, done = _level_heads(
+                tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"], int(level), float(t1),
+                tab["pool"], pools.can_start(t1), _HEADS)
+            waiting = np.sort(heads)  # ascending rows, as _level_rows gives them
+        else:
+            waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
+                                        float(t1), tab["pool"], pools.can_start(t1))
         if waiting.size:
             # priority: higher severity first (non-preemptive), then arrival, then case id
-            priority = (-tab["severity"].astype(np.int64) if s.handling["queue_discipline"] == "priority"
-                        else None)
+            priority = None if fcfs else -tab["severity"].astype(np.int64)
+            cut = fcfs and bool((n_wait > n_kept).any())
+            free0 = pools.free.copy() if cut else None
             pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
                                                      work_hours(s, waiting, level), tab["case_id"], t1,
                                                      priority)
+            if cut and (np.bincount(tab["pool"][waiting[pos]], minlength=pools.n_pools)[n_wait > n_kept]
+                        >= n_kept[n_wait > n_kept]).any():
+                # a cut queue started all its kept heads: the next might have started too; serve
+                # again from every waiting row (rare; the result is the same either way)
+                pools.free[:] = free0
+                waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"],
+                                            int(level), float(t1), tab["pool"], pools.can_start(t1))
+                pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
+                                                         work_hours(s, waiting, level), tab["case_id"], t1)
             self.accounts.book_busy(level, sst, end)
             si = waiting[pos]
             self.escalation.accrue(s, si, sst)  # the clock stops when service starts
@@ -167,3 +188,75 @@ def _level_rows(level_col, stage, t_arrive, t_end, level, t1, pool,
                 done[d] = i
                 d += 1
     return waiting[:w].copy(), done[:d].copy()
+
+
+@njit(cache=True)
+def _later(a, b, arrive, key):  # pragma: no cover - compiled
+    """Row ``a`` comes after row ``b`` in FCFS order (arrival, then case id)."""
+    return arrive[a] > arrive[b] or (arrive[a] == arrive[b] and key[a] > key[b])
+
+
+@njit(cache=True)
+def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_start,
+                 k):  # pragma: no cover - compiled
+    """:func:`_level_rows` for FCFS, keeping of each pool's waiting rows only the ``k`` first by
+    (arrival, case id): a bounded max-heap per pool. Returns the kept rows, each
+    pool's number of waiting rows and of kept ones, and the rows whose service ends today.
+    The kept rows come unsorted."""
+    n = stage.shape[0]
+    n_pools = can_start.shape[0]
+    heap = np.empty((n_pools, k), np.int64)
+    kept = np.zeros(n_pools, np.int64)
+    total = np.zeros(n_pools, np.int64)
+    done = np.empty(n, np.int64)
+    d = 0
+    for i in range(n):
+        if level_col[i] != level:
+            continue
+        s = stage[i]
+        if (s == 1 or s == 2) and t_arrive[i] < t1:
+            stage[i] = 2
+            p = pool[i]
+            if not can_start[p]:
+                continue
+            total[p] += 1
+            m = kept[p]
+            if m < k:  # push, sift up
+                j = m
+                while j > 0:
+                    par = (j - 1) // 2
+                    if _later(i, heap[p, par], t_arrive, key):
+                        heap[p, j] = heap[p, par]
+                        j = par
+                    else:
+                        break
+                heap[p, j] = i
+                kept[p] = m + 1
+            elif _later(heap[p, 0], i, t_arrive, key):  # replace the last kept, sift down
+                j = 0
+                while True:
+                    c = 2 * j + 1
+                    if c >= k:
+                        break
+                    if c + 1 < k and _later(heap[p, c + 1], heap[p, c], t_arrive, key):
+                        c += 1
+                    if _later(heap[p, c], i, t_arrive, key):
+                        heap[p, j] = heap[p, c]
+                        j = c
+                    else:
+                        break
+                heap[p, j] = i
+        elif s == 3 and t_end[i] < t1:
+            done[d] = i
+            d += 1
+    n_kept = 0
+    for p in range(n_pools):
+        n_kept += kept[p]
+    rows = np.empty(n_kept, np.int64)
+    w = 0
+    for p in range(n_pools):
+        for j in range(kept[p]):
+            rows[w] = heap[p, j]
+            w += 1
+    # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
+    return rows, total, kept, done[:d].copy()

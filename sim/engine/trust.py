@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .cases import Stage
+from .cases import Stage, stage_rows
 from .state import CityState
 
 TRUST_SHIFT_RELAX_DAYS = 90.0  # how long a grid remembers its neighbours' experiences
+UNRESOLVED = (Stage.UNRESOLVED, Stage.LAPSED, Stage.PETITIONED, Stage.WENT_PUBLIC)  # failures, closed today
 
 
 def trust_feedback(s: CityState) -> None:
@@ -27,13 +28,13 @@ def trust_feedback(s: CityState) -> None:
     res.trust_shift *= np.exp(-1.0 / TRUST_SHIFT_RELAX_DAYS)
     stage = tab["stage"]
     # petitions and going public are failures of the city in the residents' eyes (issue 11)
-    unresolved = np.isin(stage, (Stage.UNRESOLVED, Stage.LAPSED, Stage.PETITIONED, Stage.WENT_PUBLIC))
-    closed = np.flatnonzero((stage == Stage.RESOLVED) | unresolved)
+    # (rows found by compiled passes: the same rows as masks over the whole table)
+    closed = stage_rows(stage, (Stage.RESOLVED, *UNRESOLVED))
     if closed.size:
         hours = tab["t_close"][closed] - tab["t_detect"][closed]
         fair = w["trust_fair_hours"]
         sat = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
-        sat = np.where(unresolved[closed], 0.0, sat)
+        sat = np.where(np.isin(stage[closed], UNRESOLVED), 0.0, sat)
         sat = np.where(tab["severity"][closed] >= 2, sat * 0.5, sat)
         _move(s, closed, sat, rate)
         news = sat - 0.5
@@ -46,7 +47,7 @@ def trust_feedback(s: CityState) -> None:
         _move(s, failed, np.zeros(failed.size), 0.5 * rate)
         np.add.at(res.trust_shift, tab["grid"][failed], -0.5 * nb)
     np.clip(res.trust_shift, -0.5, 0.5, out=res.trust_shift)
-    kept = np.flatnonzero(unresolved | (stage == Stage.LUMPED))  # the grievance stays with its residents
+    kept = stage_rows(stage, (*UNRESOLVED, Stage.LUMPED))  # the grievance stays with its residents
     if kept.size:
         b = tab["resident_b"][kept]
         res.add_tension(np.concatenate([tab["resident_a"][kept], b[b >= 0]]), w["tension_per_case"],

@@ -265,6 +265,10 @@ _CALIBRATION = (
             "Weekly variance / mean of reports", "周上报量方差均值比",
             "Variance over mean of the 7-day counts of detected cases in the arrival window "
             "(a trailing partial week dropped).", CAL),
+    Outcome("weekly_var_mean_late", "ratio", N, "information_processing",
+            "Weekly variance / mean of reports, second half", "后半段周上报量方差均值比",
+            "Variance over mean of the 7-day counts of detected cases in the second half of the "
+            "arrival window (from its middle day; a trailing partial week dropped).", CAL),
     Outcome("arrivals.month_multiplier.*", "ratio", N, "information_processing",
             "Reports in month {name} / mean", "{name}月上报量/均值",
             "Mean detected cases per day in calendar month {name} divided by the arrival "

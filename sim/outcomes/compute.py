@@ -123,35 +123,38 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
     counts = np.zeros(6, np.int64)
     delays = np.empty(t_emerge.size)
     hist = np.zeros(edges.size - 1, np.int64)
-    hbuf = np.empty(1)
-    hbits = hbuf.view(np.int64)
+    last = edges.size - 2
     nd = 0
+    # the counts in locals (registers), not in ``counts``: a fifth faster on a large backlog
+    n_keep = n_det = n_opened = n_serious = n_caused = n_backlog = 0
     for i in range(t_emerge.size):
-        if not t_emerge[i] >= warmup_hours:
+        te = t_emerge[i]
+        if not te >= warmup_hours:
             continue
-        counts[0] += 1
-        if severity[i] >= 2:
-            counts[3] += 1
-        if severity[i] > severity0[i]:
-            counts[4] += 1
-        if stage[i] != latent:
-            counts[5] += 1
-        if np.isfinite(t_detect[i]):
-            counts[1] += 1
-            delays[nd] = t_detect[i] - t_emerge[i]
+        n_keep += 1
+        sv = severity[i]
+        n_serious += sv >= 2
+        n_caused += sv > severity0[i]
+        st = stage[i]
+        n_backlog += st != latent
+        td = t_detect[i]
+        if np.isfinite(td):
+            n_det += 1
+            delays[nd] = td - te
             nd += 1
-            if stage[i] <= in_service:
-                counts[2] += 1
-                h = min(max(now - t_detect[i], edges[0]), top)
+            if st <= in_service:
+                n_opened += 1
+                h = min(max(now - td, edges[0]), top)
                 # a first guess from the float's exponent and leading mantissa bits (a table),
                 # then exact comparisons
-                hbuf[0] = h
-                b = guess[(hbits[0] >> 42) - key0]
+                b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
                 while b > 0 and edges[b] > h:
                     b -= 1
-                while b < edges.size - 2 and edges[b + 1] <= h:
+                while b < last and edges[b + 1] <= h:
                     b += 1
                 hist[b] += 1
+    counts[0], counts[1], counts[2] = n_keep, n_det, n_opened
+    counts[3], counts[4], counts[5] = n_serious, n_caused, n_backlog
     return counts, delays[:nd], hist
 
 
