@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,6 +149,8 @@ def CompareView(session: AppSession, lang: str, lever_version: solara.Reactive) 
 
         def on_progress(done: int, total: int) -> bool:
             if cancel.is_set():  # the view is gone (tab switch, page closed): stop quietly
+                print(f"cityrisk app: compare stopped, its view was closed ({done} of {total} "
+                      "runs done)", file=sys.stderr, flush=True)
                 return False
             progress.set((done, total))
             return True
