@@ -108,7 +108,7 @@ class Accounts:
         self.closed.add({k: v[counted] for k, v in records.items()}, s.categories.department, s.clock.t1)
         if self.case_sink is not None:
             self.case_sink.write(records)
-        tab.drop(closed)
+        tab.bury(closed)  # compacted every few days, not daily (CaseTable.bury)
 
     def account(self, s: CityState) -> None:
         """Stage ``account``: the day's cost, and busy and available hours per level."""
