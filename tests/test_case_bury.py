@@ -64,3 +64,24 @@ def test_bury_marks_counts_and_compacts(monkeypatch):
     assert tab.n == len(tab) == 3 and tab.buried == 0
     np.testing.assert_array_equal(tab["case_id"], [7, 8, 9])
     assert set(COLUMNS) == set(tab.cols)
+
+
+@pytest.mark.parametrize(("capacity", "grows"), [(4, True), (64, False)])
+def test_append_leaves_buried_rows_behind(monkeypatch, capacity, grows):
+    """When the rows must move to the front of the columns, or the columns grow, the buried rows
+    are left behind in the same copy."""
+    monkeypatch.setattr(cases, "COMPACT_SHARE", 10.0)  # no compaction by bury itself
+    tab = CaseTable(capacity=capacity)
+    tab.append(40)
+    tab["t_emerge"][:] = np.arange(40.0)
+    tab.drop(np.arange(30))  # the rows now start 30 rows into the columns
+    assert tab.base == 30
+    tab.bury(np.array([0, 3]))
+    cap = tab.cols["case_id"].shape[0]
+    sl = tab.append(30)  # 30 + 10 + 30 rows do not fit
+    assert (tab.cols["case_id"].shape[0] > cap) == grows
+    assert tab.buried == 0 and tab.base == 0 and len(tab) == tab.n == 8 + 30
+    tab["t_emerge"][sl] = -1.0
+    kept = [30 + k for k in range(10) if k not in (0, 3)]
+    np.testing.assert_array_equal(tab["t_emerge"], kept + [-1.0] * 30)
+    np.testing.assert_array_equal(tab["case_id"], kept + list(range(40, 70)))
