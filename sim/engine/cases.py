@@ -2,7 +2,9 @@
 
 Only open cases live here. When a case closes, its record is handed to the KPI accumulator and,
 if asked for, to a case sink (in memory or Parquet), then dropped — memory stays flat however
-many cases a run produces.
+many cases a run produces. Dropping is deferred: closed rows are first *buried* in place (stage
+``BURIED``, which every stage skips as it would skip an absent row) and compacted away every few
+days (``CaseTable.bury``); ``len(table)`` counts the open cases, ``CityModel.cases`` compacts.
 """
 
 from __future__ import annotations
