@@ -151,23 +151,22 @@ class CaseTable:
         """Reserve ``count`` new rows (filled with defaults, ids assigned); return their slice."""
         need = self.n + count
         cap = self.cols["case_id"].shape[0]
+        if self.base + need > cap and self.buried:
+            self.compact()  # the rows are about to be copied: drop the buried ones first
+            need = self.n + count
         if self.base + need > cap:
-            # move the rows to the front; grow by half when that is not enough room. Buried rows
-            # (see bury) are left behind in the same copy: the rows kept, in their order.
-            old = slice(self.base, self.base + self.n)
-            keep = self["stage"] != BURIED if self.buried else old
-            n_kept = self.n - self.buried
-            need = n_kept + count
+            # move the rows to the front; grow by half when that is not enough room
             new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
+            old = slice(self.base, self.base + self.n)
             for name, (dt, _fill, shape) in COLUMNS.items():
-                src = self.cols[name][old][keep] if self.buried else self.cols[name][old]
                 if new_cap == cap:
-                    self.cols[name][:n_kept] = src  # numpy copies overlapping ranges safely
+                    col = self.cols[name]
+                    col[: self.n] = col[old]  # numpy copies overlapping ranges safely
                 else:  # np.empty: pages of the spare capacity are only touched when used
                     arr = np.empty((new_cap, *shape), dtype=dt)
-                    arr[:n_kept] = src
+                    arr[: self.n] = self.cols[name][old]
                     self.cols[name] = arr
-            self.base, self.n, self.buried = 0, n_kept, 0
+            self.base = 0
         sl = slice(self.base + self.n, self.base + need)
         for name, (_dt, fill, _shape) in COLUMNS.items():
             self.cols[name][sl] = fill
