@@ -69,7 +69,7 @@ def test_bury_marks_counts_and_compacts(monkeypatch):
 @pytest.mark.parametrize(("capacity", "grows"), [(4, True), (64, False)])
 def test_append_leaves_buried_rows_behind(monkeypatch, capacity, grows):
     """When the rows must move to the front of the columns, or the columns grow, the buried rows
-    are left behind in the same copy."""
+    are compacted away first: the copy carries only open rows, in their order."""
     monkeypatch.setattr(cases, "COMPACT_SHARE", 10.0)  # no compaction by bury itself
     tab = CaseTable(capacity=capacity)
     tab.append(40)
