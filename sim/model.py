@@ -189,7 +189,9 @@ class CityModel(mesa.Model):
 
     @property
     def cases(self) -> Any:
-        """The open-case table (:class:`~sim.engine.cases.CaseTable`)."""
+        """The open-case table (:class:`~sim.engine.cases.CaseTable`), compacted: every row is an
+        open case (the stages skip the closed rows ``close`` leaves in place until a compaction)."""
+        self.state.cases.compact()
         return self.state.cases
 
     @property

@@ -1,8 +1,8 @@
 """Accounting: closing cases out of the table, and the day's costs and staff time.
 
 Closed cases (resolved, faded, lapsed, decided against) are folded into the outcome totals and
-handed to the case sink, then dropped from the open-case table: memory stays flat however many
-cases a run produces. Every exit is counted by stage, so on every day
+handed to the case sink, then dropped from the open-case table (buried in place and compacted
+every few days, ``CaseTable.bury``): memory stays flat however many cases a run produces. Every exit is counted by stage, so on every day
 ``emerged = resolved + faded + lapsed + unresolved + open`` (``Accounts.exits``).
 
 Staff time is booked day by day: a service from ``a`` to ``b`` counts only its hours inside each
@@ -108,7 +108,7 @@ class Accounts:
         self.closed.add({k: v[counted] for k, v in records.items()}, s.categories.department, s.clock.t1)
         if self.case_sink is not None:
             self.case_sink.write(records)
-        tab.drop(closed)
+        tab.bury(closed)  # compacted every few days, not daily (CaseTable.bury)
 
     def account(self, s: CityState) -> None:
         """Stage ``account``: the day's cost, and busy and available hours per level."""

@@ -2,7 +2,9 @@
 
 Only open cases live here. When a case closes, its record is handed to the KPI accumulator and,
 if asked for, to a case sink (in memory or Parquet), then dropped — memory stays flat however
-many cases a run produces.
+many cases a run produces. Dropping is deferred: closed rows are first *buried* in place (stage
+``BURIED``, which every stage skips as it would skip an absent row) and compacted away every few
+days (``CaseTable.bury``); ``len(table)`` counts the open cases, ``CityModel.cases`` compacts.
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ CITY_OPTIONS = (2, 3, 4, 5)  # grid worker, hotline, mediation, court: the city'
 N_DETECTION_CLOCKS = 5  # patrol, screening, video, volunteer, the resident's own clock
 PROACTIVE_CHANNELS = (0, 1, 2)  # found by government staff or cameras, not reported by residents
 HOTLINE = CHANNELS.index("hotline")  # resident reports; every other channel dispatches the grid worker
+BURIED = -1
+"""Stage code of a closed row left in place until the next compaction (:meth:`CaseTable.bury`):
+not a :class:`Stage` (no open or closed stage test matches it, ``stage & 255`` is 255)."""
+COMPACT_SHARE = 0.05
+"""Buried rows are compacted away once they are more than this share of the table's rows."""
 
 # name -> (dtype, fill value, trailing shape). One row per open case.
 COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
@@ -131,17 +138,22 @@ class CaseTable:
             name: np.full((capacity, *shape), fill, dtype=dt) for name, (dt, fill, shape) in COLUMNS.items()
         }
         self.next_id = 0
+        self.buried = 0  # closed rows still in place (stage BURIED), see :meth:`bury`
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
 
     def __len__(self) -> int:
-        return self.n
+        """Open cases: the rows of the columns less the buried ones (:meth:`bury`)."""
+        return self.n - self.buried
 
     def append(self, count: int) -> slice:
         """Reserve ``count`` new rows (filled with defaults, ids assigned); return their slice."""
         need = self.n + count
         cap = self.cols["case_id"].shape[0]
+        if self.base + need > cap and self.buried:
+            self.compact()  # the rows are about to be copied: drop the buried ones first
+            need = self.n + count
         if self.base + need > cap:
             # move the rows to the front; grow by half when that is not enough room
             new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
@@ -195,8 +207,37 @@ class CaseTable:
         self.base += j
         self.n -= n_holes
 
+    def bury(self, rows: np.ndarray) -> None:
+        """Remove ``rows`` (sorted row indices of closed cases) from the open cases without moving
+        any row: they are marked so that every reader of the table skips them as it skipped absent
+        rows, and compacted away (:meth:`drop`, the same order-preserving move) once they exceed
+        ``COMPACT_SHARE`` of the rows — one compaction every few days instead of one a day.
+
+        The marks: stage ``BURIED`` (no stage test matches it), ``collective`` -1 (the tallies of
+        collective action take rows with 0), no residents (-1), and NaN emergence, detection and
+        severity-2 times (every time window and the warm-up test are false for NaN)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        self["stage"][rows] = BURIED
+        self["collective"][rows] = -1
+        self["resident_a"][rows] = -1
+        self["resident_b"][rows] = -1
+        for name in ("t_emerge", "t_detect", "t_severity2"):
+            self[name][rows] = np.nan
+        self.buried += rows.size
+        if self.buried > COMPACT_SHARE * self.n:
+            self.compact()
+
+    def compact(self) -> None:
+        """Drop the buried rows now (the table is then dense: ``len(tab)`` rows in every column)."""
+        if self.buried:
+            self.drop(stage_rows(self["stage"], (BURIED,)))
+            self.buried = 0
+
     def stage_counts(self) -> dict[str, int]:
         """Open cases per stage."""
+        self.compact()
         counts = np.bincount(self["stage"], minlength=len(Stage))
         return {s.name.lower(): int(counts[s]) for s in Stage}
 

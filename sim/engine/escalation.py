@@ -243,7 +243,8 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
                       relax):  # pragma: no cover - compiled
     """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
     tension decay), their tension and their own trust (one pass over the resident records);
-    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount)."""
+    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount). Rows
+    without a resident (-1: closed rows buried in place, CaseTable.bury) are skipped (zeros)."""
     n = res.shape[0]
     x = np.empty(n, np.float32)
     ten = np.empty(n, np.float32)
@@ -252,8 +253,11 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
     for k in range(n):
         if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
             prefetch(tension_t, res[k + _AHEAD])
-        per_grid[grid[k]] += 1.0
         i = res[k]
+        if i < 0:
+            x[k] = ten[k] = tru[k] = zero
+            continue
+        per_grid[grid[k]] += 1.0
         dt = now - tension_t[i]
         if not dt >= zero:
             dt = zero

@@ -43,6 +43,8 @@ def open_tallies(s: CityState) -> dict[str, np.ndarray]:
 @njit(cache=True)
 def _count_codes(stage, severity, per_stage, per_severity):  # pragma: no cover - compiled
     for i in range(stage.size):
+        if stage[i] < 0:  # a buried closed row (CaseTable.bury)
+            continue
         per_stage[stage[i]] += 1
         per_severity[severity[i]] += 1
 
