@@ -253,10 +253,27 @@ def test_policymaker_flow(server, browser, shots) -> None:
     assert server_errors(log) == []
 
 
+_PICK_ITEM = """([text]) => {
+    const items = document.querySelectorAll(".v-menu__content.menuable__content__active .v-list-item");
+    const item = [...items].find((el) => el.textContent.trim() === text);
+    if (item) { item.click(); return true; }
+    return false;
+}"""
+
+
 def _choose(page, css: str, text: str) -> None:
-    page.locator(css).click()
-    page.locator(".v-menu__content.menuable__content__active .v-list-item").filter(
-        has_text=text).first.click()
+    """Pick ``text`` in the select ``css``. The item is clicked from the page's side as soon as
+    the open menu lists it: under load a re-render can detach the menu's items again and again
+    while Playwright waits for them to hold still, which is not what is tested here."""
+    for _ in range(3):
+        page.locator(css).click()
+        try:
+            page.wait_for_function(_PICK_ITEM, arg=[text], timeout=15_000)
+            sync_api.expect(page.locator(css)).to_contain_text(text, timeout=15_000)
+            return
+        except (AssertionError, sync_api.Error):
+            page.keyboard.press("Escape")  # close a menu left open, and try again
+    sync_api.expect(page.locator(css)).to_contain_text(text)
 
 
 def test_two_sessions_are_independent(server, browser) -> None:
