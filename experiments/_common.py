@@ -159,3 +159,27 @@ def _missing(store: Path) -> int:
     print(f"error: --no-run, but there is no store {store}: run the script once without --no-run",
           file=sys.stderr)
     return 2
+
+
+def run_with_records(scenario: str, seed: int, days: int, overrides: dict | None = None
+                     ) -> tuple[Any, dict[str, np.ndarray]]:
+    """Run ``scenario`` and return the model and every case's record: the closed cases the run
+    handed to its sink, then the cases still open at the end."""
+    import sim
+    from sim.io.sinks import MemorySink
+
+    sink = MemorySink()
+    m = sim.CityModel(scenario, rng=seed, case_sink=sink, overrides=overrides or {}).run(days)
+    rec, opened = sink.table(), m.cases.take(np.ones(len(m.cases), dtype=bool))
+    return m, {k: np.concatenate([rec[k], opened[k]]) for k in rec}
+
+
+def small_parser(doc: str | None, scenario: str, days: int = 365) -> argparse.ArgumentParser:
+    """``--scenario``, ``--seed``, ``--days`` for a one-run measurement script."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scenario", default=scenario, help=f"scenario name or TOML path (default {scenario})")
+    ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ap.add_argument("--days", type=int, default=days, help=f"days to simulate (default {days})")
+    return ap
+

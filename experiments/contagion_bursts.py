@@ -22,9 +22,9 @@ from pathlib import Path
 
 import _common  # noqa: F401 - puts this checkout's sim first
 import numpy as np
+from _common import run_with_records
 
 import sim
-from sim.io.sinks import MemorySink
 from sim.outcomes.clustering import clustering_summary, weekly
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,10 +35,7 @@ WARMUP = 28
 
 def run(over: dict, seed: int, days: int, scenario: str) -> tuple[dict[str, float], dict, sim.CityModel]:
     """Clustering summary of one run, its case records (closed and open) and the model."""
-    sink = MemorySink()
-    m = sim.CityModel(scenario, rng=seed, case_sink=sink, overrides=over).run(days)
-    rec, opened = sink.table(), m.cases.take(np.ones(len(m.cases), dtype=bool))
-    rec = {k: np.concatenate([rec[k], opened[k]]) for k in rec}
+    m, rec = run_with_records(scenario, seed, days, over)
     out = clustering_summary(m.layout, rec, days, warmup_days=WARMUP)
     k = m.kpis()
     out.update({key: float(k[key]) for key in ("cases_total", "collective_incidents", "collective_actions",

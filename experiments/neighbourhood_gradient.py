@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import _common  # noqa: F401 - puts this checkout's sim first
 import numpy as np
+from _common import run_with_records, small_parser
 
-import sim
 from sim.engine.cases import HOTLINE
-from sim.io.sinks import MemorySink
 
 BANDS = ("least deprived third", "middle third", "most deprived third")
 
 
 def main(scenario: str = "baseline", seed: int = 0, days: int = 365) -> None:
-    sink = MemorySink()
-    m = sim.CityModel(scenario, rng=seed, case_sink=sink).run(days)
-    rec, opened = sink.table(), m.cases.take(np.ones(len(m.cases), dtype=bool))
-    rec = {k: np.concatenate([rec[k], opened[k]]) for k in rec}
+    m, rec = run_with_records(scenario, seed, days)
     z = m.residents.deprivation
     band = np.digitize(z, np.quantile(z, [1 / 3, 2 / 3]))  # 0 least deprived .. 2 most
     residents = np.bincount(band, weights=m.layout.residents_per_grid, minlength=3)
@@ -40,4 +36,5 @@ def main(scenario: str = "baseline", seed: int = 0, days: int = 365) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    a = small_parser(__doc__, "baseline").parse_args()
+    main(a.scenario, a.seed, a.days)

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import _common  # noqa: F401 - puts this checkout's sim first
 import numpy as np
-
-import sim
-from sim.io.sinks import MemorySink
+from _common import run_with_records, small_parser
 
 
 def summary(overrides: dict, scenario: str = "town", seed: int = 0, days: int = 365) -> str:
-    sink = MemorySink()
-    m = sim.CityModel(scenario, rng=seed, case_sink=sink, overrides=overrides).run(days)
-    opened = m.cases.take(np.ones(len(m.cases), dtype=bool))
-    a = np.concatenate([sink.table()["resident_a"], opened["resident_a"]])
+    a = run_with_records(scenario, seed, days, overrides)[1]["resident_a"]
     counts = np.unique(a[a >= 0], return_counts=True)[1]
     top = np.sort(counts)[::-1][: max(1, len(counts) // 10)]
     return (f"{len(counts):,} residents party a to a case; exactly one: "
@@ -30,5 +25,6 @@ def summary(overrides: dict, scenario: str = "town", seed: int = 0, days: int = 
 
 
 if __name__ == "__main__":
-    print("default dispersion:", summary({}))
-    print("dispersion 0      :", summary({"world.repeat_disputant_dispersion": 0}))
+    a = small_parser(__doc__, "town").parse_args()
+    print("default dispersion:", summary({}, a.scenario, a.seed, a.days))
+    print("dispersion 0      :", summary({"world.repeat_disputant_dispersion": 0}, a.scenario, a.seed, a.days))
