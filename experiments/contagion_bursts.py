@@ -2,11 +2,11 @@
 
 Runs ``baseline`` (1M residents, 365 days) with the default contagion and with it switched off
 (``world.contagion_magnitude = world.contagion_escalation_magnitude = 0``) under the same seeds
-(common random numbers), without the annual cycle (``world.seasonality_amplitude = 0``: weekly
-counts are then stationary and their variance/mean is 1 for a Poisson process), and reports per
-arm the mean over seeds, and the paired difference with its standard error, of:
-weekly variance/mean of all emerged cases and of collective incidents (cases reaching severity
-≥ 2), the same per grid (mean-weighted), and Moran's I over grids of the counts per 1,000
+(common random numbers), without the annual cycle (``world.seasonality_amplitude = 0``; the
+variance/mean is 1 for a Poisson process of constant rate), and reports per arm the mean over
+seeds, and the paired difference with its standard error, of: weekly variance/mean of all
+emerged cases and of collective incidents (cases reaching severity ≥ 2), raw and around a
+straight-line trend (a saturated queue makes the counts drift, docs/ODD.md §7.5), the same per grid (mean-weighted), and Moran's I over grids of the counts per 1,000
 residents (queen contiguity on the map). Draws docs/img/contagion_bursts.png: weekly collective
 incidents and new cases in the city, and new cases in the street with the highest weekly peak,
 seed 0, both arms, no annual cycle.

@@ -20,7 +20,12 @@ from sim.config.params import ScenarioError
 from sim.config.scenario import branching_ratio
 from sim.engine.collective import cascade
 from sim.io.sinks import MemorySink
-from sim.outcomes.clustering import clustering_summary, dispersion_index, morans_i
+from sim.outcomes.clustering import (
+    clustering_summary,
+    detrended_dispersion_index,
+    dispersion_index,
+    morans_i,
+)
 
 OFF = {"world.contagion_magnitude": 0.0, "world.contagion_escalation_magnitude": 0.0}
 
@@ -81,6 +86,15 @@ def test_statistics_on_known_patterns():
     smooth = (lay.cell_of_grid // lay.cols).astype(float)  # a gradient across the map
     assert morans_i(lay, smooth) > 0.8
     assert abs(morans_i(lay, rng.random(lay.n_grids))) < 0.15
+
+
+def test_a_steady_rise_is_not_counted_as_bursts_once_detrended():
+    # Poisson days whose rate climbs from 2 to 10 (a filling queue): over 400 weeks the weekly
+    # variance/mean estimate has s.e. about sqrt(2 / 399) = 0.07; 0.25 is 3.5 s.e.
+    rng = np.random.default_rng(2)
+    daily = rng.poisson(np.linspace(2.0, 10.0, 7 * 400))
+    assert dispersion_index(daily) > 5
+    assert detrended_dispersion_index(daily) == pytest.approx(1.0, abs=0.25)
 
 
 def _summary(over: dict, seed: int, days: int = 365) -> dict[str, float]:

@@ -141,6 +141,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart_cost": {"en": "Staff cost (million yuan per year)", "zh": "人员成本(百万元/年)"},
     "axis_day": {"en": "day", "zh": "天"},
     "no_data": {"en": "Press “Next day” to start.", "zh": "点击“下一天”开始模拟。"},
+    "saturated": {"en": "Saturated: {levels}. Staff there were busy ≥ 95% of the last 28 days and the "
+                        "queue keeps growing, so waits and escalations grow with every day simulated.",
+                  "zh": "已饱和:{levels}。近28天人员负荷≥95%且排队持续增长,等待时间和由此引发的升级会随模拟天数增加。"},
     "save_png": {"en": "Save as picture", "zh": "保存为图片"},
     "export_png": {"en": "Download charts (PNG)", "zh": "下载图表(PNG)"},
     "export_csv": {"en": "Download key figures (CSV)", "zh": "下载指标表(CSV)"},

@@ -93,6 +93,20 @@ def tiles_html(kpis: dict[str, Any], lang: str) -> str:
     return "<div class='cr-tiles'>" + "".join(cells) + "</div>"
 
 
+def saturation_text(kpis: dict[str, Any], lang: str) -> str:
+    """The warning shown when a level is saturated (sim/engine/saturation.py): which levels,
+    how busy, how fast their queue grows."""
+    from ..engine.saturation import UTILISATION_FLOOR
+    from ..outcomes.registry import LEVEL_NAMES
+
+    util, growth = kpis["recent_utilisation_by_level"], kpis["queue_growth_by_level"]
+    names = dict(zip(util, LEVEL_NAMES[lang], strict=False))
+    each = {"en": "{n} ({u:.0%} busy, queue {g:+.1f} a day)", "zh": "{n}(负荷{u:.0%},排队每天{g:+.1f}件)"}[lang]
+    hot = [each.format(n=names[lv], u=util[lv], g=growth[lv]) for lv in util
+           if util[lv] >= UTILISATION_FLOOR and growth[lv] > 0]
+    return t("saturated", lang, levels=("、" if lang == "zh" else ", ").join(hot))
+
+
 def grid_html(info: dict[str, float] | None, r: int, c: int, lang: str,
               district_name: str | None = None, stories: list[str] | None = None) -> str:
     """The numbers of one grid as an HTML table (``district_name`` on a real map), then its
@@ -247,6 +261,8 @@ def LiveView(session: AppSession, lang: str, sim_version: solara.Reactive) -> No
     if session.day == 0:
         solara.Info(t("no_data", lang))
     solara.HTML(tag="div", unsafe_innerHTML=tiles_html(kpis, lang))
+    if kpis.get("saturated_levels"):
+        solara.Warning(saturation_text(kpis, lang), classes=["cr-saturated"])
     CityMap(session, lang, version)
     LiveCharts(session, lang, version)
     Exports(session, lang)

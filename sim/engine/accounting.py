@@ -21,6 +21,7 @@ import numpy as np
 from ..outcomes.accumulate import KpiAccumulator
 from .cases import CLOSED_STAGES, Stage, stage_rows
 from .levels import LEVELS, N_LEVELS, Level
+from .saturation import SaturationMonitor
 from .staffing import Staffing
 from .state import CityState
 
@@ -80,6 +81,7 @@ class Accounts:
         self.ledger = BusyLedger()
         self.busy_hours = np.zeros(N_LEVELS)
         self.capacity_hours = np.zeros(N_LEVELS)
+        self.saturation = SaturationMonitor()  # recent load and queue growth per level
 
     def book_busy(self, level: Level, start: np.ndarray, end: np.ndarray) -> None:
         """Book the services that started (``start`` to ``end``, hours) at ``level``."""
@@ -111,16 +113,18 @@ class Accounts:
         tab.bury(closed)  # compacted every few days, not daily (CaseTable.bury)
 
     def account(self, s: CityState) -> None:
-        """Stage ``account``: the day's cost, and busy and available hours per level."""
+        """Stage ``account``: the day's cost, busy and available hours per level, and the recent
+        load and queues the saturation report reads (every day, warm-up included)."""
         day = s.clock.day
-        busy = self.ledger.busy(day)
-        if day < self.warmup_days:
-            return
-        self.cost_to_date += self.staffing.annual_cost(dict(self.staffing.current)) / 365.0
         capacity = np.array([p.counts.sum() * 24.0 for p in s.pools])
         # handlers who left mid-service finish their cases: their hours are not in today's
         # capacity, so a level's busy time is capped at it (utilisation never exceeds 1)
-        self.busy_hours += np.minimum(busy, capacity)
+        busy = np.minimum(self.ledger.busy(day), capacity)
+        self.saturation.record(day, busy, capacity, s.cases["stage"], s.cases["level"])
+        if day < self.warmup_days:
+            return
+        self.cost_to_date += self.staffing.annual_cost(dict(self.staffing.current)) / 365.0
+        self.busy_hours += busy
         self.capacity_hours += capacity
 
     def utilisation(self, levels: tuple[Level, ...] = UTILISATION_LEVELS) -> float:

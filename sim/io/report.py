@@ -19,7 +19,8 @@ WIDTH = 44  # label column
 # registry unit -> how a value of that unit is printed (fmt_value kinds)
 KIND = {"count": "int", "share": "share", "hours": "hours", "yuan": "yuan", "score": "float3",
         "index": "float", "day": "int", "per_day": "float", "ratio": "float"}
-NESTED = ("resolved_by_level", "utilisation_by_level", "by_category", "by_department")
+NESTED = ("resolved_by_level", "utilisation_by_level", "recent_utilisation_by_level", "queue_growth_by_level",
+          "by_category", "by_department")
 
 
 def kind_of(key: str) -> str:
@@ -89,6 +90,23 @@ def _level_line(title: str, prefix: str, values: Mapping[str, Any]) -> list[str]
                                     for lv, v in values.items())]
 
 
+def _saturation_lines(kpis: Mapping[str, Any]) -> list[str]:
+    """The levels whose queue grew while their staff were busy ≥ 95% of the last 28 days."""
+    util, growth = kpis.get("recent_utilisation_by_level") or {}, kpis.get("queue_growth_by_level") or {}
+    from ..engine.saturation import UTILISATION_FLOOR, WINDOW_DAYS
+
+    hot = [lv for lv in util if util[lv] >= UTILISATION_FLOOR and growth.get(lv, 0.0) > 0]
+    if not util:
+        return []
+    if not hot:
+        return [f"Saturated levels (last {WINDOW_DAYS} days: staff busy ≥ {UTILISATION_FLOOR:.0%} and queue "
+                "growing): none"]
+    return [f"Saturated levels (last {WINDOW_DAYS} days: staff busy ≥ {UTILISATION_FLOOR:.0%} and queue "
+            "growing) — waits there, and",
+            "the escalations they cause, grow with the run's length:",
+            "  " + "  ".join(f"{lv} {util[lv]:.0%} busy, queue {growth[lv]:+.1f} a day" for lv in hot)]
+
+
 def format_summary(kpis: Mapping[str, Any]) -> str:
     """A plain-text summary table of ``model.kpis()`` (or a ``summary.json``) for the terminal."""
     out: list[str] = []
@@ -117,6 +135,7 @@ def format_summary(kpis: Mapping[str, Any]) -> str:
     if kpis.get("utilisation_by_level"):
         out += _level_line("Staff utilisation by level (share of handler time, to date)",
                            "utilisation_by_level", kpis["utilisation_by_level"])
+    out += _saturation_lines(kpis)
     if kpis.get("by_category"):
         out += _family_table("By category", "category", "by_category", kpis["by_category"])
     if kpis.get("by_department"):

@@ -154,6 +154,20 @@ _RESOURCES = (
               f"Utilisation: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}负荷",
               f"Handler hours spent on cases at the {lv} level divided by that level's handler "
               "hours available, to date.", KPI, short=lv) for i, lv in enumerate(LEVELS)),
+    Outcome("saturated_levels", "count", L, "resource_integration", "Saturated levels (queue growing)",
+            "饱和层级数",
+            "Levels whose handlers were busy at least 95% of the time over the last 28 days and "
+            "whose queue grew over them: not in a steady state, so their waits and the "
+            "escalations these cause depend on the run's length (docs/ODD.md §7.5).", KPI,
+            definition_zh="近28天人员负荷≥95%且排队增长的层级数:未达稳态,其等待与由此引发的升级随模拟时长而变。"),
+    *(Outcome(f"recent_utilisation_by_level.{lv}", "share", N, "resource_integration",
+              f"Utilisation, last 28 days: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}近28天负荷",
+              f"Handler hours spent on cases at the {lv} level over the last 28 days divided by "
+              "that level's handler hours available then.", KPI, short=lv) for i, lv in enumerate(LEVELS)),
+    *(Outcome(f"queue_growth_by_level.{lv}", "per_day", L, "resource_integration",
+              f"Queue growth, last 28 days: {LEVEL_NAMES['en'][i]}", f"{LEVEL_NAMES['zh'][i]}排队增速",
+              f"Change in the cases waiting at the {lv} level over the last 28 days, per day.", KPI,
+              short=lv) for i, lv in enumerate(LEVELS)),
     Outcome("staff_cost", "yuan", L, "resource_integration", "Staff cost so far", "累计人员成本",
             "Cost accrued after the warm-up (each day 1/365 of the annual cost of the staff on "
             "duty, video, integration and prevention spending).",

@@ -1,7 +1,8 @@
 """Clustering statistics of a run's events, in time and on the map (docs/ODD.md §7.16).
 
 * :func:`dispersion_index` — variance/mean of counts per window (weekly sums of a daily series):
-  1 for a Poisson process with a constant rate, more when events come in bursts;
+  1 for a Poisson process with a constant rate, more when events come in bursts — or when the
+  rate drifts: :func:`detrended_dispersion_index` takes a straight-line trend out first;
 * :func:`grid_dispersion_index` — the same per grid (weekly counts of each grid's events),
   averaged over grids weighted by their mean: bursts that stay local show here even when the
   city total smooths them out;
@@ -30,6 +31,17 @@ def dispersion_index(daily: np.ndarray) -> float:
     """Variance/mean of the weekly sums of ``daily`` (NaN without events)."""
     w = weekly(daily)
     return float(w.var(ddof=1) / w.mean()) if w.size > 1 and w.mean() > 0 else float("nan")
+
+
+def detrended_dispersion_index(daily: np.ndarray) -> float:
+    """Variance/mean of the weekly sums of ``daily`` around their least-squares line: a steady
+    rise or fall (a queue filling up, say) is not counted as burstiness (NaN without events)."""
+    w = weekly(daily)
+    if w.size < 3 or w.mean() <= 0:
+        return float("nan")
+    x = np.arange(w.size, dtype=float)
+    resid = w - np.polyval(np.polyfit(x, w, 1), x)
+    return float((resid @ resid) / (w.size - 2) / w.mean())
 
 
 def grid_dispersion_index(day: np.ndarray, grid: np.ndarray, n_grids: int, days: int) -> float:
@@ -77,6 +89,7 @@ def clustering_summary(layout: CityLayout, records: dict[str, np.ndarray], days:
         day, grid = day[ok] - warmup_days, grid[ok]
         span = days - warmup_days
         out[f"{name}_weekly_var_mean"] = dispersion_index(np.bincount(day, minlength=span))
+        out[f"{name}_weekly_var_mean_detrended"] = detrended_dispersion_index(np.bincount(day, minlength=span))
         out[f"{name}_grid_weekly_var_mean"] = grid_dispersion_index(day, grid, layout.n_grids, span)
         per_grid = np.bincount(grid, minlength=layout.n_grids) / layout.residents_per_grid * 1000.0
         out[f"{name}_morans_i"] = morans_i(layout, per_grid)

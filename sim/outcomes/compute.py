@@ -248,10 +248,20 @@ def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
         "staff_cost": head["staff_cost"],
         "staff_utilisation": head["staff_utilisation"],
         "utilisation_by_level": acc.utilisation_by_level(),
+        **_saturation_kpis(s, acc),
         **_choice_kpis(tot, total),
         "by_category": by_category,
         "by_department": by_department,
     }
+
+
+def _saturation_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
+    """Recent utilisation and queue growth per level, and how many levels are saturated
+    (sim/engine/saturation.py)."""
+    rep = acc.saturation.report(s.clock.day - 1, s.cases["stage"], s.cases["level"])
+    return {"saturated_levels": int(sum(r["saturated"] for r in rep.values())),
+            "recent_utilisation_by_level": {lv: r["utilisation"] for lv, r in rep.items()},
+            "queue_growth_by_level": {lv: r["growth_per_day"] for lv, r in rep.items()}}
 
 
 def _choice_kpis(tot: KpiAccumulator, total: int) -> dict[str, Any]:
