@@ -150,6 +150,11 @@ SCHEMA: dict[str, Any] = {
         "misroute_base": F(0.4, 0, 1, "Chance of misrouting at zero clarity and zero integration."),
         "bounce_hours": F(48, 0, 2000, "Delay of one bounce between departments, hours."),
         "court_share_on_failure": F(0.3, 0, 1, "Share of failures at district level that go to court."),
+        "district_staff_reference_residents": I(0, 0, 30_000_000, "0 = every district department and "
+                                                "court gets the lever's staff; R > 0 = lever x the "
+                                                "district's residents / R (staff in proportion to residents)."),
+        "city_staff_reference_residents": I(0, 0, 30_000_000, "0 = every city department gets the lever's "
+                                            "staff; R > 0 = lever x the city's residents / R."),
         "court_share_on_street_failure": F(0.0, 0, 1, "Share of failures at street (township) level that go "
                                            "straight to court instead of up to the district (0 = none; "
                                            "decided by the failed outcome uniform's unused part, as at "

@@ -3,6 +3,14 @@
 Staff agents (Mesa agents) are the source of truth; the flat server arrays of each level's
 :class:`~sim.engine.queues.PoolSet` are rebuilt from them when staffing changes. Each level's
 lever, cost and agent class come from :data:`~sim.engine.levels.LEVEL_TABLE`.
+
+A lever gives the staff of every pool of its level alike, unless the scenario sizes the
+district-wide and city-wide pools by population (docs/ODD.md §7.5, "Staff in proportion to
+residents"): with ``handling.district_staff_reference_residents`` = R > 0 a district department
+or court of a district with ``n`` residents gets ``lever × n / R`` staff (rounded, at least one
+while the lever is above 0), and with ``handling.city_staff_reference_residents`` the same for the
+city departments and the city's residents. Grid and street levels scale with the city already
+(their pools are per grid and per street).
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import mesa
 import numpy as np
 
 from .agents import AGENT_CLASSES, StaffAgent
-from .levels import LEVEL_TABLE, Level
+from .levels import LEVEL_TABLE, Level, PoolScope
 from .state import CityState
 from .streams import Stream
 
@@ -39,11 +47,36 @@ class Staffing:
                 want = {lv: int(np.floor(n * scale)) for lv, n in want.items()}
         return want
 
+    def pool_scale(self, level: Level) -> np.ndarray | None:
+        """Each pool's staff as a multiple of the lever, or None when every pool gets the lever's
+        value (the default; see the module docstring)."""
+        s = self.state
+        scope, lay = LEVEL_TABLE[level].scope, s.layout
+        ref = s.handling.get("district_staff_reference_residents", 0)
+        if scope in (PoolScope.DISTRICT, PoolScope.DISTRICT_DEPARTMENT) and ref > 0:
+            residents = np.bincount(lay.district_of, weights=np.diff(lay.resident_start), minlength=lay.n_districts)
+            share = residents / ref
+            # district department pools are numbered district by district (pool_sets, _team_names)
+            return np.repeat(share, len(s.departments)) if scope == PoolScope.DISTRICT_DEPARTMENT else share
+        ref = s.handling.get("city_staff_reference_residents", 0)
+        if scope == PoolScope.CITY_DEPARTMENT and ref > 0:
+            return np.full(s.pools[level].n_pools, lay.n_residents / ref)
+        return None
+
+    def pool_counts(self, level: Level, per_pool: int) -> np.ndarray:
+        """Staff of each pool of ``level`` when its lever (after the budget cap) is ``per_pool``."""
+        scale = self.pool_scale(level)
+        if scale is None:
+            return np.full(self.state.pools[level].n_pools, per_pool, dtype=np.int64)
+        if per_pool <= 0:
+            return np.zeros(scale.size, dtype=np.int64)
+        return np.maximum(1, np.rint(per_pool * scale)).astype(np.int64)
+
     def annual_cost(self, per_pool: dict[Level, int]) -> float:
         """Yuan per year for the given staff per pool, plus video, integration and prevention."""
         s = self.state
         c, lay, lev = s.costs, s.layout, s.levers
-        cost = sum(per_pool[lv] * s.pools[lv].n_pools * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
+        cost = sum(int(self.pool_counts(lv, per_pool[lv]).sum()) * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
         return float(cost + lay.n_grids * (lev.video_coverage * c["video_per_grid"]
                                            + lev.resource_integration * c["integration_per_grid"])
                      + lev.prevention_million_yuan * 1e6)
@@ -100,9 +133,11 @@ class Staffing:
                 for p, name in enumerate(self._team_names(level)):
                     agents.append(cls(self.model, self, level, p, np.zeros(0), t0))
                     agents[-1].name = name
-            speeds = self._speeds(level, pools.n_pools * per_pool)
+            counts = self.pool_counts(level, per_pool)
+            first = np.concatenate([[0], np.cumsum(counts)])  # pool p's speeds: first[p]:first[p + 1]
+            speeds = self._speeds(level, int(first[-1]))
             for p, a in enumerate(agents):
-                a.resize(per_pool, speeds[p * per_pool:(p + 1) * per_pool], t0)
+                a.resize(int(counts[p]), speeds[first[p]:first[p + 1]], t0)
         self.staff[level] = agents
         pools.set_servers(np.array([a.pool for a in agents], dtype=np.int64),
                           [a.servers for a in agents], [a.free_at for a in agents], [a.speed for a in agents])
