@@ -32,7 +32,8 @@ DAYS = 180
 
 def _one(job: tuple[str, str, float, int]) -> float:
     key, outcome, value, seed = job
-    return float(sim.run("town", {key: value}, seed=seed, days=DAYS)[outcome])
+    context = dict(LEVER_INFO[key.split(".", 1)[1]].context)  # the test's probe context
+    return float(sim.run("town", {**context, key: value}, seed=seed, days=DAYS)[outcome])
 
 
 def rows() -> list[dict]:

@@ -41,7 +41,8 @@ def cmd_levers(args: argparse.Namespace) -> int:
         eff = r["effect"]
         print(f"{r['key']:<34} [{r['min']:g}, {r['max']:g}] {r['unit']}{value}\n"
               f"    {r['group']}: {r['acts_on']}\n"
-              f"    raising it moves {eff['outcome']} {eff['direction']}")
+              f"    raising it moves {eff['outcome']} {eff['direction']}"
+              + ("".join(f" (where {k} = {v:g})" for k, v in eff["when"].items()) if eff["when"] else ""))
     return 0
 
 

@@ -141,9 +141,9 @@ def test_choice_off_reproduces_the_model_before_issue_11() -> None:
     """With ``choice.enabled = false`` and the other mechanisms of issue 11 off (neighbourhoods,
     repeat disputants, contagion, collective action) the run is the pre-issue-11 model's, to the
     bit: these numbers were printed by commit 96286f2 (before issue 11) for the same call. The
-    handling values ``baseline`` took from the China fit (issue 12) are set back to the values
-    of that commit."""
-    off = {"handling.success": [0.75, 0.96, 0.85, 0.85, 0.9, 1.0],
+    handling values ``baseline`` took from the China fit (issue 12), and its court staff, are set
+    back to the values of that commit."""
+    off = {"handling.success": [0.75, 0.96, 0.85, 0.85, 0.9, 1.0], "levers.legal_capacity": 40,
            "handling.court_share_on_street_failure": 0.0,
            "choice.enabled": False, "world.neighbourhood_report_spread": 0.0,
            "world.neighbourhood_need_spread": 0.0, "world.repeat_disputant_dispersion": 0.0,

@@ -1,6 +1,7 @@
 """Every lever acts through a mechanism: walking ``cityrisk levers --json``, each lever moves its
 documented outcome in its documented direction by more than two paired standard errors between
-its two probe values on ``town`` (common random numbers: the same seeds in both arms)."""
+its two probe values on ``town`` (common random numbers: the same seeds in both arms), in the
+lever's probe context where it has one (``LeverInfo.context``)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,9 @@ def test_the_table_lists_every_lever_with_its_mechanism():
 def test_lever_moves_its_outcome_in_the_documented_direction(row):
     name = row["key"].split(".", 1)[1]
     low, high = LEVER_INFO[name].probe
+    context = dict(LEVER_INFO[name].context)  # the regime in which the mechanism acts, if any
     outcome, sign = row["effect"]["outcome"], 1 if row["effect"]["direction"] == "up" else -1
-    d = np.array([sim.run("town", {row["key"]: high}, seed=s, days=DAYS)[outcome]
-                  - sim.run("town", {row["key"]: low}, seed=s, days=DAYS)[outcome] for s in SEEDS])
+    d = np.array([sim.run("town", {**context, row["key"]: high}, seed=s, days=DAYS)[outcome]
+                  - sim.run("town", {**context, row["key"]: low}, seed=s, days=DAYS)[outcome] for s in SEEDS])
     se = d.std(ddof=1) / np.sqrt(d.size)
     assert sign * d.mean() > 2 * se, (name, outcome, d)

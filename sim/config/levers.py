@@ -19,7 +19,8 @@ from .params import LEVERS
 class LeverInfo:
     """A lever's unit, group (one of the four capacities), mechanism (the ODD section it enters),
     the outcome it moves and in which direction as the lever rises (+1 up, −1 down), and two
-    values of the lever between which that move is expected to show on ``town``."""
+    values of the lever between which that move is expected to show on ``town`` — in the
+    ``context`` (scenario overrides) when the mechanism acts only in some regime."""
 
     unit: str
     group: str
@@ -27,6 +28,7 @@ class LeverInfo:
     outcome: str
     direction: int
     probe: tuple[float, float]
+    context: tuple[tuple[str, float], ...] = ()
 
 
 _R, _I, _C, _P = "risk_prevention", "resource_integration", "conflict_resolution", "information_processing"
@@ -74,7 +76,9 @@ LEVER_INFO: dict[str, LeverInfo] = {
         "nearby (7.6)", "caused_escalation_share", -1, (0, 1)),
     "linkage": LeverInfo(
         "share (0-1)", _I, "三级联动: the district moves street-level backlog between streets (7.4)",
-        "median_hours_to_resolution", -1, (0, 1)),  # small at town's defaults: −0.56 h, t −3.3
+        # it can only act where street centres have backlogs to move: probed with 2 handlers per
+        # street (4 at town's defaults, where their queues are short and it moves little)
+        "p90_hours_to_resolution", -1, (0, 1), (("levers.centre_staff_per_street", 2),)),
     "prevention_million_yuan": LeverInfo(
         "million yuan per year", _R, "源头治理: lowers the emergence of preventable categories (7.1); cost",
         "cases_total", -1, (0, 20)),
@@ -83,7 +87,7 @@ LEVER_INFO: dict[str, LeverInfo] = {
         "backlog", -1, (10, 100_000)),
     "warning_response_visits_per_week": LeverInfo(
         "visits per week", _R, "预测预警: pre-emptive mediation visits to flagged grids lower tension and "
-        "find latent grievances there (7.15); cost", "caused_escalation_share", -1, (0, 30)),
+        "find latent grievances there (7.15); cost", "caused_escalation_share", -1, (0, 100)),
 }
 
 missing = set(k.split(".", 1)[1] for k in LEVERS) ^ set(LEVER_INFO)
@@ -101,7 +105,8 @@ def describe_levers(values: dict[str, Any] | None = None) -> list[dict[str, Any]
         row: dict[str, Any] = {
             "key": key, "kind": field.kind, "min": field.lo, "max": field.hi, "default": field.default,
             "unit": info.unit, "group": info.group, "acts_on": info.acts_on,
-            "effect": {"outcome": info.outcome, "direction": "up" if info.direction > 0 else "down"},
+            "effect": {"outcome": info.outcome, "direction": "up" if info.direction > 0 else "down",
+                       "when": dict(info.context)},
             "doc": field.doc}
         if values is not None:
             row["value"] = values[name]

@@ -356,14 +356,20 @@ def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any],
     ax_m, ax_b = fig.subplots(1, 2, width_ratios=(map_w + 1.4, side_w)) if side else (
         fig.subplots(), None)
     cmap = mpl.colormaps["YlOrRd"].with_extremes(bad="#f0f0f0")
-    im = ax_m.imshow(esc, cmap=cmap, vmin=0, vmax=max(np.nanmax(esc), 1), interpolation="nearest")
+    # a few outlying grids would otherwise set the scale and pale every other grid: the darkest
+    # colour starts at the 99.5th percentile (the colour bar's arrow marks the grids above it)
+    peak = float(np.nanmax(esc)) if np.isfinite(esc).any() else 0.0
+    vmax = max(float(np.nanpercentile(esc, 99.5)) if peak > 0 else 0.0, 1.0)
+    im = ax_m.imshow(esc, cmap=cmap, vmin=0, vmax=vmax, interpolation="nearest")
     border_lw = float(np.clip(45 / math.sqrt(esc.size), 0.5, 1.2))  # thinner on big maps
     draw_districts(ax_m, dist, grids, districts, border_lw)
     ax_m.set(xticks=[], yticks=[], title="Escalations per grid, whole run")
     ax_m.grid(False)
     for s in ax_m.spines.values():
         s.set_visible(False)
-    cbar = fig.colorbar(im, ax=ax_m, shrink=0.8, label="severity escalations per grid (count)")
+    cbar = fig.colorbar(im, ax=ax_m, shrink=0.8, extend="max" if peak > vmax else "neither",
+                        label="severity escalations per grid (count)"
+                        + (f"; max {peak:.0f}" if peak > vmax else ""))
     cbar.locator = mticker.MaxNLocator(integer=True)
     cbar.update_ticks()
     if ax_b is not None:
@@ -377,7 +383,7 @@ def fig_escalation_map(grids: pd.DataFrame, kpis: Mapping[str, Any],
         ax_b.invert_yaxis()
         city = total / max(grids["residents"].sum(), 1) * 1000
         ax_b.axvline(city, color="black", lw=0.9, ls="--")
-        ax_b.set(title=f"{title} (dashed: whole city, {city:.2g})",
+        ax_b.set(title=f"{title}\n(dashed: whole city, {city:.2g})",
                  xlabel="escalations per 1,000 residents")
         ax_b.grid(axis="y", visible=False)
     return fig
