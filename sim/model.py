@@ -88,7 +88,7 @@ class CityModel(mesa.Model):
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
             layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS),
-                                                   streams.get(Stream.NEIGHBOURHOOD)),
+                                                   streams.get(Stream.NEIGHBOURHOOD), background=True),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),
@@ -170,6 +170,9 @@ class CityModel(mesa.Model):
         self._space: OrthogonalMooreGrid | None = None
         self._layers: dict[str, Any] = {}
         self._layers_stale = False
+        # the residents' trust and propensity were drawn in a thread while the parts above
+        # (staff agents, numba's runtime) were built; nothing above reads them
+        s.residents.join()
 
     # ----------------------------------------------------------------- the parts, by name
     @property
