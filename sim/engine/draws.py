@@ -39,14 +39,14 @@ def poisson_cells(rng: np.random.Generator, rate: np.ndarray) -> np.ndarray:
         block = lam.size + 64 + lam.size // 8
         for _ in range(3):
             u = rng.random(block)
-            counts, used = _poisson_mult(lam, u, _MARGIN)
+            cells, used = _poisson_mult(lam, u, _MARGIN)
             bitgen.state = saved
             if used >= 0:
                 bitgen.advance(used)
                 if saved["has_uint32"]:  # advance() drops a buffered 32-bit half: keep it
                     bitgen.state = {**bitgen.state, "has_uint32": saved["has_uint32"],
                                     "uinteger": saved["uinteger"]}
-                return _repeat_cells(counts)
+                return cells
             if used == -2:  # a rate numpy's multiplication method does not take
                 break
             block *= 4
@@ -57,21 +57,23 @@ def poisson_cells(rng: np.random.Generator, rate: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def _poisson_mult(lam, u, margin):  # pragma: no cover - compiled
     """numpy's ``random_poisson`` for ``0 <= lam < 10`` from the uniforms ``u``, in order.
-    Returns the counts and the number of uniforms used; -1 if ``u`` ran out, -2 if a rate is
-    negative, NaN or ``>= 10`` (checked before anything is used)."""
+    Returns each cell's index repeated by its count (``np.repeat(arange, counts)``) and the
+    number of uniforms used; -1 if ``u`` ran out, -2 if a rate is negative, NaN or ``>= 10``
+    (checked before anything is used)."""
     n = lam.shape[0]
     counts = np.zeros(n, np.int64)
     for i in range(n):
         if not (lam[i] >= 0.0 and lam[i] < 10.0):
-            return counts, -2
+            return counts[:0], -2
     m = u.shape[0]
     k = 0
+    total = 0
     for i in range(n):
         lm = lam[i]
         if lm == 0.0:
             continue
         if k >= m:
-            return counts, -1
+            return counts[:0], -1
         u0 = u[k]
         if u0 < (1.0 - lm) - margin:  # surely <= exp(-lam): a count of 0 after one uniform
             k += 1
@@ -81,7 +83,7 @@ def _poisson_mult(lam, u, margin):  # pragma: no cover - compiled
         prod = 1.0
         while True:
             if k >= m:
-                return counts, -1
+                return counts[:0], -1
             prod *= u[k]
             k += 1
             if prod > enlam:
@@ -89,19 +91,11 @@ def _poisson_mult(lam, u, margin):  # pragma: no cover - compiled
             else:
                 break
         counts[i] = x
-    return counts, k
-
-
-@njit(cache=True)
-def _repeat_cells(counts):  # pragma: no cover - compiled
-    """``np.repeat(np.arange(counts.size), counts)``."""
-    total = 0
-    for i in range(counts.shape[0]):
-        total += counts[i]
-    out = np.empty(total, np.int64)
+        total += x
+    cells = np.empty(total, np.int64)
     j = 0
-    for i in range(counts.shape[0]):
+    for i in range(n):
         for _ in range(counts[i]):
-            out[j] = i
+            cells[j] = i
             j += 1
-    return out
+    return cells, k

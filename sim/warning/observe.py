@@ -176,35 +176,32 @@ def _survey(start, u, z, noise, trust, shift):  # pragma: no cover - compiled
             elif a > 1.0:
                 a = 1.0
             row[j] = a
-        out[g] = _row_sum(row, k) / k
+        # numpy's pairwise_sum of k <= 128 values: a plain loop below 8, else eight accumulators
+        if k < 8:
+            res = 0.0
+            for j in range(k):
+                res += row[j]
+        else:
+            r0, r1, r2, r3, r4, r5, r6, r7 = row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+            i = 8
+            while i < k - (k % 8):
+                r0 += row[i]
+                r1 += row[i + 1]
+                r2 += row[i + 2]
+                r3 += row[i + 3]
+                r4 += row[i + 4]
+                r5 += row[i + 5]
+                r6 += row[i + 6]
+                r7 += row[i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < k:
+                res += row[i]
+                i += 1
+        out[g] = res / k
     return out
 
 
-@njit(cache=True)
-def _row_sum(a, n):  # pragma: no cover - compiled
-    # numpy's pairwise_sum of n <= 128 values: a plain loop below 8, else eight accumulators
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
-    i = 8
-    while i < n - (n % 8):
-        r0 += a[i]
-        r1 += a[i + 1]
-        r2 += a[i + 2]
-        r3 += a[i + 3]
-        r4 += a[i + 4]
-        r5 += a[i + 5]
-        r6 += a[i + 6]
-        r7 += a[i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[i]
-        i += 1
-    return res
 
 
 @dataclass
