@@ -41,6 +41,7 @@ from .engine.staffing import Staffing
 from .engine.state import CityState, StageSpec
 from .engine.stories import StoryLog
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
+from .engine.streams import load_kernel as load_streams_kernel
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
 from .warning.system import EarlyWarning
@@ -93,7 +94,10 @@ class CityModel(mesa.Model):
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),
             choice=d["choice"])
-        warm_up()  # start numba's compiler runtime now, not inside the first day's stages
+        # start numba's compiler runtime now, not inside the first day's stages (and only now,
+        # while the residents are drawn in their thread: the streams above seeded through numpy)
+        warm_up()
+        load_streams_kernel()
 
         # the parts, each owning its own state, composed (Staffing owns the Mesa staff agents)
         self.router = Router(s.handling, len(departments))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.engine.draws import poisson_cells
-from sim.engine.streams import Stream, Streams, mechanism_id, root_sequence
+from sim.engine.streams import Stream, Streams, load_kernel, mechanism_id, root_sequence
 
 
 def _numpy_cells(rng: np.random.Generator, rate: np.ndarray) -> np.ndarray:
@@ -42,7 +42,10 @@ def test_poisson_cells_rejects_what_numpy_rejects() -> None:
             poisson_cells(np.random.default_rng(0), bad)
 
 
-def test_stream_seeds_are_seedsequences() -> None:
+@pytest.mark.parametrize("compiled", [False, True])
+def test_stream_seeds_are_seedsequences(compiled: bool) -> None:
+    if compiled:
+        load_kernel()
     roots = [root_sequence(0), root_sequence(7), root_sequence(2**70 + 3), root_sequence(np.random.default_rng(4)),
              np.random.SeedSequence(5, spawn_key=(3, 2**40)), np.random.SeedSequence(), np.random.SeedSequence([1, 2])]
     pick = np.random.default_rng(0)

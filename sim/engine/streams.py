@@ -83,7 +83,7 @@ class Streams:
         if mech is None:
             mech = self._ids[(stream, qualifiers)] = mechanism_id(":".join([stream.value, *map(str, qualifiers)]))
         day = int(day)
-        if self._prefix is not None and 0 <= day <= _MASK32:
+        if _LOADED and self._prefix is not None and 0 <= day <= _MASK32:
             # SeedSequence(root.entropy, spawn_key=key)'s hash, compiled: 2 µs instead of 9
             words = self._prefix.copy()
             words[-2], words[-1] = mech, day
@@ -101,6 +101,16 @@ class Streams:
         return int(self.root.entropy) if isinstance(self.root.entropy, int) else str(self.root.entropy)
 
 
+def load_kernel() -> None:
+    """Load the compiled seeding (from numba's cache). Until then ``Streams.get`` seeds through
+    numpy's SeedSequence — the same generators — so a model's build does not wait for numba's
+    runtime before its first draws: the model loads it while the residents are drawn."""
+    global _LOADED
+    _seed_words(np.zeros(6, dtype=np.uint64))
+    _LOADED = True
+
+
+_LOADED = False
 # ----------------------------------------------------------------- SeedSequence's hash, compiled
 # numpy's SeedSequence (numpy/random/bit_generator.pyx) hashes its entropy words into a pool of
 # four 32-bit words and hashes the pool into the bit generator's seed; a stream's SeedSequence is
