@@ -41,6 +41,7 @@ from .engine.staffing import Staffing
 from .engine.state import CityState, StageSpec
 from .engine.stories import StoryLog
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
+from .engine.streams import load_kernel as load_streams_kernel
 from .engine.trust import trust_feedback
 from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
 from .warning.system import EarlyWarning
@@ -88,12 +89,15 @@ class CityModel(mesa.Model):
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
             layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS),
-                                                   streams.get(Stream.NEIGHBOURHOOD)),
+                                                   streams.get(Stream.NEIGHBOURHOOD), background=True),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),
             choice=d["choice"])
-        warm_up()  # start numba's compiler runtime now, not inside the first day's stages
+        # start numba's compiler runtime now, not inside the first day's stages (and only now,
+        # while the residents are drawn in their thread: the streams above seeded through numpy)
+        warm_up()
+        load_streams_kernel()
 
         # the parts, each owning its own state, composed (Staffing owns the Mesa staff agents)
         self.router = Router(s.handling, len(departments))
@@ -170,6 +174,9 @@ class CityModel(mesa.Model):
         self._space: OrthogonalMooreGrid | None = None
         self._layers: dict[str, Any] = {}
         self._layers_stale = False
+        # the residents' trust and propensity were drawn in a thread while the parts above
+        # (staff agents, numba's runtime) were built; nothing above reads them
+        s.residents.join()
 
     # ----------------------------------------------------------------- the parts, by name
     @property

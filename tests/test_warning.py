@@ -148,3 +148,27 @@ def test_learned_forecaster_trains_on_histories_and_scores_in_the_model() -> Non
     assert m.kpis()["warning_auc"] == pytest.approx(auc(learned, labels))
     with pytest.raises(ValueError, match="learner"):
         learn.fit(x, y, "magic")
+
+
+def test_survey_is_the_numpy_formula() -> None:
+    """The compiled survey gives numpy's answers to the bit: the same draws, np.clip twice and
+    np.mean(axis=1)'s pairwise sum, for short, 8-multiple and long rows (numpy's own code above
+    128)."""
+    from types import SimpleNamespace
+
+    from sim.warning.observe import survey
+
+    pick = np.random.default_rng(0)
+    sizes = pick.integers(1, 900, 300)
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    res = SimpleNamespace(start=start, trust=pick.random(int(start[-1])).astype(np.float32),
+                          trust_shift=pick.normal(0.0, 0.3, 300))
+    res.trust_of = lambda idx, g: np.clip(res.trust[idx] + res.trust_shift[g], 0.0, 1.0)
+    for per_grid in (1, 7, 8, 20, 37, 128, 130):
+        rng = np.random.default_rng(per_grid)
+        n = start.size - 1
+        idx = start[:-1, None] + np.floor(rng.random((n, per_grid)) * np.diff(start)[:, None]).astype(np.int64)
+        answers = res.trust_of(idx.ravel(), np.repeat(np.arange(n), per_grid)) + rng.normal(0.0, 0.1, idx.size)
+        want = np.clip(answers, 0.0, 1.0).reshape(n, per_grid).mean(axis=1)
+        got = survey(res, per_grid, np.random.default_rng(per_grid))  # type: ignore[arg-type]
+        assert np.array_equal(got.view(np.int64), want.view(np.int64))

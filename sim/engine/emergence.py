@@ -27,6 +27,7 @@ import numpy as np
 from .calendar import Calendar, trend_factor
 from .cases import RETURNING_EXITS, Stage, stage_rows
 from .contagion import Contagion
+from .draws import poisson_cells
 from .levels import N_LEVELS
 from .state import CityState
 from .streams import Stream
@@ -134,8 +135,7 @@ class Emergence:
         """Draw Poisson(``rate``) new cases from ``rng`` (their clocks from the streams qualified by
         ``qualifiers``); returns how many."""
         t0 = s.clock.t0
-        counts = rng.poisson(rate)
-        flat = np.repeat(np.arange(counts.size), counts.ravel())
+        flat = poisson_cells(rng, rate)  # rng.poisson(rate)'s counts, each cell repeated by its count
         n = flat.size
         if n == 0:
             return 0

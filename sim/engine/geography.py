@@ -101,10 +101,14 @@ def rasterise(rings: list[np.ndarray], x_centres: np.ndarray, y_centres: np.ndar
     starts[1:] = pos[1:] != pos[:-1]
     rank = np.arange(len(pos)) - np.maximum.accumulate(np.where(starts, np.arange(len(pos)), 0))
     enter, leave = rank % 2 == 0, rank % 2 == 1
-    diff = np.zeros((ny, nx + 1), dtype=np.int32)
-    np.add.at(diff, (pos[enter], np.searchsorted(x_centres, x[enter])), 1)
-    np.add.at(diff, (pos[leave], np.searchsorted(x_centres, x[leave])), -1)
-    inside_sorted = np.cumsum(diff, axis=1)[:, :nx] > 0
+    # the running sum along the rows that some edge crosses (the others are outside throughout)
+    rows = pos[starts]
+    at = np.cumsum(starts) - 1  # each crossing's index among those rows
+    diff = np.zeros((len(rows), nx + 1), dtype=np.int32)
+    np.add.at(diff, (at[enter], np.searchsorted(x_centres, x[enter])), 1)
+    np.add.at(diff, (at[leave], np.searchsorted(x_centres, x[leave])), -1)
+    inside_sorted = np.zeros((ny, nx), dtype=bool)
+    inside_sorted[rows] = np.cumsum(diff, axis=1)[:, :nx] > 0
     out = np.empty_like(inside_sorted)
     out[order] = inside_sorted
     return out

@@ -19,6 +19,7 @@ disputants (rows carry no other meaning: trust and propensity are drawn independ
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,10 @@ class ResidentTable:
     tension_t: np.ndarray  # hours when tension was last written, float32
 
     def __init__(self, layout: CityLayout, world: dict, rng: np.random.Generator,
-                 index_rng: np.random.Generator | None = None) -> None:
+                 index_rng: np.random.Generator | None = None, background: bool = False) -> None:
+        """``background``: draw trust and propensity in a thread (numpy releases the GIL while
+        drawing), so the rest of the model's build runs meanwhile; :meth:`join` waits for them.
+        The draws are the same either way (one generator, drawn in the same order)."""
         n = layout.n_residents
         self.layout = layout
         self.start = layout.resident_start
@@ -80,22 +84,50 @@ class ResidentTable:
         # attributes below are column views of it.
         self._state = np.zeros((n, len(STATE_COLUMNS)), dtype=np.float32)
         self._set_views()
-        _beta_around(rng, world["trust_initial"], n, out=self.trust)
-        _beta_around(rng, world["report_propensity"], n, out=self.propensity)
         self._neighbourhoods(world, index_rng)
         # tension_t: hours when tension was last written
         self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
+        self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+        self.trust_sum = np.zeros(layout.n_grids)  # set by _draw
+        self._drawing: threading.Thread | None = None
+        self._failed: BaseException | None = None
+        if background:
+            self._drawing = threading.Thread(target=self._draw_or_keep_error, args=(world, rng),
+                                             name="cityrisk-residents", daemon=True)
+            self._drawing.start()
+        else:
+            self._draw(world, rng)
+
+    def _draw(self, world: dict, rng: np.random.Generator) -> None:
+        """Initial trust and propensity (0.8 s for 13 million residents), the reporting factor
+        folded into the propensities, Σ own trust per grid."""
+        _beta_around(rng, world["trust_initial"], self.layout.n_residents, out=self.trust)
+        _beta_around(rng, world["report_propensity"], self.layout.n_residents, out=self.propensity)
+        self._fold_report_factor(world)
         # Σ own trust per grid (every grid has residents, so reduceat's segments are non-empty)
         # (compiled, as np.add.reduceat(trust, start[:-1], dtype=float64) adds: each segment's first
         # value plus numpy's pairwise sum of the rest; reduceat cast all 13 million to a float64
         # temporary first, whose fresh pages cost 0.2 s)
         self.trust_sum = _segment_sums(self.trust, self.start)
-        self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+
+    def _draw_or_keep_error(self, world: dict, rng: np.random.Generator) -> None:
+        try:
+            self._draw(world, rng)
+        except BaseException as exc:  # re-raised by join() in the building thread
+            self._failed = exc
+
+    def join(self) -> None:
+        """Wait for the draws of a ``background`` build (nothing to wait for otherwise)."""
+        if self._drawing is not None:
+            self._drawing.join()
+            self._drawing = None
+        if self._failed is not None:
+            failed, self._failed = self._failed, None
+            raise failed
 
     def _neighbourhoods(self, world: dict, rng: np.random.Generator | None) -> None:
         """The communities' deprivation index and the grids' factors derived from it (mean-one
-        lognormals, so the city-wide mean rates stay those of the scenario); the reporting factor
-        is folded into the propensities of each grid's residents (clipped to 1)."""
+        lognormals, so the city-wide mean rates stay those of the scenario)."""
         lay = self.layout
         rs, ns = float(world.get("neighbourhood_report_spread", 0)), float(world.get("neighbourhood_need_spread", 0))
         z = (rng or np.random.default_rng(0)).standard_normal(lay.n_communities) if rs or ns else \
@@ -106,7 +138,11 @@ class ResidentTable:
         self.dispute_shape = 1.0 / world["repeat_disputant_dispersion"] if world.get(
             "repeat_disputant_dispersion", 0) > 0 else 0.0
         self._pick_table: tuple[np.ndarray, np.ndarray] | None = None
-        if rs:
+
+    def _fold_report_factor(self, world: dict) -> None:
+        """The reporting factor folded into each grid's residents' propensities (clipped to 1)."""
+        lay = self.layout
+        if float(world.get("neighbourhood_report_spread", 0)):
             per_grid = self.report_factor.astype(np.float32)
             step = max(1, (1 << 20) // max(int(lay.residents_per_grid.max()), 1))
             for g0 in range(0, lay.n_grids, step):  # in blocks of grids: no temporary of all residents
@@ -143,6 +179,7 @@ class ResidentTable:
             setattr(self, name, self._state[:, j])
 
     def __getstate__(self) -> dict:
+        self.join()
         return {k: v for k, v in self.__dict__.items() if k not in STATE_COLUMNS}
 
     def __setstate__(self, state: dict) -> None:

@@ -25,6 +25,7 @@ from numba import njit
 from ..engine.cases import CHANNELS, CaseTable, Stage
 from ..engine.city import CityLayout
 from ..engine.escalation import neighbourhood_sum
+from ..engine.intrinsics import prefetch
 from ..engine.residents import ResidentTable
 from ..engine.state import CityState
 
@@ -39,6 +40,7 @@ FEATURES = ("detected_1w", "detected_4w", "smoothed", "serious_4w", "video_4w", 
             "backlog", "backlog_age_days", "backlog_bounced", "open_collective", "survey_trust",
             "community_detected_4w", "near_backlog", "residents_k")
 """The columns of the per-grid feature matrix (see :func:`features`)."""
+_AHEAD = 64  # answers ahead whose resident record the survey prefetches (as trust_of does)
 SMOOTHING = 0.3  # weight of the newest week in the exponentially smoothed report count
 
 
@@ -80,6 +82,21 @@ def daily_tally(obs: dict[str, np.ndarray], t0: float, t1: float, n_grids: int) 
     return np.stack([np.bincount(g[m], minlength=n_grids) for m in masks]).astype(np.float64)
 
 
+@njit(cache=True)
+def _tally_into(week, t_detect, grid, severity, channel, recurrence, t0, t1, video):  # pragma: no cover - compiled
+    # week[TALLIES rows, grid] += 1.0 for each report of [t0, t1): all, serious, video, repeat
+    for i in range(t_detect.size):
+        if t_detect[i] >= t0 and t_detect[i] < t1:
+            g = grid[i]
+            week[0, g] += 1.0
+            if severity[i] >= 1:
+                week[1, g] += 1.0
+            if channel[i] == video:
+                week[2, g] += 1.0
+            if recurrence[i] > 0:
+                week[3, g] += 1.0
+
+
 def backlog_snapshot(obs: dict[str, np.ndarray], now: float, n_grids: int) -> dict[str, np.ndarray]:
     """Open reported cases per grid now: how many, their mean age (days since reported), how
     many were bounced between departments, and how many are collective incidents (severity ≥ 2)."""
@@ -115,11 +132,76 @@ def survey(residents: ResidentTable, per_grid: int, rng: np.random.Generator,
     n = start.size - 1
     if per_grid <= 0:
         return np.full(n, np.nan)
-    size = np.diff(start)
-    idx = start[:-1, None] + np.floor(rng.random((n, per_grid)) * size[:, None]).astype(np.int64)
-    g = np.repeat(np.arange(n), per_grid)
-    answers = residents.trust_of(idx.ravel(), g) + rng.normal(0.0, noise, idx.size)
-    return np.clip(answers, 0.0, 1.0).reshape(n, per_grid).mean(axis=1)
+    u = rng.random((n, per_grid))
+    if per_grid > 128:  # numpy's pairwise sum splits longer rows in halves: numpy's own code
+        size = np.diff(start)
+        idx = start[:-1, None] + np.floor(u * size[:, None]).astype(np.int64)
+        answers = residents.trust_of(idx.ravel(), np.repeat(np.arange(n), per_grid)) + \
+            rng.normal(0.0, noise, idx.size)
+        return np.clip(answers, 0.0, 1.0).reshape(n, per_grid).mean(axis=1)
+    # rng.normal(0.0, noise, size) is 0.0 + noise × a standard normal, the same draws (the
+    # kernel adds the 0.0 and the noise); it spent a third of its time in the loc/scale loop
+    z = rng.standard_normal(n * per_grid)
+    return _survey(start, u, z, float(noise), residents.trust, residents.trust_shift)
+
+
+@njit(cache=True)
+def _survey(start, u, z, noise, trust, shift):  # pragma: no cover - compiled
+    # numpy's survey in one pass: idx = start + floor(u * size) (float64, then int64), the
+    # effective trust np.clip(trust[idx] + shift[grid], 0, 1), plus the noise 0.0 + noise * z,
+    # clipped again, and each grid's mean as np.mean(axis=1) takes it: numpy's pairwise sum of
+    # the row, divided by its length (tests/test_warning.py compares it with the numpy code)
+    n, k = u.shape
+    idx = np.empty(n * k, np.int64)
+    for g in range(n):
+        lo = start[g]
+        size = np.float64(start[g + 1] - lo)
+        for j in range(k):
+            idx[g * k + j] = lo + np.int64(np.floor(u[g, j] * size))
+    out = np.empty(n)
+    row = np.empty(k)
+    for g in range(n):
+        for j in range(k):
+            m = g * k + j
+            if m + _AHEAD < n * k:  # a random resident record each: ask for one 64 answers ahead
+                prefetch(trust, idx[m + _AHEAD])
+            x = np.float64(trust[idx[m]]) + shift[g]
+            if x < 0.0:
+                x = 0.0
+            elif x > 1.0:
+                x = 1.0
+            a = x + (0.0 + noise * z[m])
+            if a < 0.0:
+                a = 0.0
+            elif a > 1.0:
+                a = 1.0
+            row[j] = a
+        # numpy's pairwise_sum of k <= 128 values: a plain loop below 8, else eight accumulators
+        if k < 8:
+            res = 0.0
+            for j in range(k):
+                res += row[j]
+        else:
+            r0, r1, r2, r3, r4, r5, r6, r7 = row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+            i = 8
+            while i < k - (k % 8):
+                r0 += row[i]
+                r1 += row[i + 1]
+                r2 += row[i + 2]
+                r3 += row[i + 3]
+                r4 += row[i + 4]
+                r5 += row[i + 5]
+                r6 += row[i + 6]
+                r7 += row[i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < k:
+                res += row[i]
+                i += 1
+        out[g] = res / k
+    return out
+
+
 
 
 @dataclass
@@ -140,6 +222,14 @@ class ObservedHistory:
     def add_day(self, tally: np.ndarray) -> None:
         """Fold one day's tallies into the current week."""
         self.week += tally
+
+    def add_reports(self, obs: dict[str, np.ndarray], t0: float, t1: float) -> None:
+        """Fold the cases reported in ``[t0, t1)`` (of ``obs``) into the current week:
+        ``add_day(daily_tally(obs, t0, t1, n_grids))`` in one compiled pass, without the day's
+        four arrays of every grid (counts are whole numbers: adding them one at a time gives the
+        same floats)."""
+        _tally_into(self.week, obs["t_detect"], obs["grid"], obs["severity"], obs["channel"], obs["recurrence"],
+                    float(t0), float(t1), VIDEO)
 
     def close_week(self) -> None:
         """End the current week: keep its tallies, update the smoothed count, start a new one."""

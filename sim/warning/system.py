@@ -38,7 +38,6 @@ from .observe import (
     FEATURES,
     ObservedHistory,
     backlog_snapshot,
-    daily_tally,
     features,
     observable_cases,
     survey,
@@ -92,8 +91,8 @@ class EarlyWarning:
         self.found = 0
 
     def __call__(self, s: CityState) -> None:
-        t0, t1, n = s.clock.t0, s.clock.t1, s.layout.n_grids
-        self.hist.add_day(daily_tally(observable_cases(s.cases, t0, t1), t0, t1, n))
+        t0, t1 = s.clock.t0, s.clock.t1
+        self.hist.add_reports(observable_cases(s.cases, t0, t1), t0, t1)  # add_day(daily_tally(...)), compiled
         esc = self.escalation.escalations_by_grid
         self.events_week += target_events(s.cases, (esc - self.esc_seen).astype(np.float64), t0, t1,
                                           self.target)
