@@ -294,9 +294,13 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
 def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, max_mult,
             w_tension, w_distrust, w_neighbour, cat_mult, category, bounces,
             w_bounce):  # pragma: no cover - compiled
-    """The hazard of the module docstring for every open case."""
+    """The hazard of the module docstring for every open case. Closed rows buried in place
+    (CaseTable.bury: NaN emergence time, which no open case has) are skipped: nothing reads
+    their hazard."""
     one32 = np.float32(1.0)
     for k in range(out.shape[0]):
+        if t_emerge[k] != t_emerge[k]:
+            continue
         waited_days = t0 - t_emerge[k]
         if not waited_days >= 0.0:
             waited_days = 0.0
