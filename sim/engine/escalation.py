@@ -85,6 +85,7 @@ class Escalation:
         # the map does not change: residents around each grid are summed once
         # (on the first day, so that building a model compiles or loads no kernel)
         self.near_residents: np.ndarray | None = None
+        self._scratch = np.empty((4, 0), dtype=np.float32)  # hazard's per-case temporaries (kept)
 
     def hazard(self, s: CityState) -> None:
         """Stage ``escalation_hazard``: today's hazard per open case. Reads cases, residents,
@@ -98,15 +99,22 @@ class Escalation:
         # gathers the residents' records also counts the open cases per grid (np.bincount).
         r, t0 = s.residents, s.clock.t0
         open_per_grid = np.zeros(s.layout.n_grids)
-        x, tension, trust = _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust,
-                                              np.float32(t0), np.float32(r.relax_hours))
+        # the day's per-case temporaries live in buffers kept across days: fresh arrays of a large
+        # backlog cost a page fault every 4 kB every day
+        n = tab.n
+        if self._scratch.shape[1] < n:
+            self._scratch = np.empty((4, n + n // 4), dtype=np.float32)
+        x, tension, trust, decay = self._scratch[:, :n]
+        _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust, np.float32(t0),
+                          np.float32(r.relax_hours), x, tension, trust)
+        np.exp(x, out=decay)
         near_open = neighbourhood_sum(s, open_per_grid)
         if self.near_residents is None:
             self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
-        _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
+        _hazard(tab["hazard"], g, tab["t_emerge"], decay, tension, trust, r.trust_shift,
                 self.open_nearby_per_1000, float(t0), float(w["escalation_hazard_per_hour"]),
                 float(w["escalation_growth_per_day"]), float(w["escalation_max_multiplier"]),
                 np.float32(w["escalation_tension_weight"]), float(w["escalation_distrust_weight"]),
@@ -268,16 +276,14 @@ def _end_of_day(stage, level, severity0, severity, category, grid, t_arrive, acc
 
 
 @njit(cache=True)
-def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
-                      relax):  # pragma: no cover - compiled
-    """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
-    tension decay), their tension and their own trust (one pass over the resident records);
-    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount). Rows
-    without a resident (-1: closed rows buried in place, CaseTable.bury) are skipped (zeros)."""
+def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now, relax, x, ten,
+                      tru):  # pragma: no cover - compiled
+    """For residents ``res``, into ``x``, ``ten``, ``tru``: ``-max(now - tension_t, 0) / relax`` in
+    float32 (the exponent of tension decay), their tension and their own trust (one pass over the
+    resident records); ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as
+    np.bincount). Rows without a resident (-1: closed rows buried in place, CaseTable.bury) are
+    skipped (zeros)."""
     n = res.shape[0]
-    x = np.empty(n, np.float32)
-    ten = np.empty(n, np.float32)
-    tru = np.empty(n, np.float32)
     zero = np.float32(0.0)
     for k in range(n):
         if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
@@ -293,7 +299,6 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
         x[k] = -dt / relax
         ten[k] = tension[i]
         tru[k] = trust[i]
-    return x, ten, tru
 
 
 @njit(cache=True)
