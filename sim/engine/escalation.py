@@ -250,16 +250,16 @@ def _end_of_day(stage, level, severity0, severity, category, grid, t_arrive, acc
         if st > 2 or st < 0:
             continue
         if acc_from[i] < t1:
-            if severity[i] >= 3:
-                # severity is capped (severity0 + thresholds crossed, at most 3, never lower):
-                # no further crossing changes anything, so only the exposure's start moves on
-                # (most of a 5x backlog; its integral is read by nothing else)
-                acc_from[i] = t1
-            else:
+            if severity[i] < 3:
                 k0, k1, start, before = _accrue_row(i, t1, t0, acc_from, hazard, hazard_acc, thr)
                 if k1 != k0:
                     steps += _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid,
                                        category, t_severity2, by_grid, by_grid_category)
+            # else: severity is capped (severity0 + thresholds crossed, at most 3, never lower), so
+            # no crossing can change anything: the integral (read by nothing else) and its start
+            # are left as they are — most of a 5x backlog. The start stays below t1, which is
+            # tomorrow's t0, and every reader takes max(acc_from, t0) (accrue, lapse) or tests
+            # acc_from < t1 (this pass): the same as if it had moved to t1.
             if (st == 1 or st == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
                 up[n_up] = i
                 n_up += 1
