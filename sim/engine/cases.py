@@ -143,6 +143,13 @@ class CaseTable:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
 
+    def words(self, name: str) -> tuple[np.ndarray, int]:
+        """A one-byte column's whole buffer as 8-byte words, and the offset of row 0 in it (so that
+        a compiled scan for a rare value can skip eight rows at a time: ``intrinsics.no_byte``)."""
+        col = self.cols[name]
+        assert col.dtype.itemsize == 1 and col.ndim == 1
+        return col[: col.shape[0] // 8 * 8].view(np.uint64), self.base
+
     def __len__(self) -> int:
         """Open cases: the rows of the columns less the buried ones (:meth:`bury`)."""
         return self.n - self.buried

@@ -21,6 +21,7 @@ from numba import njit
 from .accounting import Accounts
 from .cases import Stage
 from .escalation import Escalation
+from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
 from .state import CityState
@@ -65,6 +66,9 @@ class Service:
         self.router = router
         self.escalation = escalation
         self.accounts = accounts
+        # how _heads scans each level's queue (timing only): densely at first at the court, where
+        # a backlog collects, sparsely below it; then by the share of rows found there last time
+        self._dense = [lv == TOP for lv in Level]
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -79,9 +83,7 @@ class Service:
             # FCFS: only the heads of each pool's queue can start today, so the pass keeps the
             # _HEADS first of each pool (by arrival, then case id) instead of every waiting row
             # (a court queue of 500,000 cases starts a dozen a day); served the same way
-            heads, n_wait, n_kept, done = _level_heads(
-                tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"], int(level), float(t1),
-                tab["pool"], pools.can_start(t1), _HEADS)
+            heads, n_wait, n_kept, done = self._heads(s, level, pools.can_start(t1))
             waiting = np.sort(heads)  # ascending rows, as _level_rows gives them
         else:
             waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
@@ -122,6 +124,26 @@ class Service:
             if ends.size:
                 done = np.sort(np.concatenate([done, ends]))
         self.settle(s, level, done)
+
+    def _heads(self, s: CityState, level: Level, can_start: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_level_heads` over the table, or — where under one row in eight is at this level
+        (the levels below the court, in a large backlog) — over copies of the rows at the level
+        (found eight rows at a time, ``_rows_at``): the same rows in the same order, so the same
+        heads, counts and stage marks; only the scan differs."""
+        tab, t1 = s.cases, float(s.clock.t1)
+        cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"])
+        if self._dense[level]:
+            heads, n_wait, n_kept, done = _level_heads(*cols, int(level), t1, tab["pool"], can_start, _HEADS)
+            self._dense[level] = (int(n_wait.sum()) + done.size) * 8 >= tab.n
+            return heads, n_wait, n_kept, done
+        words, base = tab.words("level")
+        rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
+        sub = [c[rows] for c in cols]
+        heads, n_wait, n_kept, done = _level_heads(*sub, int(level), t1, tab["pool"][rows], can_start, _HEADS)
+        tab["stage"][rows] = sub[1]  # arrivals marked QUEUED
+        self._dense[level] = rows.size * 8 >= tab.n
+        return rows[heads], n_wait, n_kept, rows[done]
 
     def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
         """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
@@ -273,3 +295,23 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
             w += 1
     # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
     return rows, total, kept, done[:d].copy()
+
+
+@njit(cache=True)
+def _rows_at(level_col, words, base, rep, level):  # pragma: no cover - compiled
+    """Rows whose ``level_col`` is ``level``, ascending, skipping eight rows at a time where none
+    is (``words``, ``base``, ``rep``: the column as 8-byte words, ``CaseTable.words``, and the
+    level in every byte)."""
+    n = level_col.shape[0]
+    out = np.empty(n, np.int64)
+    k = 0
+    i = 0
+    while i < n:
+        if (base + i) & 7 == 0 and i + 8 <= n and no_byte(words, base + i, rep):
+            i += 8
+            continue
+        if level_col[i] == level:
+            out[k] = i
+            k += 1
+        i += 1
+    return out[:k].copy()
