@@ -99,6 +99,7 @@ def test_end_of_day_pass_matches_numpy():
     as the numpy formulation of ``accrue`` does it, and the router's three lists as the masks
     the separate passes took (each after the moves before it)."""
     m = model(days=40, **{"world.escalation_hazard_per_hour": 0.004})
+    _ = m.cases  # compacted: the reference reads the compacted table (``model.cases``)
     s = m.state
     s.clock.start_day()
     m.escalation.hazard(s)

@@ -139,9 +139,10 @@ class Service:
             return heads, n_wait, n_kept, done
         words, base = tab.words("level")
         rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
-        sub = [c[rows] for c in cols]
-        heads, n_wait, n_kept, done = _level_heads(*sub, int(level), t1, tab["pool"][rows], can_start, _HEADS)
-        tab["stage"][rows] = sub[1]  # arrivals marked QUEUED
+        lv, stage, arrive, end, key = (c[rows] for c in cols)
+        heads, n_wait, n_kept, done = _level_heads(lv, stage, arrive, end, key, int(level), t1, tab["pool"][rows],
+                                                   can_start, _HEADS)
+        tab["stage"][rows] = stage  # arrivals marked QUEUED
         self._dense[level] = rows.size * 8 >= tab.n
         return rows[heads], n_wait, n_kept, rows[done]
 
