@@ -135,7 +135,9 @@ class Service:
         cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"])
         if self._dense[level]:
             heads, n_wait, n_kept, done = _level_heads(*cols, int(level), t1, tab["pool"], can_start, _HEADS)
-            self._dense[level] = (int(n_wait.sum()) + done.size) * 8 >= tab.n
+            # waiting rows of the pools that can start, and ending services: a lower bound of the
+            # rows at the level, so switch only when it is far below one in eight
+            self._dense[level] = (int(n_wait.sum()) + done.size) * 32 >= tab.n
             return heads, n_wait, n_kept, done
         words, base = tab.words("level")
         rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
