@@ -252,8 +252,16 @@ def test_collective_tallies_match_numpy():
     order = np.lexsort((free, -tab["n_involved"][free], key))
     keys, first = np.unique(key[order], return_index=True)
     agg, best = np.zeros(size), np.full(size, -1, dtype=np.int64)
+    last, chain = np.full(size, -1, dtype=np.int32), np.full(tab.n, -7, dtype=np.int32)
     _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of, n_cat,
-                agg, best, np.zeros(size, dtype=tab["n_involved"].dtype))
+                agg, best, np.zeros(size, dtype=tab["n_involved"].dtype), last, chain)
     assert agg.tobytes() == ref.tobytes()
     np.testing.assert_array_equal(np.flatnonzero(best >= 0), keys)
     np.testing.assert_array_equal(best[keys], free[order[first]])
+    # the chains link exactly the free rows of each key (what marking the joined rows visits)
+    for k in keys[:: max(1, keys.size // 50)]:
+        rows, i = [], last[k]
+        while i >= 0:
+            rows.append(i)
+            i = chain[i]
+        np.testing.assert_array_equal(rows[::-1], free[key == k])

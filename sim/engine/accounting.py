@@ -107,7 +107,9 @@ class Accounts:
         self.exits += exits
         records = tab.take(closed)
         counted = records["t_emerge"] >= self.warmup_hours
-        self.closed.add({k: v[counted] for k, v in records.items()}, s.categories.department, s.clock.t1)
+        # after the warm-up nearly every closed case counts: no copy of the records then
+        kept = records if counted.all() else {k: v[counted] for k, v in records.items()}
+        self.closed.add(kept, s.categories.department, s.clock.t1)
         if self.case_sink is not None:
             self.case_sink.write(records)
         tab.bury(closed)  # compacted every few days, not daily (CaseTable.bury)

@@ -62,6 +62,7 @@ class CollectiveAction:
         self.emergence = emergence
         self.memory = np.zeros((s.layout.n_communities, s.categories.n))
         self.fade = float(np.exp(-1.0 / s.world["tension_relaxation_days"]))
+        self._chain = np.empty(0, dtype=np.int32)  # per row: the previous free row of its key
 
     def remember(self, s: CityState) -> None:
         """Stage ``grievance_memory``: parties of today's unresolved exits (faded, lapsed, decided
@@ -85,8 +86,14 @@ class CollectiveAction:
         # their parties per community and category, how many, and the largest grievance of each
         aggrieved = np.zeros(size)
         best = np.full(size, -1, dtype=np.int64)  # -1: no open case of that community and category
+        # the same pass links the rows of each community and category (``last``, then ``chain``),
+        # so that marking the rows of those that act visits only them, not the whole table
+        last = np.full(size, -1, dtype=np.int32)
+        if self._chain.size < tab.n:
+            self._chain = np.empty(tab.n + tab.n // 4, dtype=np.int32)  # kept: no fresh pages a day
+        chain = self._chain[: tab.n]
         _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of,
-                    n_cat, aggrieved, best, np.zeros(size, dtype=tab["n_involved"].dtype))
+                    n_cat, aggrieved, best, np.zeros(size, dtype=tab["n_involved"].dtype), last, chain)
         aggrieved += self.memory.ravel()
         cand = np.flatnonzero((best >= 0) & (aggrieved >= w["collective_min_participants"]))
         if cand.size == 0:
@@ -100,9 +107,7 @@ class CollectiveAction:
         if not fired.any():
             return
         keys, trig, n = cand[fired], trigger[fired], int(fired.sum())
-        joined = np.zeros(size, dtype=bool)
-        joined[keys] = True
-        _mark_joined(tab["collective"], tab["grid"], tab["category"], lay.community_of, n_cat, joined)
+        _mark_joined(tab["collective"], last, chain, keys)
         self.memory.ravel()[keys] = 0.0
         t = np.maximum(s.clock.t0 + 24.0 * rng.random(n), tab["t_emerge"][trig])
         new = {k: tab[k][trig].copy() for k in ("category", "grid", "resident_a", "resident_b")}
@@ -121,10 +126,11 @@ class CollectiveAction:
 
 @njit(cache=True)
 def _tally_free(collective, grid, category, n_involved, community_of, n_cat, aggrieved, best,
-                best_n):  # pragma: no cover - compiled
+                best_n, last, chain):  # pragma: no cover - compiled
     # For the rows with collective == 0, by key = community × n_cat + category, in row order:
     # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order)
-    # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved).
+    # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved);
+    # the rows of a key are linked from the last: last[key], chain[last[key]], ... -1.
     for i in range(collective.size):
         if collective[i] == 0:
             key = np.int64(community_of[grid[i]]) * n_cat + category[i]
@@ -133,14 +139,19 @@ def _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg
             if best[key] < 0 or n > best_n[key]:
                 best[key] = i
                 best_n[key] = n
+            chain[i] = last[key]
+            last[key] = i
 
 
 @njit(cache=True)
-def _mark_joined(collective, grid, category, community_of, n_cat, joined):  # pragma: no cover - compiled
-    # the rows not yet mobilised whose community and category joined a collective action
-    for i in range(collective.size):
-        if collective[i] == 0 and joined[np.int64(community_of[grid[i]]) * n_cat + category[i]]:
+def _mark_joined(collective, last, chain, keys):  # pragma: no cover - compiled
+    # the rows not yet mobilised (linked by _tally_free) of the communities and categories
+    # ``keys`` that joined a collective action
+    for key in keys:
+        i = last[key]
+        while i >= 0:
             collective[i] = 2
+            i = chain[i]
 
 
 @njit(cache=True)

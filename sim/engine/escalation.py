@@ -21,7 +21,8 @@ from numba import njit
 
 from .city import CityLayout
 from .intrinsics import prefetch
-from .routing import Router
+from .levels import TOP
+from .routing import STREET_SCOPED, Router
 from .state import CityState
 
 
@@ -84,6 +85,7 @@ class Escalation:
         # the map does not change: residents around each grid are summed once
         # (on the first day, so that building a model compiles or loads no kernel)
         self.near_residents: np.ndarray | None = None
+        self._scratch = np.empty((4, 0), dtype=np.float32)  # hazard's per-case temporaries (kept)
 
     def hazard(self, s: CityState) -> None:
         """Stage ``escalation_hazard``: today's hazard per open case. Reads cases, residents,
@@ -97,15 +99,22 @@ class Escalation:
         # gathers the residents' records also counts the open cases per grid (np.bincount).
         r, t0 = s.residents, s.clock.t0
         open_per_grid = np.zeros(s.layout.n_grids)
-        x, tension, trust = _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust,
-                                              np.float32(t0), np.float32(r.relax_hours))
+        # the day's per-case temporaries live in buffers kept across days: fresh arrays of a large
+        # backlog cost a page fault every 4 kB every day
+        n = tab.n
+        if self._scratch.shape[1] < n:
+            self._scratch = np.empty((4, n + n // 4), dtype=np.float32)
+        x, tension, trust, decay = self._scratch[:, :n]
+        _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust, np.float32(t0),
+                          np.float32(r.relax_hours), x, tension, trust)
+        np.exp(x, out=decay)
         near_open = neighbourhood_sum(s, open_per_grid)
         if self.near_residents is None:
             self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
         self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
-        _hazard(tab["hazard"], g, tab["t_emerge"], np.exp(x), tension, trust, r.trust_shift,
+        _hazard(tab["hazard"], g, tab["t_emerge"], decay, tension, trust, r.trust_shift,
                 self.open_nearby_per_1000, float(t0), float(w["escalation_hazard_per_hour"]),
                 float(w["escalation_growth_per_day"]), float(w["escalation_max_multiplier"]),
                 np.float32(w["escalation_tension_weight"]), float(w["escalation_distrust_weight"]),
@@ -142,19 +151,28 @@ class Escalation:
         """Stage ``escalation``: integrate the hazard of every unserved open case to the end of
         the day; then the router's daily review refers up the cases that outgrew their level or
         waited there too long, and the district balances its streets' backlogs (三级联动)."""
-        tab = s.cases
-        # unserved: latent, reporting or queued (stages 0..2), exposure not yet integrated to t1
-        # one compiled pass finds them and integrates their hazard (what ``accrue`` does)
-        rows, pos, k0, k1, start, before = _accrue_unserved(
-            tab["stage"], float(s.clock.t0), float(s.clock.t1), tab["acc_from"], tab["hazard"],
-            tab["hazard_acc"], tab["esc_thresholds"])
-        self._apply(s, rows, pos, k0, k1, start, before)
-        self.router.refer_outgrown(s, rows)
-        self.router.review(s)
-        self.router.balance(s)
+        tab, r = s.cases, self.router
+        # One compiled pass over the table: the unserved cases (latent, reporting or queued,
+        # exposure not yet integrated to t1) have their hazard integrated and their severity steps
+        # applied (what ``accrue`` does), and the same pass lists the cases the router moves —
+        # outgrown, due for the review, queued at a street-scoped level for balancing. Each list
+        # is what a pass of its own gave after the moves before it: every move sets the rows it
+        # moves to REPORTING, and a row is in one list at most (the first that takes it).
+        steps, outgrown, due, queued = _end_of_day(
+            tab["stage"], tab["level"], tab["severity0"], tab["severity"], tab["category"], tab["grid"],
+            tab["t_arrive"], tab["acc_from"], tab["hazard"], tab["hazard_acc"], tab["esc_thresholds"],
+            tab["t_severity2"], s.categories.entry_level, int(TOP), float(r.handling["review_after_hours"]),
+            _STREET_SCOPED, float(s.clock.t0), float(s.clock.t1), self.escalations_by_grid,
+            self.steps_by_grid_category)
+        s.today["escalations"] += steps
+        r.refer_outgrown(s, outgrown)
+        r.review(s, due)
+        r.balance(s, queued)
 
 
 # ----------------------------------------------------------------- compiled kernels
+_STREET_SCOPED = np.zeros(int(TOP) + 1, dtype=np.bool_)  # levels whose street backlogs are balanced
+_STREET_SCOPED[list(STREET_SCOPED)] = True
 _AHEAD = 128  # prefetch distance in cases (a resident record is one random cache line; 32 to 256
 #               measured: 128 was fastest, 2.5 to 4 times faster than no prefetch)
 
@@ -210,45 +228,62 @@ def _accrue(rows, until, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no c
 
 
 @njit(cache=True)
-def _accrue_unserved(stage, t0, t1, acc_from, hazard, hazard_acc, thr):  # pragma: no cover - compiled
-    """:func:`_accrue` to ``t1`` of the rows in stages 0..2 (latent, reporting, queued) with
-    ``acc_from < t1``, found in the same pass; returns those rows, then what :func:`_accrue` returns."""
+def _end_of_day(stage, level, severity0, severity, category, grid, t_arrive, acc_from, hazard, hazard_acc, thr,
+                t_severity2, entry, top, review_after, street_scoped, t0, t1, by_grid,
+                by_grid_category):  # pragma: no cover - compiled
+    """:meth:`Escalation.end_of_day`'s pass: :func:`_accrue` to ``t1`` and :func:`_apply_steps`
+    for the rows in stages 0..2 with ``acc_from < t1``; returns the number of steps and, ascending,
+    the rows of those that wait (reporting or queued) below their route's level for their new
+    severity (``entry[category, severity]``), then of the other queued rows those that waited
+    ``review_after`` hours at a level below ``top``, then of the rest those queued at a level
+    with ``street_scoped[level]``."""
     n = stage.shape[0]
-    rows = np.empty(n, np.int64)
-    pos = np.empty(n, np.int64)
-    k0s = np.empty(n, np.int64)
-    k1s = np.empty(n, np.int64)
-    starts = np.empty(n, np.float64)
-    befores = np.empty(n, np.float64)
-    m = 0
-    hit = 0
+    up = np.empty(n, np.int64)
+    due = np.empty(n, np.int64)
+    bal = np.empty(n, np.int64)
+    n_up = 0
+    n_due = 0
+    n_bal = 0
+    steps = 0
     for i in range(n):
-        if stage[i] <= 2 and stage[i] >= 0 and acc_from[i] < t1:
-            k0, k1, start, before = _accrue_row(i, t1, t0, acc_from, hazard, hazard_acc, thr)
-            if k1 != k0:
-                pos[hit] = m
-                k0s[hit] = k0
-                k1s[hit] = k1
-                starts[hit] = start
-                befores[hit] = before
-                hit += 1
-            rows[m] = i
-            m += 1
-    # views, not copies: ``rows`` holds most of a large backlog (copying it cost a pass a day)
-    return rows[:m], pos[:hit], k0s[:hit], k1s[:hit], starts[:hit], befores[:hit]
+        st = stage[i]
+        if st > 2 or st < 0:
+            continue
+        if acc_from[i] < t1:
+            if severity[i] < 3:
+                k0, k1, start, before = _accrue_row(i, t1, t0, acc_from, hazard, hazard_acc, thr)
+                if k1 != k0:
+                    steps += _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid,
+                                       category, t_severity2, by_grid, by_grid_category)
+            # else: severity is capped (severity0 + thresholds crossed, at most 3, never lower), so
+            # no crossing can change anything: the integral (read by nothing else) and its start
+            # are left as they are — most of a 5x backlog. The start stays below t1, which is
+            # tomorrow's t0, and every reader takes max(acc_from, t0) (accrue, lapse) or tests
+            # acc_from < t1 (this pass): the same as if it had moved to t1.
+            if (st == 1 or st == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
+                up[n_up] = i
+                n_up += 1
+                continue
+        if st == 2:
+            lv = level[i]
+            if lv < top and t1 - t_arrive[i] >= review_after:
+                due[n_due] = i
+                n_due += 1
+            elif lv >= 0 and street_scoped[lv] and t1 - t_arrive[i] >= -np.inf:
+                bal[n_bal] = i
+                n_bal += 1
+    return steps, up[:n_up].copy(), due[:n_due].copy(), bal[:n_bal].copy()
 
 
 @njit(cache=True)
-def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
-                      relax):  # pragma: no cover - compiled
-    """For residents ``res``: ``-max(now - tension_t, 0) / relax`` in float32 (the exponent of
-    tension decay), their tension and their own trust (one pass over the resident records);
-    ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as np.bincount). Rows
-    without a resident (-1: closed rows buried in place, CaseTable.bury) are skipped (zeros)."""
+def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now, relax, x, ten,
+                      tru):  # pragma: no cover - compiled
+    """For residents ``res``, into ``x``, ``ten``, ``tru``: ``-max(now - tension_t, 0) / relax`` in
+    float32 (the exponent of tension decay), their tension and their own trust (one pass over the
+    resident records); ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as
+    np.bincount). Rows without a resident (-1: closed rows buried in place, CaseTable.bury) are
+    skipped (zeros)."""
     n = res.shape[0]
-    x = np.empty(n, np.float32)
-    ten = np.empty(n, np.float32)
-    tru = np.empty(n, np.float32)
     zero = np.float32(0.0)
     for k in range(n):
         if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
@@ -264,16 +299,19 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now,
         x[k] = -dt / relax
         ten[k] = tension[i]
         tru[k] = trust[i]
-    return x, ten, tru
 
 
 @njit(cache=True)
 def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, max_mult,
             w_tension, w_distrust, w_neighbour, cat_mult, category, bounces,
             w_bounce):  # pragma: no cover - compiled
-    """The hazard of the module docstring for every open case."""
+    """The hazard of the module docstring for every open case. Closed rows buried in place
+    (CaseTable.bury: NaN emergence time, which no open case has) are skipped: nothing reads
+    their hazard."""
     one32 = np.float32(1.0)
     for k in range(out.shape[0]):
+        if t_emerge[k] != t_emerge[k]:
+            continue
         waited_days = t0 - t_emerge[k]
         if not waited_days >= 0.0:
             waited_days = 0.0
@@ -290,24 +328,31 @@ def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, 
 
 
 @njit(cache=True, error_model="numpy")
-def _apply_steps(rows, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2,
-                 by_grid, by_grid_category):  # pragma: no cover - compiled
-    """Severity steps of ``rows`` that crossed thresholds ``k0`` to ``k1``: severity0 + crossed
+def _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2, by_grid,
+              by_grid_category):  # pragma: no cover - compiled
+    """Severity steps of row ``i`` that crossed thresholds ``k0`` to ``k1``: severity0 + crossed
     (capped at 3), tallied per grid and per grid and category; the time severity first reached
     2, ``start + (threshold - before) / hazard`` (float32 threshold in float64). Returns the
     number of steps."""
+    sev0 = np.int64(severity0[i])
+    sb = min(sev0 + k0, 3)
+    sa = min(sev0 + k1, 3)
+    d = sa - sb
+    by_grid[grid[i]] += d
+    by_grid_category[grid[i], category[i]] += d
+    severity[i] = sa
+    if sb < 2 and sa >= 2:
+        j = k0 + (2 - sb) - 1  # the threshold that took it to 2
+        t_severity2[i] = start + (np.float64(thr[i, j]) - before) / hazard[i]
+    return d
+
+
+@njit(cache=True)
+def _apply_steps(rows, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2,
+                 by_grid, by_grid_category):  # pragma: no cover - compiled
+    """:func:`_step_row` for each of ``rows``; returns the number of steps."""
     total = 0
     for k in range(rows.shape[0]):
-        i = rows[k]
-        sev0 = np.int64(severity0[i])
-        sb = min(sev0 + k0[k], 3)
-        sa = min(sev0 + k1[k], 3)
-        d = sa - sb
-        total += d
-        by_grid[grid[i]] += d
-        by_grid_category[grid[i], category[i]] += d
-        severity[i] = sa
-        if sb < 2 and sa >= 2:
-            j = k0[k] + (2 - sb) - 1  # the threshold that took it to 2
-            t_severity2[i] = start[k] + (np.float64(thr[i, j]) - before[k]) / hazard[i]
+        total += _step_row(rows[k], k0[k], k1[k], start[k], before[k], hazard, thr, severity0, severity, grid,
+                           category, t_severity2, by_grid, by_grid_category)
     return total

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from numba import types
+import numpy as np
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -82,3 +83,23 @@ def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:  # pragma: no cover 
 # what the kernels call (the typing context is numba's business, not the caller's)
 memmove = cast(Callable[[Any, int, int, int], None], _memmove)
 prefetch = cast(Callable[[Any, int], None], _prefetch)
+
+
+_LOW = np.uint64(0x0101010101010101)
+_HIGH = np.uint64(0x8080808080808080)
+_ZERO = np.uint64(0)
+
+
+@njit(cache=True)
+def no_byte(words, pos, rep):  # pragma: no cover - compiled
+    """Whether the 8 bytes at byte ``pos`` (a multiple of 8) of ``words`` (a byte column's buffer
+    as uint64, ``CaseTable.words``) all differ from the byte repeated in ``rep`` (``value ×
+    0x0101010101010101``). Exact, the classic test: ``(x - 0x01..) & ~x & 0x80..`` is nonzero if and
+    only if some byte of ``x = word ^ rep`` is zero (a borrow only marks bytes above a zero byte)."""
+    x = words[pos >> 3] ^ rep
+    return ((x - _LOW) & ~x & _HIGH) == _ZERO
+
+
+def repeat_byte(value: int) -> np.uint64:
+    """``value`` (a byte, -128..255) in each of the 8 bytes of a uint64 (for :func:`no_byte`)."""
+    return np.uint64((value & 0xFF) * 0x0101010101010101)

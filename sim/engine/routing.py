@@ -145,13 +145,12 @@ class Router:
         tab["acc_from"][rows] = t_ready
         self.route(s, rows, nxt, t_ready, self.handling["hops_per_escalation"])
 
-    def refer_outgrown(self, s: CityState, rows: np.ndarray) -> None:
-        """Of the unserved cases ``rows``, those waiting below the entry level of their (risen)
-        severity — e.g. a collective incident queued for a community mediator — are passed up at
-        the platform's end-of-day review; their waiting clock keeps running."""
+    def refer_outgrown(self, s: CityState, waiting: np.ndarray) -> None:
+        """The unserved cases ``waiting`` below the entry level of their (risen) severity — e.g. a
+        collective incident queued for a community mediator; found by the escalation stage's pass
+        (``Escalation.end_of_day``) — are passed up at the platform's end-of-day review; their
+        waiting clock keeps running."""
         tab = s.cases
-        waiting = _outgrown(rows, tab["stage"], tab["level"], tab["severity"], tab["category"],
-                            s.categories.entry_level)
         target = self.entry_level(s, waiting)
         up = target > tab["level"][waiting]
         if up.any():
@@ -159,30 +158,31 @@ class Router:
                        self.handling["hops_per_escalation"])
             s.today["passed_up"] += int(up.sum())
 
-    def review(self, s: CityState) -> None:
-        """The platform's daily review: cases that have waited ``review_after_hours`` at a level
-        below the top (staffed or not) are referred one level up (or to their route's level for
-        their severity, if higher)."""
+    def review(self, s: CityState, rows: np.ndarray) -> None:
+        """The platform's daily review: cases ``rows`` (ascending), those that have waited
+        ``review_after_hours`` at a level below the top (staffed or not; found by the escalation
+        stage's pass), are referred one level up (or to their route's level for their severity,
+        if higher)."""
         tab, t1 = s.cases, s.clock.t1
-        rows = _queued(tab["stage"], tab["level"], -(1 << 31), int(TOP), tab["t_arrive"], float(t1),
-                       float(self.handling["review_after_hours"]))
         if rows.size == 0:
             return
         nxt = np.minimum(np.maximum(tab["level"][rows].astype(np.int64) + 1, self.entry_level(s, rows)), TOP)
         self.route(s, rows, nxt, np.full(rows.size, t1), self.handling["hops_per_escalation"])
         s.today["passed_up"] += int(rows.size)
 
-    def balance(self, s: CityState) -> None:
+    def balance(self, s: CityState, queued: np.ndarray) -> None:
         """三级联动: at each street-scoped level, the district moves a share ``levers.linkage`` of
         each street's excess backlog (beyond its share of the district's, by staff) to the
-        district's streets with a deficit; the newest arrivals move, after one reporting hop."""
+        district's streets with a deficit; the newest arrivals move, after one reporting hop.
+        ``queued``: the rows queued at the street-scoped levels (ascending), apart from those the
+        review just moved (found by the escalation stage's pass)."""
         share = s.levers.linkage
         if share <= 0:
             return
         tab, t1 = s.cases, s.clock.t1
+        at_level = tab["level"][queued]
         for level in STREET_SCOPED:
-            rows = _queued(tab["stage"], tab["level"], int(level), int(level) + 1, tab["t_arrive"], float(t1),
-                           -np.inf)
+            rows = queued[at_level == level]
             if rows.size == 0:
                 continue
             moved, dest = _balance_moves(rows, tab["pool"], tab["t_arrive"], tab["case_id"],
@@ -279,32 +279,3 @@ def _pool_counts(level, pool, counts):  # pragma: no cover - compiled
             raise IndexError("pool index out of range")
         out[k] = c[pool[k]]
     return out
-
-
-@njit(cache=True)
-def _outgrown(rows, stage, level, severity, category, entry):  # pragma: no cover - compiled
-    """Of ``rows``, those waiting (reporting or queued) below their route's level for their
-    severity (``entry[category, severity]``)."""
-    out = np.empty(rows.shape[0], np.int64)
-    k = 0
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        if (stage[i] == 1 or stage[i] == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
-            out[k] = i
-            k += 1
-    return out[:k]
-
-
-# the review's and the balancing's masks over the whole table, one pass each (several numpy
-# passes and temporaries before); rows ascending, as np.flatnonzero
-@njit(cache=True)
-def _queued(stage, level, lo, hi, t_arrive, t1, after):  # pragma: no cover - compiled
-    """Rows queued (stage 2) at a level in ``[lo, hi)`` with ``t1 - t_arrive >= after`` (always
-    true for ``after = -inf``: a queued case has arrived)."""
-    out = np.empty(stage.shape[0], np.int64)
-    k = 0
-    for i in range(stage.shape[0]):
-        if stage[i] == 2 and level[i] >= lo and level[i] < hi and t1 - t_arrive[i] >= after:
-            out[k] = i
-            k += 1
-    return out[:k]

@@ -21,6 +21,7 @@ from numba import njit
 from .accounting import Accounts
 from .cases import Stage
 from .escalation import Escalation
+from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
 from .state import CityState
@@ -65,6 +66,9 @@ class Service:
         self.router = router
         self.escalation = escalation
         self.accounts = accounts
+        # how _heads scans each level's queue (timing only): densely at first at the court, where
+        # a backlog collects, sparsely below it; then by the share of rows found there last time
+        self._dense = [lv == TOP for lv in Level]
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -79,9 +83,7 @@ class Service:
             # FCFS: only the heads of each pool's queue can start today, so the pass keeps the
             # _HEADS first of each pool (by arrival, then case id) instead of every waiting row
             # (a court queue of 500,000 cases starts a dozen a day); served the same way
-            heads, n_wait, n_kept, done = _level_heads(
-                tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"], int(level), float(t1),
-                tab["pool"], pools.can_start(t1), _HEADS)
+            heads, n_wait, n_kept, done = self._heads(s, level, pools.can_start(t1))
             waiting = np.sort(heads)  # ascending rows, as _level_rows gives them
         else:
             waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], int(level),
@@ -122,6 +124,29 @@ class Service:
             if ends.size:
                 done = np.sort(np.concatenate([done, ends]))
         self.settle(s, level, done)
+
+    def _heads(self, s: CityState, level: Level, can_start: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_level_heads` over the table, or — where under one row in eight is at this level
+        (the levels below the court, in a large backlog) — over copies of the rows at the level
+        (found eight rows at a time, ``_rows_at``): the same rows in the same order, so the same
+        heads, counts and stage marks; only the scan differs."""
+        tab, t1 = s.cases, float(s.clock.t1)
+        cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"])
+        if self._dense[level]:
+            heads, n_wait, n_kept, done = _level_heads(*cols, int(level), t1, tab["pool"], can_start, _HEADS)
+            # waiting rows of the pools that can start, and ending services: a lower bound of the
+            # rows at the level, so switch only when it is far below one in eight
+            self._dense[level] = (int(n_wait.sum()) + done.size) * 32 >= tab.n
+            return heads, n_wait, n_kept, done
+        words, base = tab.words("level")
+        rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
+        lv, stage, arrive, end, key = (c[rows] for c in cols)
+        heads, n_wait, n_kept, done = _level_heads(lv, stage, arrive, end, key, int(level), t1, tab["pool"][rows],
+                                                   can_start, _HEADS)
+        tab["stage"][rows] = stage  # arrivals marked QUEUED
+        self._dense[level] = rows.size * 8 >= tab.n
+        return rows[heads], n_wait, n_kept, rows[done]
 
     def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
         """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
@@ -208,6 +233,15 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
     heap = np.empty((n_pools, k), np.int64)
     kept = np.zeros(n_pools, np.int64)
     total = np.zeros(n_pools, np.int64)
+    counts = np.zeros(n_pools, np.int64)  # 1 where a pool can start (total counts only those)
+    # Rows arriving later than ``bound[p]`` cannot enter pool p's heap: NaN where no one can
+    # start (no arrival passes ``<=``), +inf until the heap is full, then the arrival of its last kept row. One well
+    # predicted test per row instead of a branch on the pool (in a long court queue, whether
+    # a row's pool can start is a coin flip the CPU mispredicts half the time).
+    bound = np.empty(n_pools, np.float64)
+    for p in range(n_pools):
+        counts[p] = 1 if can_start[p] else 0
+        bound[p] = np.inf if can_start[p] else np.nan
     done = np.empty(n, np.int64)
     d = 0
     for i in range(n):
@@ -215,11 +249,12 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
             continue
         s = stage[i]
         if (s == 1 or s == 2) and t_arrive[i] < t1:
-            stage[i] = 2
+            if s == 1:
+                stage[i] = 2
             p = pool[i]
-            if not can_start[p]:
-                continue
-            total[p] += 1
+            total[p] += counts[p]
+            if not t_arrive[i] <= bound[p]:
+                continue  # later than every kept row (or nobody starts in this pool)
             m = kept[p]
             if m < k:  # push, sift up
                 j = m
@@ -232,6 +267,8 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
                         break
                 heap[p, j] = i
                 kept[p] = m + 1
+                if m + 1 == k:
+                    bound[p] = t_arrive[heap[p, 0]]
             elif _later(heap[p, 0], i, t_arrive, key):  # replace the last kept, sift down
                 j = 0
                 while True:
@@ -246,6 +283,7 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
                     else:
                         break
                 heap[p, j] = i
+                bound[p] = t_arrive[heap[p, 0]]
         elif s == 3 and t_end[i] < t1:
             done[d] = i
             d += 1
@@ -260,3 +298,23 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
             w += 1
     # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
     return rows, total, kept, done[:d].copy()
+
+
+@njit(cache=True)
+def _rows_at(level_col, words, base, rep, level):  # pragma: no cover - compiled
+    """Rows whose ``level_col`` is ``level``, ascending, skipping eight rows at a time where none
+    is (``words``, ``base``, ``rep``: the column as 8-byte words, ``CaseTable.words``, and the
+    level in every byte)."""
+    n = level_col.shape[0]
+    out = np.empty(n, np.int64)
+    k = 0
+    i = 0
+    while i < n:
+        if (base + i) & 7 == 0 and i + 8 <= n and no_byte(words, base + i, rep):
+            i += 8
+            continue
+        if level_col[i] == level:
+            out[k] = i
+            k += 1
+        i += 1
+    return out[:k].copy()
