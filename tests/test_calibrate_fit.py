@@ -135,27 +135,33 @@ def test_interval_coverage_over_datasets() -> None:
 
 
 @pytest.mark.slow
-def test_recovery_with_the_real_model() -> None:
-    """Targets simulated by the model at known parameters are recovered (a small Boston)."""
+def test_recovery_with_the_real_model(run_pool) -> None:
+    """Targets simulated by the model at known parameters are recovered (a small Boston).
+
+    The runs go to the session's process pool; ``batch = 1`` keeps the search's ask/tell
+    sequence that of a serial fit (a batch defaults to one trial per worker), so the fit is
+    the serial one, run for run (test_parallel_matches_serial)."""
     from sim import run
+    from sim.executors import run_ordered
 
     truth = {"handling.success[3]": 0.6, "levers.latency_hours_per_hop": 6.0}
     fixed = {"city.residents": 150_000}
     keys = [f"by_department.{d}.closed_within_{h}h" for d in ("public_works", "transportation")
             for h in (24, 168, 720)]
-    runs = [run("boston", {**fixed, **truth}, 900 + s, 120) for s in range(4)]
+    runs = run_ordered(run_pool, [(run, ("boston", {**fixed, **truth}, 900 + s, 120))
+                                  for s in range(4)], "truth")
     targets = {k: {"value": float(np.mean([r[k] for r in runs])),
                    "sd": float(max(np.std([r[k] for r in runs], ddof=1), 0.005) / 2)}
                for k in keys}
     spec = parse_spec({
         "calibrate": {"scenario": "boston", "simulator": "sim:run", "days": 120,
                       "trials": 30, "replications": 2, "refine_replications": 4, "seed": 3,
-                      "overrides": fixed},
+                      "batch": 1, "overrides": fixed},
         "parameters": {"handling.success[3]": {"lo": 0.3, "hi": 1.0},
                        "levers.latency_hours_per_hop": {"lo": 0.0, "hi": 24.0}},
         "targets": targets,
     })
-    res = F.fit(spec, progress=False)
+    res = F.fit(spec, progress=False, executor=run_pool)
     for k, v in truth.items():
         lo, hi = res.intervals[k]
         assert lo <= v <= hi, (k, v, res.intervals[k], res.best)

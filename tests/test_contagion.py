@@ -19,6 +19,7 @@ from sim.cli import main
 from sim.config.params import ScenarioError
 from sim.config.scenario import branching_ratio
 from sim.engine.collective import cascade
+from sim.executors import run_ordered
 from sim.io.sinks import MemorySink
 from sim.outcomes.clustering import (
     clustering_summary,
@@ -106,14 +107,17 @@ def _summary(over: dict, seed: int, days: int = 365) -> dict[str, float]:
 
 
 @pytest.mark.slow
-def test_contagion_makes_cases_and_collective_incidents_burstier_and_more_clustered():
+def test_contagion_makes_cases_and_collective_incidents_burstier_and_more_clustered(run_pool):
     # no annual cycle (weekly counts are stationary); three times the cases, so that collective
     # incidents are not too thin a sample of the clustered cases to show it
     flat = {"world.seasonality_amplitude": 0.0, "world.emergence_multiplier": 3.0}
     keys = ("emerged_weekly_var_mean", "emerged_grid_weekly_var_mean", "collective_weekly_var_mean",
             "collective_grid_weekly_var_mean")
-    on = np.array([[_summary(flat, s)[k] for k in keys] for s in range(4)])
-    off = np.array([[_summary({**flat, **OFF}, s)[k] for k in keys] for s in range(4)])
+    # the eight seeded runs are independent: made on the session's process pool
+    summaries = run_ordered(run_pool, [(_summary, (over, s)) for over in (flat, {**flat, **OFF})
+                                       for s in range(4)], "contagion")
+    on = np.array([[summaries[s][k] for k in keys] for s in range(4)])
+    off = np.array([[summaries[4 + s][k] for k in keys] for s in range(4)])
     d = on - off
     se = d.std(axis=0, ddof=1) / np.sqrt(d.shape[0])
     assert (d.mean(axis=0) > 2 * se).all(), dict(zip(keys, d.mean(axis=0), strict=True))

@@ -151,10 +151,33 @@ def test_sweep_spec_binary(tmp_path, capsys) -> None:
 
 @pytest.mark.slow
 def test_sweep_unreachable_scheduler(tmp_path, capsys) -> None:
-    """Dask gives up after its 30 s connect timeout; then one line, exit 2."""
+    """Dask gives up after its connect timeout (30 s by default; 2 s here, through Dask's
+    config, which is what the timeout is read from); then one line, exit 2."""
+    import dask
+
     argv = sweep(tmp_path, SWEEP)
     argv[argv.index("serial")] = "dask"
-    fails([*argv, "--scheduler", "tcp://127.0.0.1:9"], capsys, "connect")
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        fails([*argv, "--scheduler", "tcp://127.0.0.1:9"], capsys, "connect")
+
+
+def test_the_scheduler_connect_timeout_defaults_to_30_s(monkeypatch) -> None:
+    """The shortened timeout above is a test setting: by default a sweep waits Dask's 30 s."""
+    import dask
+    import dask.distributed
+
+    from sim.executors.dask_cluster import DaskExecutor
+
+    seen: list[object] = []
+
+    def client(address: str, timeout: object) -> None:
+        seen.append(timeout)
+        raise OSError("stop here")
+
+    monkeypatch.setattr(dask.distributed, "Client", client)
+    with pytest.raises(OSError, match="stop here"):
+        DaskExecutor.remote("tcp://127.0.0.1:9")
+    assert dask.utils.parse_timedelta(seen[0]) == 30
 
 
 # -- analyze --------------------------------------------------------------------------------

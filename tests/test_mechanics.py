@@ -2,15 +2,23 @@
 
 Every comparison uses common random numbers: the same seeds under both settings, differences
 per seed, and a tolerance of two paired standard errors.
+
+A seeded run is a pure function of (parameters, seed, days), so each distinct run is made once
+per module (:class:`Runs`) and shared by the tests that compare it — e.g. every staff lever's
+test starts from the same four unchanged scenarios — and a test's runs are made up front on the
+session's process pool (``run_pool``), then compared exactly as before.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pytest
 
 import sim
 from sim.engine.levels import LEVEL_TABLE
+from sim.executors import Executor, run_ordered
 
 STAFF_LEVERS = tuple(spec.lever for spec in LEVEL_TABLE)
 SEEDS = (0, 1, 2)
@@ -40,9 +48,41 @@ def random_scenarios(n: int = 4) -> list[dict[str, float]]:
     return out
 
 
-def outcomes(params: dict, keys: tuple[str, ...]) -> np.ndarray:
-    """[seed, key] outcomes of town with ``params`` (same seeds every call)."""
-    return np.array([[sim.run("town", params, seed=s, days=DAYS)[k] for k in keys] for s in SEEDS])
+class Runs:
+    """KPIs of town runs of ``DAYS`` days by (parameters, seed), each run made once."""
+
+    def __init__(self, pool: Executor) -> None:
+        self.pool = pool
+        self.done: dict[tuple, dict[str, float]] = {}
+
+    @staticmethod
+    def key(params: dict, seed: int) -> tuple:
+        return tuple(sorted(params.items())), seed
+
+    def need(self, param_sets: Iterable[dict], seeds: Iterable[int] = SEEDS) -> None:
+        """Make the runs not yet made, on the pool (results in task order)."""
+        todo: dict[tuple, tuple[dict, int]] = {}
+        for p in param_sets:
+            for s in seeds:
+                if self.key(p, s) not in self.done:
+                    todo[self.key(p, s)] = (p, s)
+        tasks = [(sim.run, ("town", p, s, DAYS)) for p, s in todo.values()]
+        self.done.update(zip(todo, run_ordered(self.pool, tasks, "mechanics"), strict=True))
+
+    def kpis(self, params: dict, seed: int) -> dict[str, float]:
+        """``sim.run("town", params, seed=seed, days=DAYS)``."""
+        self.need([params], [seed])
+        return self.done[self.key(params, seed)]
+
+    def outcomes(self, params: dict, keys: tuple[str, ...]) -> np.ndarray:
+        """[seed, key] outcomes of town with ``params`` (same seeds every call)."""
+        self.need([params])
+        return np.array([[self.done[self.key(params, s)][k] for k in keys] for s in SEEDS])
+
+
+@pytest.fixture(scope="module")
+def runs(run_pool: Executor) -> Runs:
+    return Runs(run_pool)
 
 
 def not_lower(worse: np.ndarray, better: np.ndarray) -> np.ndarray:
@@ -54,54 +94,69 @@ def not_lower(worse: np.ndarray, better: np.ndarray) -> np.ndarray:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lever", STAFF_LEVERS)
-def test_fewer_staff_never_fewer_escalations_or_smaller_backlog(lever):
+def test_fewer_staff_never_fewer_escalations_or_smaller_backlog(lever, runs):
     keys = ("caused_escalation_share", "backlog")
-    for scn in random_scenarios():
+
+    def steps(scn: dict) -> list[int]:
         full = scn[f"levers.{lever}"]
-        steps = sorted({full, max(full // 2, 1), 1, 0}, reverse=True)
-        prev = outcomes(scn, keys)
-        for n in steps[1:]:
-            cur = outcomes({**scn, f"levers.{lever}": n}, keys)
+        return sorted({full, max(full // 2, 1), 1, 0}, reverse=True)
+
+    runs.need([{**scn, f"levers.{lever}": n} for scn in random_scenarios() for n in steps(scn)])
+    for scn in random_scenarios():
+        prev = runs.outcomes(scn, keys)
+        for n in steps(scn)[1:]:
+            cur = runs.outcomes({**scn, f"levers.{lever}": n}, keys)
             assert not_lower(cur, prev).all(), (lever, n, scn, (cur - prev).mean(axis=0))
             prev = cur
 
 
 @pytest.mark.slow
-def test_a_lower_budget_cap_never_fewer_escalations_or_smaller_backlog():
+def test_a_lower_budget_cap_never_fewer_escalations_or_smaller_backlog(runs):
     keys = ("caused_escalation_share", "backlog")
+    shares = (0.75, 0.5, 0.25, 1e-6)
+    costs = []
     for scn in random_scenarios():
-        cost = sim.CityModel(sim.load_scenario("town", scn), rng=0).staffing.annual_cost(
-            sim.CityModel(sim.load_scenario("town", scn), rng=0).staffing.desired()) / 1e6
-        prev = outcomes(scn, keys)  # no cap
-        for share in (0.75, 0.5, 0.25, 1e-6):
-            cur = outcomes({**scn, "levers.budget_million_yuan": cost * share}, keys)
+        staffing = sim.CityModel(sim.load_scenario("town", scn), rng=0).staffing
+        costs.append(staffing.annual_cost(staffing.desired()) / 1e6)
+    runs.need([scn for scn in random_scenarios()] + [
+        {**scn, "levers.budget_million_yuan": cost * share}
+        for scn, cost in zip(random_scenarios(), costs, strict=True) for share in shares])
+    for scn, cost in zip(random_scenarios(), costs, strict=True):
+        prev = runs.outcomes(scn, keys)  # no cap
+        for share in shares:
+            cur = runs.outcomes({**scn, "levers.budget_million_yuan": cost * share}, keys)
             assert not_lower(cur, prev).all(), (share, scn, (cur - prev).mean(axis=0))
             prev = cur
 
 
 @pytest.mark.slow
-def test_a_city_with_no_staff_has_the_worst_safety_index():
+def test_a_city_with_no_staff_has_the_worst_safety_index(runs):
     scn = random_scenarios(1)[0]
-    none = outcomes({**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}}, ("safety_index",))[:, 0]
     others = [scn] + [{**scn, f"levers.{lv}": 0} for lv in STAFF_LEVERS] + [
         {**scn, **{f"levers.{lv}": 1 for lv in STAFF_LEVERS}}]
+    runs.need([{**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}}, *others])
+    none = runs.outcomes({**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}},
+                         ("safety_index",))[:, 0]
     for params in others:
-        other = outcomes(params, ("safety_index",))[:, 0]
+        other = runs.outcomes(params, ("safety_index",))[:, 0]
         assert np.all(none < other), (params, none, other)
-    k = sim.run("town", {**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}}, seed=0, days=DAYS)
+    k = runs.kpis({**scn, **{f"levers.{lv}": 0 for lv in STAFF_LEVERS}}, seed=0)
     assert k["resolved_share"] == 0 and k["median_hours_to_resolution"] == pytest.approx(DAYS * 24)
 
 
 @pytest.mark.slow
-def test_no_outcome_improves_when_emergence_rises_tenfold():
+def test_no_outcome_improves_when_emergence_rises_tenfold(runs):
     better_when = {  # direction in which each headline outcome is better
         "resolved_share": +1, "escalated_share": -1, "caused_escalation_share": -1, "lapsed_share": -1,
         "median_hours_to_resolution": -1, "p90_hours_to_resolution": -1, "grassroots_resolution_share": +1,
         "mean_trust": +1, "safety_index": +1, "mediation_success": +1}
     keys = tuple(better_when)
-    for scn in random_scenarios(2):
-        base = outcomes(scn, keys)
-        more = outcomes({**scn, "world.emergence_multiplier": 10 * scn["world.emergence_multiplier"]}, keys)
+    tenfold = [{**scn, "world.emergence_multiplier": 10 * scn["world.emergence_multiplier"]}
+               for scn in random_scenarios(2)]
+    runs.need(random_scenarios(2) + tenfold)
+    for scn, ten in zip(random_scenarios(2), tenfold, strict=True):
+        base = runs.outcomes(scn, keys)
+        more = runs.outcomes(ten, keys)
         sign = np.array([better_when[k] for k in keys])
         # "better" = sign × value higher; tenfold emergence must not be significantly better
         assert not_lower(sign * base, sign * more).all(), dict(zip(keys, (more - base).mean(axis=0),

@@ -58,8 +58,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     assert any(n.startswith("sim/data/geo/xian/") for n in names)
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp)
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[app]"], cwd=tmp,
-         timeout=1800)
+    # --no-compile: pip's byte-compiling every dependency took most of the install's time, and a
+    # module that does not compile still fails below, where it is imported
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile",
+          f"{wheel}[app]"], cwd=tmp, timeout=1800)
     empty = tmp / "empty"
     empty.mkdir()
     return venv / "bin", empty

@@ -53,12 +53,14 @@ class DaskExecutor:
     @classmethod
     def remote(cls, address: str, allowed_failures: int = 5, max_in_flight: int = 0
                ) -> DaskExecutor:
-        """Connect to a running scheduler (``tcp://host:8786``)."""
+        """Connect to a running scheduler (``tcp://host:8786``), giving up after Dask's
+        ``distributed.comm.timeouts.connect`` (30 s unless configured; tests shorten it)."""
         import dask
         from dask.distributed import Client
 
         dask.config.set(_dask_config(allowed_failures))
-        return cls(Client(address, timeout="30s"), None, max_in_flight)
+        timeout = dask.config.get("distributed.comm.timeouts.connect", "30s")
+        return cls(Client(address, timeout=timeout), None, max_in_flight)
 
     @classmethod
     def jobqueue(cls, spec: ClusterSpec, store_dir: Path, allowed_failures: int = 5,
