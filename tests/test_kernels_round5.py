@@ -7,7 +7,6 @@ reference, and they agree bit for bit.
 from __future__ import annotations
 
 import copy
-import hashlib
 
 import numpy as np
 
@@ -17,24 +16,13 @@ from sim.engine.cases import CaseTable, Stage
 from sim.engine.escalation import _STREET_SCOPED, _end_of_day
 from sim.engine.intrinsics import no_byte, repeat_byte
 from sim.engine.levels import TOP, Level
+from tests.test_case_bury import _Sink  # hashes every closed record it is handed
 from tests.test_engine_kernels import reference_accrue
 
 
 def model(days: int = 25, **over) -> sim.CityModel:
     scn = sim.load_scenario("town", {"city.residents": 20_000, "world.emergence_multiplier": 5, **over})
     return sim.CityModel(scn, rng=3).run(days)
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.h = hashlib.sha256()
-
-    def write(self, records: dict[str, np.ndarray]) -> None:
-        for k in sorted(records):
-            self.h.update(np.ascontiguousarray(records[k]).tobytes())
-
-    def close(self) -> None:
-        pass
 
 
 def test_no_byte_matches_numpy():
