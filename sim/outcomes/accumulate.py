@@ -106,8 +106,14 @@ class KpiAccumulator:
         """An independent copy (open cases are folded into a copy when outcomes are read)."""
         return copy.deepcopy(self)
 
+    READS = ("bounces", "category", "collective", "entry_channel", "level", "levels_routed",
+             "levels_served", "recurrence", "severity", "severity0", "stage", "t_close", "t_detect",
+             "t_emerge")
+    """The record columns :meth:`add` reads (open cases are folded in through these alone)."""
+
     def add(self, r: dict[str, np.ndarray], dept_of_category: np.ndarray, now: float) -> None:
-        """Fold case records ``r`` (closed, or open at time ``now``) into the totals."""
+        """Fold case records ``r`` (closed, or open at time ``now``) into the totals; ``r`` needs
+        the columns in :attr:`READS` and is not modified."""
         c, n_cat = r["category"].astype(np.int64), self.cases.size
         stage = r["stage"]
         res = stage == Stage.RESOLVED

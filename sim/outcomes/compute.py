@@ -55,7 +55,11 @@ def _totals(s: CityState, acc: Accounts) -> KpiAccumulator:
     tab = s.cases
     keep = tab["t_emerge"] >= acc.warmup_hours
     if len(tab):
-        tot.add(tab.take(keep), s.categories.department, s.clock.day * 24.0)
+        # only the columns the totals read, and views when no case is left out: a city with
+        # millions of open cases is not copied whole each time its outcomes are read
+        cols = KpiAccumulator.READS
+        rows = {k: tab[k] for k in cols} if keep.all() else {k: tab[k][keep] for k in cols}
+        tot.add(rows, s.categories.department, s.clock.day * 24.0)
     return tot
 
 
