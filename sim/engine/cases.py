@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .buffers import mapping_of, new_column, release_rows, resized
 from .intrinsics import memmove
 from .levels import N_LEVELS
 
@@ -143,9 +144,12 @@ class CaseTable:
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
         self.base = 0  # rows live at base:base+n of the column buffers
-        self.cols: dict[str, np.ndarray] = {
-            name: np.full((capacity, *shape), fill, dtype=dt) for name, (dt, fill, shape) in COLUMNS.items()
-        }
+        # large columns each in a mapping of their own (sim/engine/buffers.py): they grow in
+        # place and give the pages of dead rows back
+        self.cols: dict[str, np.ndarray] = {}
+        for name, (dt, fill, shape) in COLUMNS.items():
+            self.cols[name] = new_column(capacity, dt, shape)
+            self.cols[name][...] = fill
         self.next_id = 0
         self.buried = 0  # closed rows still in place (stage BURIED), see :meth:`bury`
         self.old_buried = 0  # ... of which left among the older rows by a partial compaction
@@ -174,15 +178,8 @@ class CaseTable:
         if self.base + need > cap:
             # move the rows to the front; grow by half when that is not enough room
             new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
-            old = slice(self.base, self.base + self.n)
-            for name, (dt, _fill, shape) in COLUMNS.items():
-                if new_cap == cap:
-                    col = self.cols[name]
-                    col[: self.n] = col[old]  # numpy copies overlapping ranges safely
-                else:  # np.empty: pages of the spare capacity are only touched when used
-                    arr = np.empty((new_cap, *shape), dtype=dt)
-                    arr[: self.n] = self.cols[name][old]
-                    self.cols[name] = arr
+            for name in COLUMNS:
+                self.cols[name] = _moved_front(self.cols, name, self.base, self.n, need, new_cap)
             self.base = 0
         sl = slice(self.base + self.n, self.base + need)
         for name, (_dt, fill, _shape) in COLUMNS.items():
@@ -217,12 +214,17 @@ class CaseTable:
         right = np.zeros(n_holes + 1, dtype=np.int64)
         right[:-1] = (self.n - 1 - holes) - (n_holes - 1 - k[:-1])
         j = int(np.argmin(left + right))
-        for name, (dt, _fill, shape) in COLUMNS.items():
-            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
-            # moved as raw bytes (memmove): one compiled variant for every column
-            _compact(self.cols[name].reshape(-1).view(np.uint8), width, self.base, self.n, holes, j)
+        lo, hi = self.base, self.base + self.n
         self.base += j
         self.n -= n_holes
+        for name, (dt, _fill, shape) in COLUMNS.items():
+            col = self.cols[name]
+            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
+            # moved as raw bytes (memmove): one compiled variant for every column
+            _compact(col.reshape(-1).view(np.uint8), width, lo, hi - lo, holes, j)
+            # the rows left at either end are dead: their pages go back to the system
+            release_rows(col, lo, self.base, self.base, self.base + self.n)
+            release_rows(col, self.base + self.n, hi, self.base, self.base + self.n)
 
     def bury(self, rows: np.ndarray) -> None:
         """Remove ``rows`` (sorted row indices of closed cases) from the open cases without moving
@@ -294,6 +296,30 @@ def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
             if hi > lo:
                 write -= hi - lo
                 memmove(flat, write, lo, hi - lo)
+
+
+def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:
+    """Column ``name``'s rows ``base:base+n`` moved to the front of a buffer of ``cap`` rows: the
+    column itself when it has that many, else resized in place when it can be (no copy, and the
+    old and the new buffer are never both resident), else a copy. The pages of the rows from
+    ``need`` on are given back (dead until appended to)."""
+    dt, _fill, shape = COLUMNS[name]
+    col = cols.pop(name)  # the table's reference: the mapping is resized only if it was the last
+    if base:
+        col[:n] = col[base: base + n]  # numpy copies overlapping ranges safely
+    release_rows(col, need, base + n, 0, n)
+    if cap == col.shape[0]:
+        return col
+    buf, rows = mapping_of(col), col.shape[0]
+    if buf is not None:
+        del col
+        grown = resized(buf, cap, dt, shape)
+        if grown is not None:
+            return grown
+        col = np.frombuffer(buf, dtype=dt, count=len(buf) // np.dtype(dt).itemsize).reshape(rows, *shape)
+    arr = new_column(cap, dt, shape)  # pages of the spare capacity are only touched when used
+    arr[:n] = col[:n]
+    return arr
 
 
 def stage_rows(stage: np.ndarray, stages: tuple[int, ...]) -> np.ndarray:
