@@ -49,17 +49,34 @@ def _count_codes(stage, severity, per_stage, per_severity):  # pragma: no cover 
         per_severity[severity[i]] += 1
 
 
+FOLD_ROWS = 1 << 18
+"""Open cases are folded into the totals this many rows at a time: the temporaries of
+:meth:`KpiAccumulator.add` over a backlog of millions would each take tens of megabytes."""
+
+
 def _totals(s: CityState, acc: Accounts) -> KpiAccumulator:
     """The closed-case totals with the open cases (after warm-up) folded in, as of now."""
     tot = acc.closed.copy()
     tab = s.cases
-    keep = tab["t_emerge"] >= acc.warmup_hours
-    if len(tab):
-        # only the columns the totals read, and views when no case is left out: a city with
-        # millions of open cases is not copied whole each time its outcomes are read
-        cols = KpiAccumulator.READS
-        rows = {k: tab[k] for k in cols} if keep.all() else {k: tab[k][keep] for k in cols}
-        tot.add(rows, s.categories.department, s.clock.day * 24.0)
+    if not len(tab):
+        return tot
+    # in slices of rows, through the columns the totals read alone (views when no case of the
+    # slice is left out): a city with millions of open cases is not copied whole. Every total
+    # is a count (the same in any slicing) but the detection delays' float sum, which numpy
+    # sums pairwise over all of them: kept here, in row order, and summed once the same way.
+    delay_sum, delays, n_det = tot.detect_delay_sum, np.empty(tab.n), 0
+    now, dept = s.clock.day * 24.0, s.categories.department
+    for lo in range(0, tab.n, FOLD_ROWS):
+        part = slice(lo, min(lo + FOLD_ROWS, tab.n))
+        keep = tab["t_emerge"][part] >= acc.warmup_hours
+        every = bool(keep.all())
+        rows = {k: tab[k][part] if every else tab[k][part][keep] for k in KpiAccumulator.READS}
+        tot.add(rows, dept, now)
+        det = np.isfinite(rows["t_detect"])
+        m = int(np.count_nonzero(det))
+        np.subtract(rows["t_detect"][det], rows["t_emerge"][det], out=delays[n_det: n_det + m])
+        n_det += m
+    tot.detect_delay_sum = delay_sum + float(np.sum(delays[:n_det]))
     return tot
 
 
