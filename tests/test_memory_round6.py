@@ -8,12 +8,15 @@ import mmap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.cli import dumps
 from sim.engine import buffers, cases
 from sim.engine.buffers import mapping_of, new_column, release_rows, resized
 from sim.engine.cases import BURIED, COLUMNS, CaseTable
+from sim.engine.residents import _scale_clipped
 from sim.outcomes import compute
 from tests.test_case_bury import _Sink  # hashes every closed record it is handed
 
@@ -135,3 +138,18 @@ def test_kpis_the_same_in_any_slicing(monkeypatch, fold_rows):
     whole = dumps(compute.compute_kpis(m.state, m.accounts))
     monkeypatch.setattr(compute, "FOLD_ROWS", fold_rows)
     assert dumps(compute.compute_kpis(m.state, m.accounts)) == whole
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=30), st.integers(0, 2**32 - 1))
+@settings(max_examples=50, deadline=None)
+def test_scale_clipped_matches_numpy(sizes, seed):
+    rng = np.random.default_rng(seed)
+    start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    values = rng.random(start[-1]).astype(np.float32)
+    values[rng.random(values.size) < 0.05] = np.nan
+    factor = np.exp(rng.normal(0, 0.6, len(sizes))).astype(np.float32)
+    want = np.minimum(values * np.repeat(factor, sizes), np.float32(1.0))
+    got = values.copy()
+    _scale_clipped(got, start, factor)
+    assert got.tobytes() == want.tobytes()
+

@@ -76,34 +76,38 @@ class ResidentTable:
         """``background``: draw trust and propensity in a thread (numpy releases the GIL while
         drawing), so the rest of the model's build runs meanwhile; :meth:`join` waits for them.
         The draws are the same either way (one generator, drawn in the same order)."""
-        n = layout.n_residents
         self.layout = layout
         self.start = layout.resident_start
         # One 16-byte record per resident (trust, propensity, tension, tension_t): the stages
         # that read a case's resident then touch one cache line, not four scattered ones. The
         # attributes below are column views of it.
-        self._state = np.zeros((n, len(STATE_COLUMNS)), dtype=np.float32)
+        # (np.zeros: fresh pages, which numpy asks the kernel to back with transparent huge pages)
+        self._state = np.zeros((layout.n_residents, len(STATE_COLUMNS)), dtype=np.float32)
         self._set_views()
-        self._neighbourhoods(world, index_rng)
-        # tension_t: hours when tension was last written
-        self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
-        self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
+        self._neighbourhoods(world, index_rng)  # the grids' reporting factors: read by the draws
         self.trust_sum = np.zeros(layout.n_grids)  # set by _draw
         self._drawing: threading.Thread | None = None
         self._failed: BaseException | None = None
+        # the draws first (the longest part of a large city's build): all that follows overlaps them
         if background:
             self._drawing = threading.Thread(target=self._draw_or_keep_error, args=(world, rng),
                                              name="cityrisk-residents", daemon=True)
             self._drawing.start()
         else:
             self._draw(world, rng)
+        # tension_t: hours when tension was last written
+        self.relax_hours = float(world["tension_relaxation_days"]) * 24.0
+        self.trust_shift = np.zeros(layout.n_grids)  # neighbour-driven shift of each grid's trust
 
     def _draw(self, world: dict, rng: np.random.Generator) -> None:
         """Initial trust and propensity (0.8 s for 13 million residents), the reporting factor
         folded into the propensities, Σ own trust per grid."""
         _beta_around(rng, world["trust_initial"], self.layout.n_residents, out=self.trust)
         _beta_around(rng, world["report_propensity"], self.layout.n_residents, out=self.propensity)
-        self._fold_report_factor(world)
+        if float(world.get("neighbourhood_report_spread", 0)):
+            # the reporting factor folded into each grid's residents' propensities (clipped to 1):
+            # np.minimum(propensity * factor, 1) in float32, compiled and without the GIL
+            _scale_clipped(self.propensity, self.start, self.report_factor.astype(np.float32))
         # Σ own trust per grid (every grid has residents, so reduceat's segments are non-empty)
         # (compiled, as np.add.reduceat(trust, start[:-1], dtype=float64) adds: each segment's first
         # value plus numpy's pairwise sum of the rest; reduceat cast all 13 million to a float64
@@ -138,18 +142,6 @@ class ResidentTable:
         self.dispute_shape = 1.0 / world["repeat_disputant_dispersion"] if world.get(
             "repeat_disputant_dispersion", 0) > 0 else 0.0
         self._pick_table: tuple[np.ndarray, np.ndarray] | None = None
-
-    def _fold_report_factor(self, world: dict) -> None:
-        """The reporting factor folded into each grid's residents' propensities (clipped to 1)."""
-        lay = self.layout
-        if float(world.get("neighbourhood_report_spread", 0)):
-            per_grid = self.report_factor.astype(np.float32)
-            step = max(1, (1 << 20) // max(int(lay.residents_per_grid.max()), 1))
-            for g0 in range(0, lay.n_grids, step):  # in blocks of grids: no temporary of all residents
-                g1 = min(lay.n_grids, g0 + step)
-                lo, hi = self.start[g0], self.start[g1]
-                f = np.repeat(per_grid[g0:g1], lay.residents_per_grid[g0:g1])
-                np.minimum(self.propensity[lo:hi] * f, np.float32(1.0), out=self.propensity[lo:hi])
 
     def pick(self, u: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Resident of ``grid`` party to a new case, from the uniform ``u``: picked in proportion to
@@ -281,7 +273,7 @@ def _effective_trust(idx, grid, trust, shift):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pairwise(a, lo, n):  # pragma: no cover - compiled
     """numpy's pairwise sum (``pairwise_sum`` in its loops) of ``a[lo:lo + n]`` in float64: a
     plain loop below 8 values, eight accumulators up to 128, halves (a multiple of 8) above."""
@@ -309,7 +301,7 @@ def _pairwise(a, lo, n):  # pragma: no cover - compiled
     return _pairwise(a, lo, n2) + _pairwise(a, lo + n2, n - n2)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _segment_sums(a, start):  # pragma: no cover - compiled
     """``np.add.reduceat(a, start[:-1], dtype=np.float64)`` with ``start[-1] == a.size``."""
     out = np.empty(start.shape[0] - 1)
@@ -317,3 +309,15 @@ def _segment_sums(a, start):  # pragma: no cover - compiled
         lo, hi = start[g], start[g + 1]
         out[g] = np.float64(a[lo]) + _pairwise(a, lo + 1, hi - lo - 1)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _scale_clipped(values, start, factor):  # pragma: no cover - compiled
+    """``values[start[g]:start[g + 1]] = np.minimum(values[...] * factor[g], 1)`` for every grid
+    ``g``, in float32 as numpy computes it (NaN stays NaN)."""
+    one = np.float32(1.0)
+    for g in range(start.shape[0] - 1):
+        f = factor[g]
+        for i in range(start[g], start[g + 1]):
+            x = values[i] * f
+            values[i] = one if x > one else x
