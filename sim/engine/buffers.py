@@ -26,6 +26,8 @@ MAP_BYTES = 1 << 20
 """Buffers of at least this many bytes get a mapping of their own (smaller ones are not worth a
 system call each)."""
 _PAGE = mmap.PAGESIZE
+_MAPPABLE = all(hasattr(mmap, k) for k in ("MAP_PRIVATE", "MAP_ANONYMOUS", "MADV_DONTNEED"))
+"""Private anonymous mappings and ``madvise`` (POSIX; Windows gets heap arrays)."""
 
 
 def new_column(rows: int, dtype: Any, shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -33,7 +35,7 @@ def new_column(rows: int, dtype: Any, shape: tuple[int, ...] = ()) -> np.ndarray
     are zero until first written, and only touched pages are resident), else ``np.empty``."""
     count = rows * (int(np.prod(shape)) if shape else 1)
     nbytes = count * np.dtype(dtype).itemsize
-    if nbytes < MAP_BYTES or nbytes == 0:
+    if nbytes < MAP_BYTES or nbytes == 0 or not _MAPPABLE:
         return np.empty((rows, *shape), dtype=dtype)
     buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(rows, *shape)
@@ -77,6 +79,6 @@ def resized(buf: mmap.mmap, rows: int, dtype: Any, shape: tuple[int, ...] = ()) 
     count = rows * (int(np.prod(shape)) if shape else 1)
     try:
         buf.resize(count * np.dtype(dtype).itemsize)
-    except BufferError:
+    except (BufferError, SystemError):  # SystemError: no mremap on this system
         return None
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(rows, *shape)
