@@ -63,7 +63,8 @@ def _totals(s: CityState, acc: Accounts) -> KpiAccumulator:
     # in slices of rows, through the columns the totals read alone (views when no case of the
     # slice is left out): a city with millions of open cases is not copied whole. Every total
     # is a count (the same in any slicing) but the detection delays' float sum, which numpy
-    # sums pairwise over all of them: kept here, in row order, and summed once the same way.
+    # sums pairwise over all of them: kept here, in row order, and summed once the same way
+    # (replacing the per-slice sums ``add`` made).
     delay_sum, delays, n_det = tot.detect_delay_sum, np.empty(tab.n), 0
     now, dept = s.clock.day * 24.0, s.categories.department
     for lo in range(0, tab.n, FOLD_ROWS):
