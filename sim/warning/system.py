@@ -102,15 +102,12 @@ class EarlyWarning:
 
     def _week(self, s: CityState) -> None:
         n = s.layout.n_grids
-        obs = observable_cases(s.cases)
         self.hist.close_week()
         self.events.append(self.events_week)
         self.events_week = np.zeros(n)
-        snap = backlog_snapshot(obs, s.clock.t1, n)
-        trust = survey(s.residents, int(s.handling["warning_survey_per_grid"]),
-                       s.streams.get(Stream.WARNING_SURVEY, s.clock.day))
-        x = features(self.hist, snap, trust, s.layout)
-        scores = {"smoothed": x[:, FEATURES.index("smoothed")],
+        x = self._features(s) if self.learned is not None or self.keep_features else None
+        # the smoothed forecast is the feature column ``smoothed``: the history's own array
+        scores = {"smoothed": np.asarray(self.hist.smoothed, dtype=np.float64),
                   "naive": np.sum(self.events[-NAIVE_WEEKS:], axis=0)}
         if self.learned is not None:
             scores["learned"] = np.asarray(self.learned.score(x), dtype=np.float64)
@@ -130,6 +127,16 @@ class EarlyWarning:
             if s.clock.day >= self.accounts.warmup_days:  # as the accounts count them
                 self.visits += k
                 self.visit_cost += yuan
+
+    def _features(self, s: CityState) -> np.ndarray:
+        """This week's feature matrix (observables, backlog, trust survey). Built only for a
+        learned forecaster or ``keep_features``: the survey draws from its own stream of the
+        day, so skipping it leaves every other draw as it was."""
+        n = s.layout.n_grids
+        snap = backlog_snapshot(observable_cases(s.cases), s.clock.t1, n)
+        trust = survey(s.residents, int(s.handling["warning_survey_per_grid"]),
+                       s.streams.get(Stream.WARNING_SURVEY, s.clock.day))
+        return features(self.hist, snap, trust, s.layout)
 
     # ----------------------------------------------------------------- scoring
     def scored(self, s: CityState) -> tuple[list[Issue], np.ndarray]:
