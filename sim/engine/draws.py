@@ -9,9 +9,8 @@ per-element loop (one ``exp`` and one uniform per cell), here about 3.
 How it stays exact: for ``0 < lam < 10`` numpy uses the multiplication method
 (``random_poisson_mult``: multiply uniforms until the product is ``<= exp(-lam)``; every uniform
 is one ``next_double`` of the bit generator) and for ``lam == 0`` returns 0 without a draw. The
-kernel is handed the ``Generator`` itself (numba calls the bit generator's own ``next_double``,
-so it draws numpy's uniforms and leaves the state where numpy would: no block to draw, save and
-rewind) and consumes them in the same order. ``exp(-lam)`` is the C library's, as numpy's is; it
+kernel steps numpy's PCG64 itself (:mod:`sim.engine.pcg`: the same uniforms, no block to draw,
+save and rewind) and consumes them in the same order. ``exp(-lam)`` is the C library's, as numpy's is; it
 is computed only when the first uniform is not surely below it: ``exp(-lam) >= 1 - lam``, so a
 uniform under ``1 - lam - 1e-12`` gives a count of 0 whatever the last bits of ``exp`` (most
 cells, since the rates are small). Any cell with ``lam >= 10`` (numpy's PTRS method) or a
@@ -25,26 +24,41 @@ import math
 import numpy as np
 from numba import njit
 
+from .pcg import from_generator, next_double, to_generator
+
 _MARGIN = 1e-12  # far wider than libm's error of exp (under 1 ulp, 1.1e-16 near 1)
 
 
-def poisson_cells(rng: np.random.Generator, rate: np.ndarray) -> np.ndarray:
-    """Cell indices (C order of ``rate``) repeated by their Poisson(``rate``) counts; ``rng`` is
-    left exactly where ``rng.poisson(rate)`` leaves it."""
+def poisson_cells(rng: np.random.Generator | np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Cell indices (C order of ``rate``) repeated by their Poisson(``rate``) counts; ``rng`` (a
+    PCG64 ``Generator``, or a stream's state words: :mod:`sim.engine.pcg`) is left exactly
+    where ``rng.poisson(rate)`` leaves it."""
     lam = np.ascontiguousarray(rate, dtype=np.float64).reshape(-1)
-    if lam.size:
+    if isinstance(rng, np.ndarray):
         cells, ok = _poisson_mult(rng, lam, _MARGIN)
         if ok:
+            return cells
+        gen = np.random.Generator(np.random.PCG64())
+        to_generator(gen, rng)
+        counts = gen.poisson(rate).reshape(-1)
+        rng[:] = from_generator(gen)
+        return np.repeat(np.arange(counts.size), counts)
+    if isinstance(rng.bit_generator, np.random.PCG64) and lam.size:
+        st = from_generator(rng)
+        cells, ok = _poisson_mult(st, lam, _MARGIN)
+        if ok:
+            to_generator(rng, st)
             return cells
     counts = rng.poisson(rate).reshape(-1)
     return np.repeat(np.arange(counts.size), counts)
 
 
 @njit(cache=True)
-def _poisson_mult(rng, lam, margin):  # pragma: no cover - compiled
-    """numpy's ``random_poisson`` for ``0 <= lam < 10``, drawing from ``rng`` in numpy's order.
-    Returns each cell's index repeated by its count (``np.repeat(arange, counts)``) and True; an
-    empty array and False if a rate is negative, NaN or ``>= 10`` (checked before any draw)."""
+def _poisson_mult(st, lam, margin):  # pragma: no cover - compiled
+    """numpy's ``random_poisson`` for ``0 <= lam < 10``, drawing from the PCG64 state ``st`` in
+    numpy's order. Returns each cell's index repeated by its count (``np.repeat(arange,
+    counts)``) and True; an empty array and False if a rate is negative, NaN or ``>= 10``
+    (checked before any draw)."""
     n = lam.shape[0]
     for i in range(n):
         if not (lam[i] >= 0.0 and lam[i] < 10.0):
@@ -55,14 +69,14 @@ def _poisson_mult(rng, lam, margin):  # pragma: no cover - compiled
         lm = lam[i]
         if lm == 0.0:
             continue
-        prod = rng.random()  # numpy: prod = 1.0, then prod *= U (1.0 * U is U exactly)
+        prod = next_double(st)  # numpy: prod = 1.0, then prod *= U (1.0 * U is U exactly)
         if prod < (1.0 - lm) - margin:  # surely <= exp(-lam): a count of 0 after one uniform
             continue
         enlam = math.exp(-lm)
         x = 0
         while prod > enlam:
             x += 1
-            prod *= rng.random()
+            prod *= next_double(st)
         counts[i] = x
         total += x
     cells = np.empty(total, np.int64)

@@ -122,17 +122,17 @@ class Emergence:
         con = self.contagion
         if con is not None and con.on:
             background, triggered = con.split(rate)
-            n = self._spawn(s, background, s.streams.get(Stream.EMERGENCE, day), ())
-            k = self._spawn(s, triggered, s.streams.get(Stream.CONTAGION, day), (3,))
+            n = self._spawn(s, background, s.streams.state(Stream.EMERGENCE, day), ())
+            k = self._spawn(s, triggered, s.streams.state(Stream.CONTAGION, day), (3,))
         else:
-            n, k = self._spawn(s, rate, s.streams.get(Stream.EMERGENCE, day), ()), 0
+            n, k = self._spawn(s, rate, s.streams.state(Stream.EMERGENCE, day), ()), 0
         s.today["new_cases"] = n + k
         s.today["triggered"] = k
         self._add_returns(s)
 
-    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.random.Generator,
-               qualifiers: tuple[int, ...]) -> int:
-        """Draw Poisson(``rate``) new cases from ``rng`` (their clocks from the streams qualified by
+    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.ndarray, qualifiers: tuple[int, ...]) -> int:
+        """Draw Poisson(``rate``) new cases from the stream ``rng`` (its PCG64 state words:
+        :meth:`~sim.engine.streams.Streams.state`; their clocks from the streams qualified by
         ``qualifiers``); returns how many."""
         t0 = s.clock.t0
         flat = poisson_cells(rng, rate)  # rng.poisson(rate)'s counts, each cell repeated by its count
@@ -207,8 +207,8 @@ def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -
     (``qualifiers`` separate the streams of returning grievances from those of new cases)."""
     tab, day = s.cases, s.clock.day
 
-    def rng(stream: Stream) -> np.random.Generator:
-        return s.streams.get(stream, day, *qualifiers)
+    def rng(stream: Stream) -> np.ndarray:
+        return s.streams.state(stream, day, *qualifiers)
 
     clock_draws(rng(Stream.DETECTION), rng(Stream.ESCALATION), rng(Stream.SERVICE), rng(Stream.OUTCOME),
                 rng(Stream.ROUTING), rng(Stream.RECURRENCE), rng(Stream.CHOICE),  # choice: sim/engine/choice.py

@@ -1,19 +1,19 @@
-"""Compiled kernels of emergence's new cases: numpy's draws, in numpy's order, from the streams'
-own ``Generator`` objects.
+"""Compiled kernels of emergence's new cases: numpy's draws, in numpy's order, from the day's
+fresh streams as PCG64 state words (:mod:`sim.engine.pcg`, :meth:`~sim.engine.streams.Streams.state`).
 
-numba calls a ``Generator``'s bit generator itself (``next_double`` and the ziggurats of numpy's
-``distributions.c``, ported), so ``rng.random()``, ``rng.exponential(1.0)``,
-``rng.standard_normal()`` and ``rng.geometric(p)`` drawn one at a time give exactly the numbers
-of numpy's vectorised calls and leave the generator where they leave it
+``random()``, ``exponential(1.0)``, ``standard_normal()`` and ``geometric(p)`` drawn one at a
+time give exactly the numbers of numpy's vectorised calls on the stream's ``Generator``
 (``tests/test_kernels_round6_front.py`` compares every kernel with the numpy code it replaces).
 A day's few thousand new cases then cost a few compiled loops instead of some sixty numpy calls
-on small arrays.
+on small arrays and twenty ``Generator`` objects.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .pcg import geometric, next_double, standard_exponential, standard_normal
 
 
 @njit(cache=True)
@@ -24,7 +24,7 @@ def arrival_draws(rng, flat, n_cat, t0):  # pragma: no cover - compiled
     n = flat.shape[0]
     t = np.empty(n)
     for i in range(n):
-        t[i] = t0 + 24.0 * rng.random()
+        t[i] = t0 + 24.0 * next_double(rng)
     order = np.argsort(t, kind="mergesort")  # stable, so the same permutation as numpy's
     grid = np.empty(n, np.int64)
     cat = np.empty(n, np.int64)
@@ -37,7 +37,7 @@ def arrival_draws(rng, flat, n_cat, t0):  # pragma: no cover - compiled
     u = np.empty((n, 4))
     for j in range(n):
         for c in range(4):
-            u[j, c] = rng.random()
+            u[j, c] = next_double(rng)
     return grid, cat, ts, u
 
 
@@ -48,7 +48,7 @@ def new_case_rows(rng, grid, cat, t, u, res_a, resident_start, residents_per_gri
                   col_severity, col_t_emerge, col_proactive):  # pragma: no cover - compiled
     """The rest of emergence's ``_spawn`` for the cases of :func:`arrival_draws`, written to the
     table's rows ``lo ..``: the second party, pair or collective (its size ``min_involved − 1 +
-    rng.geometric(0.05)``, drawn for every case as numpy did), the severity from the category's
+    geometric(rng, 0.05)``, drawn for every case as numpy did), the severity from the category's
     cumulative shares, and whether only the city's own channels can find it (``rng.random``
     after the sizes). Returns the second parties of the cases with two or more involved (whose
     tension rises)."""
@@ -81,7 +81,7 @@ def new_case_rows(rng, grid, cat, t, u, res_a, resident_start, residents_per_gri
         col_severity[r] = sev
         col_t_emerge[r] = t[i]
     for i in range(n):  # rng.geometric(0.05, n): one draw per case
-        many = min_involved + rng.geometric(0.05) - 1
+        many = min_involved + geometric(rng, 0.05) - 1
         if n_inv[i] < 0:
             n_inv[i] = many
     m = 0
@@ -94,7 +94,7 @@ def new_case_rows(rng, grid, cat, t, u, res_a, resident_start, residents_per_gri
         else:
             col_resident_b[r] = -1
     for i in range(n):
-        col_proactive[lo + i] = rng.random() < proactive[cat[i]]
+        col_proactive[lo + i] = next_double(rng) < proactive[cat[i]]
     second = np.empty(m, np.int64)
     j = 0
     for i in range(n):
@@ -115,36 +115,36 @@ def clock_draws(det, esc, svc, out, route, back, choice, lo, hi, latent, stage, 
         stage[r] = latent
         acc_from[r] = t_emerge[r]
     for r in range(lo, hi):
-        detect_left[r] = det.exponential(1.0)
+        detect_left[r] = standard_exponential(det)
     for r in range(lo, hi):
-        fade_left[r] = det.exponential(1.0)
+        fade_left[r] = standard_exponential(det)
     for r in range(lo, hi):
-        channel_u[r] = det.random()
+        channel_u[r] = next_double(det)
     for r in range(lo, hi):
-        lapse_left[r] = det.exponential(1.0)
+        lapse_left[r] = standard_exponential(det)
     for r in range(lo, hi):  # np.cumsum(exponential((n, 3)), axis=1), left to right
         total = 0.0
         for k in range(3):
-            total += esc.exponential(1.0)
+            total += standard_exponential(esc)
             esc_thresholds[r, k] = total
     n_levels = service_u.shape[1]
     for r in range(lo, hi):
         for k in range(n_levels):
-            service_u[r, k] = svc.exponential(1.0)
+            service_u[r, k] = standard_exponential(svc)
     for r in range(lo, hi):
         for k in range(n_levels):
-            outcome_u[r, k] = out.random()
+            outcome_u[r, k] = next_double(out)
     for r in range(lo, hi):
-        difficulty[r] = out.standard_normal()
+        difficulty[r] = standard_normal(out)
     for r in range(lo, hi):
         for k in range(n_levels):
-            route_u[r, k] = route.random()
+            route_u[r, k] = next_double(route)
     for r in range(lo, hi):
-        return_u[r] = back.random()
+        return_u[r] = next_double(back)
     for r in range(lo, hi):
-        return_wait[r] = back.exponential(1.0)
+        return_wait[r] = standard_exponential(back)
     for r in range(lo, hi):
         for k in range(3):
-            choice_u[r, k] = choice.random()
+            choice_u[r, k] = next_double(choice)
     for r in range(lo, hi):
-        choice_u[r, 3] = choice.exponential(1.0)
+        choice_u[r, 3] = standard_exponential(choice)
