@@ -57,32 +57,42 @@ def poisson_cells(rng: np.random.Generator | np.ndarray, rate: np.ndarray) -> np
 def _poisson_mult(st, lam, margin):  # pragma: no cover - compiled
     """numpy's ``random_poisson`` for ``0 <= lam < 10``, drawing from the PCG64 state ``st`` in
     numpy's order. Returns each cell's index repeated by its count (``np.repeat(arange,
-    counts)``) and True; an empty array and False if a rate is negative, NaN or ``>= 10``
-    (checked before any draw)."""
+    counts)``) and True; an empty array and False, with ``st`` as it was, if a rate is
+    negative, NaN or ``>= 10``."""
+    saved = st.copy()
+    size = 64 + lam.shape[0] // 16
+    while True:
+        cells = np.empty(size, np.int64)
+        total = _poisson_fill(st, lam, margin, cells)
+        if total >= 0:
+            return cells[:total].copy(), True
+        st[:] = saved  # put back: numpy's own draws (-2), or again with room for the cells (-1)
+        if total == -2:
+            return cells[:0], False
+        size *= 4
+
+
+@njit(cache=True)
+def _poisson_fill(st, lam, margin, cells):  # pragma: no cover - compiled
+    # the cells, in one pass, into ``cells``; their number, -1 if ``cells`` is too small, -2
+    # at a rate numpy's multiplication method does not take
     n = lam.shape[0]
-    for i in range(n):
-        if not (lam[i] >= 0.0 and lam[i] < 10.0):
-            return np.empty(0, np.int64), False
-    counts = np.zeros(n, np.int64)
+    room = cells.shape[0]
     total = 0
     for i in range(n):
         lm = lam[i]
+        if not (lm >= 0.0 and lm < 10.0):
+            return -2
         if lm == 0.0:
             continue
         prod = next_double(st)  # numpy: prod = 1.0, then prod *= U (1.0 * U is U exactly)
         if prod < (1.0 - lm) - margin:  # surely <= exp(-lam): a count of 0 after one uniform
             continue
         enlam = math.exp(-lm)
-        x = 0
         while prod > enlam:
-            x += 1
+            if total == room:
+                return -1
+            cells[total] = i
+            total += 1
             prod *= next_double(st)
-        counts[i] = x
-        total += x
-    cells = np.empty(total, np.int64)
-    j = 0
-    for i in range(n):
-        for _ in range(counts[i]):
-            cells[j] = i
-            j += 1
-    return cells, True
+    return total

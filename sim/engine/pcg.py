@@ -16,8 +16,12 @@ A state is ``[state_hi, state_lo, inc_hi, inc_lo]`` (numpy's ``bit_generator.sta
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 from numba.np.random._constants import (
     fe_double,
     fi_double,
@@ -30,32 +34,36 @@ from numba.np.random._constants import (
     ziggurat_nor_r,
 )
 
-_M32 = np.uint64(0xFFFFFFFF)
-_MULT_HI = np.uint64(0x2360ED051FC65DA4)  # PCG's default 128-bit multiplier
-_MULT_LO = np.uint64(0x4385DF649FCCF645)
-_U32, _U58, _U63, _U1, _U0 = np.uint64(32), np.uint64(58), np.uint64(63), np.uint64(1), np.uint64(0)
+_MULT = 0x2360ED051FC65DA44385DF649FCCF645  # PCG's default 128-bit multiplier
+_U58, _U63, _U1, _U0 = np.uint64(58), np.uint64(63), np.uint64(1), np.uint64(0)
 _MASK64 = (1 << 64) - 1
 
 
-@njit(cache=True, inline="always")
-def _mulhi(a, b):  # pragma: no cover - compiled
-    # the high 64 bits of the 128-bit product a * b
-    a0, a1 = a & _M32, a >> _U32
-    b0, b1 = b & _M32, b >> _U32
-    t = a1 * b0 + ((a0 * b0) >> _U32)
-    w1 = a0 * b1 + (t & _M32)
-    return a1 * b1 + (t >> _U32) + (w1 >> _U32)
+@intrinsic
+def _lcg(typingctx: Any, sh: Any, sl: Any, ih: Any, il: Any) -> Any:  # pragma: no cover - compiled
+    """``state * MULT + inc (mod 2**128)`` on the halves of state and increment, in LLVM's
+    128-bit integers (one wide multiply; numba has no 128-bit type)."""
+    if not all(a == types.uint64 for a in (sh, sl, ih, il)):
+        return None
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, types.uint64, types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        wide, word = ir.IntType(128), ir.IntType(64)
+
+        def join(hi: Any, lo: Any) -> Any:
+            return builder.or_(builder.shl(builder.zext(hi, wide), ir.Constant(wide, 64)), builder.zext(lo, wide))
+
+        r = builder.add(builder.mul(join(args[0], args[1]), ir.Constant(wide, _MULT)), join(args[2], args[3]))
+        hi = builder.trunc(builder.lshr(r, ir.Constant(wide, 64)), word)
+        return context.make_tuple(builder, signature.return_type, (hi, builder.trunc(r, word)))
+
+    return sig, codegen
 
 
 @njit(cache=True, inline="always")
 def _step(st):  # pragma: no cover - compiled
     # state = state * MULT + inc (mod 2**128)
-    sh, sl = st[0], st[1]
-    hi = _mulhi(sl, _MULT_LO) + sh * _MULT_LO + sl * _MULT_HI
-    lo = sl * _MULT_LO
-    lo2 = lo + st[3]
-    hi = hi + st[2] + (_U1 if lo2 < lo else _U0)
-    st[0], st[1] = hi, lo2
+    st[0], st[1] = _lcg(st[0], st[1], st[2], st[3])
 
 
 @njit(cache=True)
