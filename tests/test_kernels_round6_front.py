@@ -172,3 +172,73 @@ def test_clock_draws_are_the_numpy_code() -> None:
         assert np.array_equal(cols["acc_from"][lo:], t_emerge[lo:])
         for st, g in zip(sts, gens, strict=True):
             assert np.array_equal(st, pcg.from_generator(g))
+
+
+def test_choice_kernels_are_the_numpy_code() -> None:
+    from sim.engine.cases import CITY_OPTIONS, Stage
+    from sim.engine.choice import (
+        _CITY,
+        _PROTEST,
+        CHANNEL_OF_OPTION,
+        LUMP,
+        NEGOTIATE,
+        PETITION,
+        PUBLIC,
+        _choose,
+        _shifted_utilities,
+        pick,
+        probabilities,
+        utilities,
+    )
+
+    pick_rng = np.random.default_rng(4)
+    params = {"asc": list(pick_rng.normal(0, 1, 8)), "days": list(pick_rng.random(8) * 30),
+              "cost": list(pick_rng.random(8) * 3), "severity_coef": list(pick_rng.normal(0, 0.5, 8)),
+              "time_weight": 0.05, "cost_weight": 0.4, "trust_weight": 1.3, "responsiveness_weight": 0.7,
+              "distrust_weight": 0.9, "tension_weight": 1.1}
+    for trial in range(20):
+        m, n = 60, int(pick_rng.integers(0, 40))
+        rows = np.sort(pick_rng.choice(m, n, replace=False))
+        grid = pick_rng.integers(0, 10, n)
+        resp, trust, tension = pick_rng.random(10), pick_rng.random(n), pick_rng.random(n)
+        severity = pick_rng.integers(0, 4, m).astype(np.int8)
+        collective = np.where(pick_rng.random(m) < 0.3 * (trial % 2), 1, 0).astype(np.int8)
+        cu = pick_rng.random((m, 4)).astype(np.float32)
+        t_act = pick_rng.random(n) * 24
+        neg = 0.55
+        # the numpy code of ChoiceModel.act before round 6
+        util = utilities(params, trust, resp[grid], tension, severity[rows])
+        group = collective[rows] == 1
+        mask = None
+        if group.any():
+            mask = np.ones((n, 8), dtype=bool)
+            mask[group, LUMP] = mask[group, NEGOTIATE] = False
+        first = pick(probabilities(util, mask), cu[rows, 0])
+        failed = (first == NEGOTIATE) & (cu[rows, 1] >= neg)
+        others = np.ones(8, dtype=bool)
+        others[NEGOTIATE] = False
+        second = pick(probabilities(util, others), cu[rows, 2])
+        final = np.where(failed, second, first)
+        tried = ((1 << first) | np.where(failed, 1 << second, 0)).astype(np.uint8)
+        city = np.isin(final, CITY_OPTIONS)
+        # the kernels
+        base = (np.asarray(params["asc"]) - params["time_weight"] * np.asarray(params["days"])
+                - params["cost_weight"] * np.asarray(params["cost"]))
+        z = _shifted_utilities(base, np.asarray(params["severity_coef"]), 1.3, 0.7, 0.9, 1.1, trust, resp, grid,
+                               tension, severity, rows, _CITY.astype(float), _PROTEST.astype(float))
+        cols = {"tried": np.zeros(m, np.uint8), "entry": np.full(m, -1, np.int8), "stage": np.zeros(m, np.int8),
+                "t_close": np.full(m, np.inf), "detect_left": np.zeros(m), "t_detect": np.full(m, np.inf),
+                "channel": np.full(m, -1, np.int8)}
+        ci, ch = _choose(np.exp(z), rows, t_act, collective, cu, np.float32(neg), *cols.values(), CHANNEL_OF_OPTION,
+                         int(Stage.SETTLED), int(Stage.PETITIONED), int(Stage.WENT_PUBLIC), int(Stage.REPORTING))
+        assert np.array_equal(ci, rows[city]) and np.array_equal(ch, final[city])
+        assert np.array_equal(cols["tried"][rows], tried)
+        assert np.array_equal(cols["entry"][rows], final)
+        assert np.array_equal(cols["t_detect"][rows[city]], t_act[city])
+        assert np.array_equal(cols["channel"][rows[city]], CHANNEL_OF_OPTION[final[city]])
+        lump = rows[final == LUMP]
+        assert np.array_equal(cols["detect_left"][lump], cu[lump, 3].astype(np.float64))
+        for option, stage in ((NEGOTIATE, Stage.SETTLED), (PETITION, Stage.PETITIONED), (PUBLIC, Stage.WENT_PUBLIC)):
+            out = final == option
+            assert (cols["stage"][rows[out]] == stage).all()
+            assert np.array_equal(cols["t_close"][rows[out]], t_act[out])
