@@ -242,3 +242,23 @@ def test_choice_kernels_are_the_numpy_code() -> None:
             out = final == option
             assert (cols["stage"][rows[out]] == stage).all()
             assert np.array_equal(cols["t_close"][rows[out]], t_act[out])
+
+
+def test_channel_pick_is_the_numpy_code() -> None:
+    from sim.engine.detection import _channel_pick
+
+    pick_rng = np.random.default_rng(8)
+    for n in (0, 1, 300):
+        h_d = pick_rng.random((n, 5)) * 10.0 ** pick_rng.uniform(-6, 0, (n, 5))
+        h_d[pick_rng.random((n, 5)) < 0.3] = 0.0
+        h_d[:, 4] += 1e-9  # a positive total, as for every detected row
+        instant = pick_rng.random(n) < 0.2
+        channel_u = pick_rng.random(n + 7).astype(np.float32)
+        di = pick_rng.choice(n + 7, n, replace=False)
+        got = _channel_pick(h_d.copy(), instant, channel_u, di)
+        hd = h_d.copy()  # detection's numpy code before round 6
+        hd[instant, :4] = 0.0
+        hd[instant, 4] = 1.0
+        share = np.cumsum(hd, axis=1) / hd.sum(axis=1, keepdims=True)
+        want = (channel_u[di][:, None] >= share[:, :-1]).sum(axis=1)
+        assert np.array_equal(got, want)
