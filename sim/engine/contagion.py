@@ -163,18 +163,21 @@ def _excite_day(exc, new, steps_now, steps_seen, m, m_esc, q, share, reach, nb, 
             if v != 0.0 or np.signbit(v):
                 hit[g] = True
     w = 1.0 - q
+    near = np.empty(9, np.int64)
     for g in range(n):
-        near = False
+        # the neighbours with an event, in map order: the others' own is +0.0 in every
+        # category, and adding +0.0 to the running sum (never -0.0: it starts at +0.0) leaves it
+        m_near = 0
         for j in range(9):
             h = nb[g, j]
             if h >= 0 and hit[h]:
-                near = True
+                near[m_near] = h
+                m_near += 1
         for c in range(k):
             kc = 0.0
-            if near:
+            if m_near:
                 total = 0.0
-                for j in range(9):
-                    h = nb[g, j]
-                    total += own[h, c] if h >= 0 else 0.0
+                for j in range(m_near):
+                    total += own[near[j], c]
                 kc = own[g, c] + reach * (total - own[g, c])
             exc[g, c] = exc[g, c] * q + w * kc
