@@ -262,3 +262,29 @@ def test_channel_pick_is_the_numpy_code() -> None:
         share = np.cumsum(hd, axis=1) / hd.sum(axis=1, keepdims=True)
         want = (channel_u[di][:, None] >= share[:, :-1]).sum(axis=1)
         assert np.array_equal(got, want)
+
+
+def test_perceive_is_the_numpy_code() -> None:
+    from sim.engine.cases import Stage
+    from sim.engine.choice import _perceive
+
+    pick_rng = np.random.default_rng(12)
+    for n_rows in (0, 5, 2000):
+        n_grids, fair, memory = 40, 48.0, 20.0
+        stage = pick_rng.integers(0, len(Stage), n_rows).astype(np.int8)
+        t_detect = pick_rng.random(n_rows) * 500
+        t_close = t_detect + pick_rng.exponential(60.0, n_rows)
+        grid = pick_rng.integers(0, n_grids, n_rows).astype(np.int32)
+        r = pick_rng.random(n_grids)
+        want = r.copy()
+        rows = np.flatnonzero(np.isin(stage, (Stage.RESOLVED, Stage.LAPSED, Stage.UNRESOLVED)))
+        if rows.size:  # perceive's numpy code before round 6
+            failed = stage[rows] != Stage.RESOLVED
+            sat = np.where(failed, 0.0, fair / np.maximum(t_close[rows] - t_detect[rows], fair))
+            n = np.bincount(grid[rows], minlength=n_grids)
+            total = np.bincount(grid[rows], weights=sat, minlength=n_grids)
+            hit = n > 0
+            want[hit] += n[hit] / (n[hit] + memory) * (total[hit] / n[hit] - want[hit])
+        _perceive(stage, t_close, t_detect, grid, int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED),
+                  fair, memory, r)
+        assert r.tobytes() == want.tobytes()

@@ -115,42 +115,11 @@ class ChoiceModel:
         """Stage ``perception``: each grid's perceived responsiveness moves towards the mean
         satisfaction of its city-handled outcomes closed today (resolved: by speed, as in trust
         feedback; lapsed or decided against: 0), with weight n / (n + memory_cases)."""
-        tab, w = s.cases, s.world
-        rows, failed = _city_outcomes(tab["stage"], int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
-        if rows.size == 0:
-            return
-        hours = tab["t_close"][rows] - tab["t_detect"][rows]
-        fair = w["trust_fair_hours"]
-        sat = np.where(failed, 0.0, fair / np.maximum(hours, fair))
-        g = tab["grid"][rows]
-        n_grids = self.responsiveness.size
-        n = np.bincount(g, minlength=n_grids)
-        total = np.bincount(g, weights=sat, minlength=n_grids)
-        hit = n > 0
-        weight = n[hit] / (n[hit] + self.params["memory_cases"])
-        r = self.responsiveness
-        r[hit] += weight * (total[hit] / n[hit] - r[hit])
+        tab = s.cases
+        _perceive(tab["stage"], tab["t_close"], tab["t_detect"], tab["grid"], int(Stage.RESOLVED), int(Stage.LAPSED),
+                  int(Stage.UNRESOLVED), float(s.world["trust_fair_hours"]), float(self.params["memory_cases"]),
+                  self.responsiveness)
 
-
-
-@njit(cache=True)
-def _city_outcomes(stage, resolved, lapsed, unresolved):  # pragma: no cover - compiled
-    # the rows resolved, lapsed or decided against (in order), and which of them failed
-    n = 0
-    for i in range(stage.size):
-        st = stage[i]
-        if st == resolved or st == lapsed or st == unresolved:
-            n += 1
-    rows = np.empty(n, dtype=np.int64)
-    failed = np.empty(n, dtype=np.bool_)
-    j = 0
-    for i in range(stage.size):
-        st = stage[i]
-        if st == resolved or st == lapsed or st == unresolved:
-            rows[j] = i
-            failed[j] = st != resolved
-            j += 1
-    return rows, failed
 
 
 @njit(cache=True)
@@ -226,3 +195,30 @@ def _choose(e, rows, t_act, collective, choice_u, neg_success, channels_tried, e
             city_opt[m] = final
             m += 1
     return city_rows[:m].copy(), city_opt[:m].copy()
+
+
+@njit(cache=True)
+def _perceive(stage, t_close, t_detect, grid, resolved, lapsed, unresolved, fair, memory,
+              r):  # pragma: no cover - compiled
+    # ChoiceModel.perceive's numpy code in one pass: the satisfaction of each city-handled
+    # outcome (resolved: fair / max(hours, fair), np.maximum's NaN kept; failed: 0), its grid's
+    # count and sum in row order (np.bincount's), then each grid with outcomes moves by
+    # n / (n + memory) towards their mean
+    n_grids = r.shape[0]
+    n = np.zeros(n_grids, np.int64)
+    total = np.zeros(n_grids)
+    for i in range(stage.shape[0]):
+        st = stage[i]
+        if st == resolved or st == lapsed or st == unresolved:
+            if st == resolved:
+                hours = t_close[i] - t_detect[i]
+                sat = fair / (hours if (hours >= fair or hours != hours) else fair)
+            else:
+                sat = 0.0
+            g = grid[i]
+            n[g] += 1
+            total[g] += sat
+    for g in range(n_grids):
+        if n[g] > 0:
+            k = np.float64(n[g])
+            r[g] += k / (k + memory) * (total[g] / k - r[g])
