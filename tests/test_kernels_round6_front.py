@@ -288,3 +288,36 @@ def test_perceive_is_the_numpy_code() -> None:
         _perceive(stage, t_close, t_detect, grid, int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED),
                   fair, memory, r)
         assert r.tobytes() == want.tobytes()
+
+
+def _cascade_numpy(n, mean, sd, rng):
+    # collective.cascade's numpy code before round 6
+    from scipy import special
+
+    level = np.zeros(n.size)
+    f_level = special.ndtr((level - mean) / sd)
+    acted = rng.binomial(n, f_level)
+    while True:
+        grow = acted > level
+        if not grow.any():
+            return acted
+        new_level = acted[grow].astype(np.float64)
+        f_new = special.ndtr((new_level - mean[grow]) / sd)
+        p = np.clip((f_new - f_level[grow]) / np.maximum(1.0 - f_level[grow], 1e-300), 0.0, 1.0)
+        acted[grow] += rng.binomial(n[grow] - acted[grow], p)
+        level[grow], f_level[grow] = new_level, f_new
+
+
+def test_compiled_cascade_is_the_numpy_code() -> None:
+    from sim.engine.collective import cascade
+
+    pick_rng = np.random.default_rng(21)
+    for trial in range(40):
+        k = int(pick_rng.integers(1, 200))
+        n = pick_rng.integers(0, 400, k) * (pick_rng.random(k) < 0.9)
+        mean = np.full(k, float(pick_rng.uniform(0.5, 60)))
+        sd = float(pick_rng.uniform(1, 30))
+        seed = int(pick_rng.integers(1 << 60))
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert np.array_equal(cascade(n, mean, sd, a), _cascade_numpy(n, mean, sd, b)), trial
+        assert a.bit_generator.state == b.bit_generator.state
