@@ -17,10 +17,13 @@ from numba import njit
 
 from .cases import N_DETECTION_CLOCKS, Stage
 from .choice import LUMP, ChoiceModel
+from .intrinsics import prefetch
 from .levels import Level
 from .routing import Router
 from .state import CityState
 from .streams import Stream
+
+_AHEAD = 32  # prefetch distance in table rows: the resident record of the latent row that far ahead
 
 
 class Detection:
@@ -117,6 +120,8 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
     for i in range(n):
         if stage[i] != 0:
             continue
+        if i + _AHEAD < n and stage[i + _AHEAD] == 0:  # a random resident record per latent case
+            prefetch(propensity, resident[i + _AHEAD])
         g = grid[i]
         vis = visible[category[i]]
         w = workers[g]
