@@ -85,7 +85,8 @@ class EarlyWarning:
         self.acting = "smoothed"
         self.target = "escalation_or_collective"
         self.keep_features = False
-        self.latest = np.zeros(n)  # the acting forecast's percentile rank per grid (the map layer)
+        self._latest = np.zeros(n)  # see ``latest``: ranked when read (the map layer), not weekly
+        self._latest_of: np.ndarray | None = None  # the acting forecast not yet ranked
         self.visits = 0
         self.visit_cost = 0.0
         self.found = 0
@@ -118,7 +119,7 @@ class EarlyWarning:
             act = s.streams.get(Stream.WARNING_RESPONSE, s.clock.day, 1).random(n)
         else:
             act = scores.get(self.acting, scores["smoothed"])
-        self.latest = (rankdata(act, method="min") - 1) / max(n - 1, 1)  # share of others scored lower
+        self._latest_of = act.copy()  # ranked only when the map reads it
         k = min(int(s.levers.warning_response_visits_per_week), n)
         if k:
             grids = np.sort(np.argsort(-act, kind="stable")[:k])
@@ -137,6 +138,15 @@ class EarlyWarning:
         trust = survey(s.residents, int(s.handling["warning_survey_per_grid"]),
                        s.streams.get(Stream.WARNING_SURVEY, s.clock.day))
         return features(self.hist, snap, trust, s.layout)
+
+    @property
+    def latest(self) -> np.ndarray:
+        """The last acting forecast's percentile rank per grid (share of other grids scored
+        lower; zeros before the first forecast): the map layer, ranked when first read."""
+        if self._latest_of is not None:
+            act, self._latest_of = self._latest_of, None
+            self._latest = (rankdata(act, method="min") - 1) / max(act.size - 1, 1)
+        return self._latest
 
     # ----------------------------------------------------------------- scoring
     def scored(self, s: CityState) -> tuple[list[Issue], np.ndarray]:
