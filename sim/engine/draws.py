@@ -10,11 +10,12 @@ How it stays exact: for ``0 < lam < 10`` numpy uses the multiplication method
 (``random_poisson_mult``: multiply uniforms until the product is ``<= exp(-lam)``; every uniform
 is one ``next_double`` of the bit generator) and for ``lam == 0`` returns 0 without a draw. The
 kernel steps numpy's PCG64 itself (:mod:`sim.engine.pcg`: the same uniforms, no block to draw,
-save and rewind) and consumes them in the same order. ``exp(-lam)`` is the C library's, as numpy's is; it
-is computed only when the first uniform is not surely below it: ``exp(-lam) >= 1 - lam``, so a
-uniform under ``1 - lam - 1e-12`` gives a count of 0 whatever the last bits of ``exp`` (most
-cells, since the rates are small). Any cell with ``lam >= 10`` (numpy's PTRS method) or a
-negative or NaN rate (checked before any draw) falls back to numpy's own ``poisson``.
+save and rewind) and consumes them in the same order. ``exp(-lam)`` is the C library's, as
+numpy's is; it is computed only when the first uniform is not surely below it:
+``exp(-lam) >= 1 - lam``, so a uniform under ``1 - lam - 1e-12`` gives a count of 0 whatever the
+last bits of ``exp`` (most cells, since the rates are small). At a cell with ``lam >= 10``
+(numpy's PTRS method) or a negative or NaN rate the state is put back and numpy's own
+``poisson`` draws them all.
 """
 
 from __future__ import annotations
