@@ -22,6 +22,7 @@ from ..outcomes.accumulate import KpiAccumulator
 from .cases import CLOSED_STAGES, Stage, stage_rows
 from .levels import LEVELS, N_LEVELS, Level
 from .saturation import SaturationMonitor
+from .service_kernels import book_intervals
 from .staffing import Staffing
 from .state import CityState
 
@@ -46,16 +47,9 @@ class BusyLedger:
         """Book services ``[start, end)`` (hours) at ``level``."""
         if start.size == 0:
             return
-        da = np.floor(start / 24.0).astype(np.int64)
-        db = np.floor(end / 24.0).astype(np.int64)
-        self._grow(int(db.max()))
-        same = da == db
-        np.add.at(self.partial[level], da[same], (end - start)[same])
-        x = ~same
-        np.add.at(self.partial[level], da[x], ((da + 1) * 24.0 - start)[x])
-        np.add.at(self.partial[level], db[x], (end - db * 24.0)[x])
-        np.add.at(self.full_diff[level], da[x] + 1, 1.0)
-        np.add.at(self.full_diff[level], db[x], -1.0)
+        # one compiled pass for numpy's five np.add.at passes (their order kept)
+        self._grow(int(np.floor(end.max() / 24.0)))  # the last day any service ends in
+        book_intervals(self.partial[level], self.full_diff[level], start, end)
 
     def busy(self, day: int) -> np.ndarray:
         """Busy handler-hours of ``day`` per level."""

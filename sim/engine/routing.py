@@ -34,6 +34,7 @@ from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level, PoolScope
 from .state import CityState
 
 _SCOPE = np.array([spec.scope for spec in LEVEL_TABLE], dtype=np.int64)
+_IS_DEPARTMENT = np.isin(np.arange(len(LEVEL_TABLE)), DEPARTMENT_LEVELS)  # by level: np.isin once, not per move
 STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolScope.STREET)
 # levels whose failures may go straight to court, and the handling key of that share
 _COURT_SHARE_KEY = {Level.STREET: "court_share_on_street_failure", Level.DISTRICT: "court_share_on_failure"}
@@ -113,7 +114,7 @@ class Router:
         bounces = np.zeros(rows.size, dtype=np.int64)
         if p_mis > 0:
             u = np.maximum(tab["route_u"][rows, level], 1e-12)
-            dept = np.isin(level, DEPARTMENT_LEVELS)
+            dept = _IS_DEPARTMENT[level]
             # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right one
             bounces = np.where(dept, np.floor(np.log(u) / np.log(p_mis)), 0).astype(np.int64)
         t_arrive = t_ready + delay + bounces * (h["bounce_hours"] + lev.latency_hours_per_hop)

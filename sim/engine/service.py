@@ -24,6 +24,7 @@ from .escalation import Escalation
 from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
+from .service_kernels import mark_started
 from .state import CityState
 
 _P_EPS = 1e-9  # keeps the logit of a certain success finite
@@ -108,18 +109,7 @@ class Service:
             self.accounts.book_busy(level, sst, end)
             si = waiting[pos]
             self.escalation.accrue(s, si, sst)  # the clock stops when service starts
-            tab["acc_from"][si] = np.inf
-            wait = sst - tab["t_arrive"][si]
-            first = tab["visits"][si] == 0
-            tab["first_wait"][si[first]] = wait[first]
-            tab["esc_before_service"][si[first]] = (tab["severity"][si[first]] - tab["severity0"][si[first]])
-            tab["wait_total"][si] += wait
-            tab["visits"][si] += 1
-            tab["t_start"][si] = sst
-            tab["t_end"][si] = end
-            tab["server"][si] = server
-            tab["stage"][si] = Stage.IN_SERVICE
-            tab["levels_served"][si] |= np.uint8(1 << level)
+            mark_started(tab, si, sst, end, server, int(level), int(Stage.IN_SERVICE))
             ends = si[end < t1]  # started and finished today (rows disjoint from ``done``)
             if ends.size:
                 done = np.sort(np.concatenate([done, ends]))

@@ -18,6 +18,7 @@ from .state import CityState
 
 TRUST_SHIFT_RELAX_DAYS = 90.0  # how long a grid remembers its neighbours' experiences
 UNRESOLVED = (Stage.UNRESOLVED, Stage.LAPSED, Stage.PETITIONED, Stage.WENT_PUBLIC)  # failures, closed today
+_IS_UNRESOLVED = np.isin(np.arange(256), UNRESOLVED)  # by stage code: a lookup, not np.isin daily
 
 
 def trust_feedback(s: CityState) -> None:
@@ -34,7 +35,7 @@ def trust_feedback(s: CityState) -> None:
         hours = tab["t_close"][closed] - tab["t_detect"][closed]
         fair = w["trust_fair_hours"]
         sat = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
-        sat = np.where(np.isin(stage[closed], UNRESOLVED), 0.0, sat)
+        sat = np.where(_IS_UNRESOLVED[stage[closed]], 0.0, sat)
         sat = np.where(tab["severity"][closed] >= 2, sat * 0.5, sat)
         _move(s, closed, sat, rate)
         news = sat - 0.5
