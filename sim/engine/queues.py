@@ -31,6 +31,10 @@ class PoolSet:
         self.ptr = np.zeros(n_pools + 1, dtype=np.int64)
         self.free = np.zeros(0, dtype=np.float64)
         self.speed = np.zeros(0, dtype=np.float64)
+        # per pool, when its first server falls free (inf: no server), kept in step with ``free``
+        # by every method that moves it: ``can_start`` is then one comparison per pool, not a
+        # scan of every server (65,000 grid workers in a large city) per level and day
+        self.first_free = np.full(n_pools, np.inf)
 
     def set_servers(self, pool_of_agent: np.ndarray, servers: list[int], free_at: list[np.ndarray],
                     speeds: list[np.ndarray]) -> None:
@@ -44,6 +48,11 @@ class PoolSet:
         self.ptr = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
         self.free = np.concatenate(free_at) if len(servers) else np.zeros(0)
         self.speed = np.concatenate(speeds) if len(servers) else np.zeros(0)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute each pool's first free time after ``free`` was set from outside."""
+        self.first_free = _first_free(self.free, self.ptr, self.n_pools)
 
     def serve_rows(self, rows: np.ndarray, pool: np.ndarray, arrive: np.ndarray, work: np.ndarray,
                    case_key: np.ndarray, window_end: float, priority: np.ndarray | None = None
@@ -63,13 +72,14 @@ class PoolSet:
                                                           self.free, self.speed, self.ptr, float(window_end))
         # the kernels return the starts in the order they happened; positions are distinct, so
         # any sort gives the same order (numpy's here: a compiled sort costs seconds to compile)
+        _update_first_free(self.first_free, self.free, self.ptr, pool, rows, pos)
         by_row = np.argsort(pos)
         return pos[by_row], start[by_row], end[by_row], server[by_row]
 
     def can_start(self, window_end: float) -> np.ndarray:
         """Per pool: has a server that falls free before ``window_end`` (so a case that arrived
         before then can start). The queues of the other pools cannot move this tick."""
-        return _can_start(self.free, self.ptr, self.n_pools, float(window_end))
+        return self.first_free < window_end  # inf where a pool has no server
 
     def load(self, queued_per_pool: np.ndarray) -> np.ndarray:
         """Queue length per server in each pool (inf where a pool has no server but a queue)."""
@@ -204,13 +214,22 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
 
 
 @njit(cache=True)
-def _can_start(free, srv_ptr, n_pools, window_end):  # pragma: no cover - compiled
-    """See :meth:`PoolSet.can_start`."""
-    out = np.zeros(n_pools, np.bool_)
+def _first_free(free, srv_ptr, n_pools):  # pragma: no cover - compiled
+    """When each pool's first server falls free (inf where a pool has none)."""
+    out = np.full(n_pools, np.inf)
     for p in range(n_pools):
         lo, hi = srv_ptr[p], srv_ptr[p + 1]
-        out[p] = hi > lo and _earliest_free(free, lo, hi) < window_end
+        if hi > lo:
+            out[p] = _earliest_free(free, lo, hi)
     return out
+
+
+@njit(cache=True)
+def _update_first_free(first_free, free, srv_ptr, pool, rows, pos):  # pragma: no cover - compiled
+    """:func:`_first_free` again for the pools of the cases ``rows[pos]`` that started."""
+    for k in range(pos.shape[0]):
+        p = pool[rows[pos[k]]]
+        first_free[p] = _earliest_free(free, srv_ptr[p], srv_ptr[p + 1])
 
 
 @njit(cache=True)

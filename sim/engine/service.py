@@ -102,6 +102,7 @@ class Service:
                 # a cut queue started all its kept heads: the next might have started too; serve
                 # again from every waiting row (rare; the result is the same either way)
                 pools.free[:] = free0
+                pools.refresh()
                 waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"],
                                             int(level), float(t1), tab["pool"], pools.can_start(t1))
                 pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
