@@ -34,6 +34,7 @@ from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level, PoolScope
 from .state import CityState
 
 _SCOPE = np.array([spec.scope for spec in LEVEL_TABLE], dtype=np.int64)
+_NO_LOG = np.zeros(0, dtype=np.float32)  # no misrouting: no logs
 _IS_DEPARTMENT = np.isin(np.arange(len(LEVEL_TABLE)), DEPARTMENT_LEVELS)  # by level: np.isin once, not per move
 STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolScope.STREET)
 # levels whose failures may go straight to court, and the handling key of that share
@@ -107,19 +108,22 @@ class Router:
         if rows.size == 0:
             return
         tab, lev, h = s.cases, s.levers, self.handling
-        level = np.asarray(level, dtype=np.int64)
-        pool = self.pool_index(s, level, rows)
+        rows = np.asarray(rows, dtype=np.int64)
+        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape))
         delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
         p_mis = h["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
-        bounces = np.zeros(rows.size, dtype=np.int64)
-        if p_mis > 0:
-            u = np.maximum(tab["route_u"][rows, level], 1e-12)
-            dept = _IS_DEPARTMENT[level]
-            # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right one
-            bounces = np.where(dept, np.floor(np.log(u) / np.log(p_mis)), 0).astype(np.int64)
-        t_arrive = t_ready + delay + bounces * (h["bounce_hours"] + lev.latency_hours_per_hop)
-        self._place(s, rows, level, pool, t_arrive)
-        tab["bounces"][rows] += bounces
+        # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right
+        # one, floor(log u / log p); the logs stay numpy's (its float32 loop), the rest of the
+        # move is one compiled pass (pool, arrival, placement, bounces)
+        lu = np.log(np.maximum(tab["route_u"][rows, level], 1e-12)) if p_mis > 0 else _NO_LOG
+        lp = np.log(p_mis) if p_mis > 0 else np.float64(1.0)
+        lay = s.layout
+        _route_place(rows, level, np.ascontiguousarray(np.broadcast_to(t_ready, rows.shape), dtype=np.float64),
+                     lu, lp, p_mis > 0, float(delay), float(h["bounce_hours"] + lev.latency_hours_per_hop),
+                     _IS_DEPARTMENT, _SCOPE, tab["grid"], tab["category"], s.categories.department,
+                     lay.street_of, lay.district_of, self.n_departments, tab["level"], tab["pool"],
+                     tab["t_arrive"], tab["t_start"], tab["t_end"], tab["stage"], tab["levels_routed"],
+                     tab["bounces"], int(Stage.REPORTING))
 
     def _place(self, s: CityState, rows: np.ndarray, level: np.ndarray, pool: np.ndarray,
                t_arrive: np.ndarray) -> None:
@@ -280,3 +284,25 @@ def _pool_counts(level, pool, counts):  # pragma: no cover - compiled
             raise IndexError("pool index out of range")
         out[k] = c[pool[k]]
     return out
+
+
+@njit(cache=True)
+def _route_place(rows, level, t_ready, lu, lp, misroute, delay, c_bounce, is_dept, scope, grid, category,
+                 dept_of_category, street_of, district_of, n_dept, level_col, pool_col, t_arrive, t_start, t_end,
+                 stage, levels_routed, bounces_col, reporting):  # pragma: no cover - compiled
+    """:meth:`Router.route` after the logs (``lu``: log of each case's routing uniform, ``lp``:
+    log of the misrouting chance): each case's pool, bounces and arrival, and its placement."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        lv = level[k]
+        b = np.int64(0)
+        if misroute and is_dept[lv]:
+            b = np.int64(np.floor(np.float64(lu[k]) / lp))
+        level_col[i] = lv
+        pool_col[i] = _pool_of(scope[lv], grid[i], dept_of_category[category[i]], street_of, district_of, n_dept)
+        t_arrive[i] = t_ready[k] + delay + b * c_bounce
+        t_start[i] = np.inf
+        t_end[i] = np.inf
+        stage[i] = reporting
+        levels_routed[i] |= np.uint8(1 << lv)
+        bounces_col[i] += b
