@@ -81,11 +81,11 @@ class Accounts:
         """Book the services that started (``start`` to ``end``, hours) at ``level``."""
         self.ledger.book(int(level), start, end)
 
-    def count_attempts(self, s: CityState, level: Level, rows: np.ndarray, ok: np.ndarray) -> None:
-        """Count completed services at ``level`` and their successes (cases after warm-up)."""
-        keep = s.cases["t_emerge"][rows] >= self.warmup_hours
-        self.attempts[level] += int(np.count_nonzero(keep))
-        self.successes[level] += int(np.count_nonzero(keep & ok))
+    def count_attempts(self, level: Level, attempts: int, successes: int) -> None:
+        """Count completed services at ``level`` and their successes (of cases that emerged
+        after the warm-up, :attr:`warmup_hours`; the caller's compiled pass counts them)."""
+        self.attempts[level] += attempts
+        self.successes[level] += successes
 
     def close(self, s: CityState) -> None:
         """Stage ``close``: fold closed cases into the totals, hand them to the case sink and drop

@@ -24,7 +24,7 @@ from .escalation import Escalation
 from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
-from .service_kernels import mark_started
+from .service_kernels import mark_started, settle_outcomes
 from .state import CityState
 
 _P_EPS = 1e-9  # keeps the logit of a certain success finite
@@ -146,24 +146,17 @@ class Service:
             return
         tab = s.cases
         p = success_probability(s, done, level)
-        u = tab["outcome_u"][done, level]
-        ok = u < p
-        self.accounts.count_attempts(s, level, done, ok)
-        ri = done[ok]
-        tab["stage"][ri] = Stage.RESOLVED
-        tab["t_close"][ri] = tab["t_end"][ri]
-        fi = done[~ok]
+        # one compiled pass: the outcome of each service, attempts counted (cases after the
+        # warm-up), resolved cases — and at the top level failed ones — closed at their end
+        fi, rest, n_att, n_ok = settle_outcomes(tab, done, p, int(level), self.accounts.warmup_hours, level == TOP,
+                                                int(Stage.RESOLVED), int(Stage.UNRESOLVED))
+        self.accounts.count_attempts(level, n_att, n_ok)
         if fi.size == 0:
             return
-        s.failures_today.append(fi.copy())
+        s.failures_today.append(fi)
         if level == TOP:  # decided against the parties: an explicit exit, the grievance remains
-            tab["stage"][fi] = Stage.UNRESOLVED
-            tab["t_close"][fi] = tab["t_end"][fi]
             return
-        # the rest of the outcome uniform above p is itself uniform; it decides court vs up
-        pf = p[~ok]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rest = np.where(pf < 1.0, (u[~ok] - pf) / (1.0 - pf), 0.0)
+        # the rest of the outcome uniform above p (itself uniform) decides court vs up
         self.router.refer_failed(s, fi, level, rest)
 
 

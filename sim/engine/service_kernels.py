@@ -29,6 +29,49 @@ def mark_started(tab: CaseTable, rows: np.ndarray, start: np.ndarray, end: np.nd
                   tab["stage"], tab["levels_served"])
 
 
+def settle_outcomes(tab: CaseTable, rows: np.ndarray, p: np.ndarray, level: int, warmup_hours: float, top: bool,
+                    resolved: int, unresolved: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Outcomes of the services at ``level`` that end today (cases ``rows``, success chances
+    ``p``): success where the case's outcome uniform is below ``p``. Resolved cases — and at the
+    ``top`` level failed ones, as ``unresolved`` — close at their service end. Returns the failed
+    rows, the rest of their uniform above ``p`` rescaled to a uniform (0 where ``p`` is 1), and
+    the attempts and successes of cases that emerged after the warm-up."""
+    fi, rest, counts = _settle_outcomes(np.asarray(rows, dtype=np.int64), p, tab["outcome_u"], level,
+                                        float(warmup_hours), tab["t_emerge"], tab["stage"], tab["t_close"],
+                                        tab["t_end"], bool(top), resolved, unresolved)
+    return fi, rest, int(counts[0]), int(counts[1])
+
+
+@njit(cache=True)
+def _settle_outcomes(rows, p, outcome_u, level, warmup_hours, t_emerge, stage, t_close, t_end, top, resolved,
+                     unresolved):  # pragma: no cover - compiled
+    n = rows.shape[0]
+    failed = np.empty(n, np.int64)
+    rest = np.empty(n, np.float64)
+    counts = np.zeros(2, np.int64)
+    f = 0
+    for k in range(n):
+        i = rows[k]
+        u = outcome_u[i, level]
+        ok = u < p[k]
+        if t_emerge[i] >= warmup_hours:
+            counts[0] += 1
+            if ok:
+                counts[1] += 1
+        if ok:
+            stage[i] = resolved
+            t_close[i] = t_end[i]
+            continue
+        failed[f] = i
+        pf = p[k]
+        rest[f] = (np.float64(u) - pf) / (1.0 - pf) if pf < 1.0 else 0.0
+        f += 1
+        if top:
+            stage[i] = unresolved
+            t_close[i] = t_end[i]
+    return failed[:f].copy(), rest[:f].copy(), counts
+
+
 @njit(cache=True)
 def _book_intervals(partial, full_diff, start, end):  # pragma: no cover - compiled
     # BusyLedger.book's five np.add.at passes, in their order: same-day services, then first
