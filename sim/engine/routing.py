@@ -141,13 +141,12 @@ class Router:
         their severity if that is higher; a share of street (township) and of district failures
         goes to court instead (``rest_u``: the outcome uniform's unused part, itself uniform)."""
         tab = s.cases
-        nxt = np.maximum(level + 1, self.entry_level(s, rows))
         court_key = _COURT_SHARE_KEY.get(level)
-        if court_key is not None:  # rest_u >= 0, so a share of 0 sends nobody: outputs unchanged
-            nxt = np.where(rest_u < self.handling[court_key], TOP, nxt)
-        nxt = np.minimum(nxt, TOP)
-        t_ready = tab["t_end"][rows]
-        tab["acc_from"][rows] = t_ready
+        # rest_u >= 0, so a share of 0 (or of -1: no court path) sends nobody: outputs unchanged
+        share = float(self.handling[court_key]) if court_key is not None else -1.0
+        nxt, t_ready = _after_failure(np.asarray(rows, dtype=np.int64), int(level), rest_u, share,
+                                      s.categories.entry_level, tab["category"], tab["severity"], tab["t_end"],
+                                      tab["acc_from"], int(TOP))
         self.route(s, rows, nxt, t_ready, self.handling["hops_per_escalation"])
 
     def refer_outgrown(self, s: CityState, waiting: np.ndarray) -> None:
@@ -306,3 +305,23 @@ def _route_place(rows, level, t_ready, lu, lp, misroute, delay, c_bounce, is_dep
         stage[i] = reporting
         levels_routed[i] |= np.uint8(1 << lv)
         bounces_col[i] += b
+
+
+@njit(cache=True)
+def _after_failure(rows, level, rest_u, share, entry_level, category, severity, t_end, acc_from,
+                   top):  # pragma: no cover - compiled
+    """:meth:`Router.refer_failed` before the move: each case's next level (one up, or its
+    entry level if higher; court where ``rest_u < share``; at most ``top``), and the end of its
+    service, from which its escalation clock runs again."""
+    n = rows.shape[0]
+    nxt = np.empty(n, np.int64)
+    t_ready = np.empty(n, np.float64)
+    for k in range(n):
+        i = rows[k]
+        x = max(np.int64(level + 1), np.int64(entry_level[category[i], severity[i]]))
+        if rest_u[k] < share:
+            x = top
+        nxt[k] = min(x, top)
+        t_ready[k] = t_end[i]
+        acc_from[i] = t_end[i]
+    return nxt, t_ready
