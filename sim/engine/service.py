@@ -44,18 +44,23 @@ def work_hours(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
 def success_probability(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
     """Chance that handling at ``level`` resolves each case ``rows``."""
     h, lev = s.handling, s.levers
-    p = np.full(rows.size, h["success"][level])
+    gain = 0.0
     if level in MEDIATION_LEVELS:  # mediation: professionalisation raises success (枫桥经验)
-        p += h["training_success_gain"] * lev.mediator_training
+        gain = h["training_success_gain"] * lev.mediator_training
     if level in DEPARTMENT_LEVELS:  # joint handling across departments
-        p += h["integration_success_gain"] * lev.resource_integration
-    p -= h["severity_success_penalty"] * s.cases["severity"][rows]
-    p = np.clip(p, _P_EPS, 1.0 - _P_EPS)
+        gain = h["integration_success_gain"] * lev.resource_integration
     weight = h["difficulty_weight"]
+    # compiled passes with numpy's arithmetic in its order; the log and exp stay numpy's
+    rows = np.asarray(rows, dtype=np.int64)
+    tab = s.cases
+    p = _chance(rows, float(h["success"][level]), level in MEDIATION_LEVELS or level in DEPARTMENT_LEVELS,
+                float(gain), float(h["severity_success_penalty"]), tab["severity"], _P_EPS, weight != 0)
     if weight == 0:
         return p
-    logit = np.log(p / (1.0 - p)) - weight * s.cases["difficulty"][rows].astype(np.float64)
-    return 1.0 / (1.0 + np.exp(-logit))
+    np.log(p, out=p)  # log odds
+    _minus_logit(p, rows, float(weight), tab["difficulty"])
+    np.exp(p, out=p)
+    return _logistic(p)
 
 
 class Service:
@@ -172,6 +177,36 @@ def _work_hours(rows, service_u, level, mean, service_mult, category, severity, 
         w = w * (1.0 + factor * np.float64(severity[i]))
         out[k] = w * 24.0 / hpd
     return out
+
+
+@njit(cache=True)
+def _chance(rows, success, raised, gain, penalty, severity, eps, odds):  # pragma: no cover - compiled
+    """:func:`success_probability` before the difficulty: ``success (+ gain) - penalty ×
+    severity``, clipped to ``[eps, 1 - eps]``; as odds ``p / (1 - p)`` if ``odds``."""
+    out = np.empty(rows.shape[0], np.float64)
+    for k in range(rows.shape[0]):
+        p = success
+        if raised:
+            p = p + gain
+        p = p - penalty * np.float64(severity[rows[k]])
+        p = min(max(p, eps), 1.0 - eps)
+        out[k] = p / (1.0 - p) if odds else p
+    return out
+
+
+@njit(cache=True)
+def _minus_logit(x, rows, weight, difficulty):  # pragma: no cover - compiled
+    """``x`` (log odds) to ``-(x - weight × difficulty)``, in place."""
+    for k in range(rows.shape[0]):
+        x[k] = -(x[k] - weight * np.float64(difficulty[rows[k]]))
+
+
+@njit(cache=True)
+def _logistic(e):  # pragma: no cover - compiled
+    """``1 / (1 + e)`` (``e``: the exp of minus the logit), in place."""
+    for k in range(e.shape[0]):
+        e[k] = 1.0 / (1.0 + e[k])
+    return e
 
 
 @njit(cache=True)
