@@ -70,11 +70,9 @@ class PoolSet:
             order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
             pos, start, end, server = serve_priority_rows(rows, order, pool, arrive, case_key, priority, work,
                                                           self.free, self.speed, self.ptr, float(window_end))
-        # the kernels return the starts in the order they happened; positions are distinct, so
-        # any sort gives the same order (numpy's here: a compiled sort costs seconds to compile)
-        _update_first_free(self.first_free, self.free, self.ptr, pool, rows, pos)
-        by_row = np.argsort(pos)
-        return pos[by_row], start[by_row], end[by_row], server[by_row]
+        # the kernels return the starts in the order they happened: put in order of position
+        # (distinct, below rows.size: placed, not sorted), with the pools' first free times
+        return _by_position(pos, start, end, server, rows.size, self.first_free, self.free, self.ptr, pool, rows)
 
     def can_start(self, window_end: float) -> np.ndarray:
         """Per pool: has a server that falls free before ``window_end`` (so a case that arrived
@@ -225,11 +223,30 @@ def _first_free(free, srv_ptr, n_pools):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _update_first_free(first_free, free, srv_ptr, pool, rows, pos):  # pragma: no cover - compiled
-    """:func:`_first_free` again for the pools of the cases ``rows[pos]`` that started."""
+def _by_position(pos, start, end, server, n, first_free, free, srv_ptr, pool, rows):  # pragma: no cover - compiled
+    """The starts (``pos``: distinct positions below ``n`` in ``rows``, with ``start``, ``end``,
+    ``server``) in order of position — the order np.argsort(pos) gives; and :func:`_first_free`
+    again for the pools of the cases that started."""
+    slot = np.full(n, -1, np.int64)
     for k in range(pos.shape[0]):
+        slot[pos[k]] = k
         p = pool[rows[pos[k]]]
         first_free[p] = _earliest_free(free, srv_ptr[p], srv_ptr[p + 1])
+    m = pos.shape[0]
+    o_pos = np.empty(m, np.int64)
+    o_start = np.empty(m, np.float64)
+    o_end = np.empty(m, np.float64)
+    o_server = np.empty(m, np.int64)
+    j = 0
+    for r in range(n):
+        k = slot[r]
+        if k >= 0:
+            o_pos[j] = r
+            o_start[j] = start[k]
+            o_end[j] = end[k]
+            o_server[j] = server[k]
+            j += 1
+    return o_pos, o_start, o_end, o_server
 
 
 @njit(cache=True)
