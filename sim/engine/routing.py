@@ -215,17 +215,14 @@ def _balance_moves(rows: np.ndarray, pool_col: np.ndarray, t_arrive: np.ndarray,
     largest shortfall first and in turns, up to the (rounded-up) shortfall. Pools without staff
     are never destinations."""
     n_pools = counts.size
-    pool = pool_col[rows].astype(np.int64)
-    q = np.bincount(pool, minlength=n_pools).astype(np.float64)
-    n_d = int(district_of_pool.max()) + 1
-    q_d = np.bincount(district_of_pool, weights=q, minlength=n_d)
-    c_d = np.bincount(district_of_pool, weights=counts, minlength=n_d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fair = np.where(c_d[district_of_pool] > 0, counts * q_d[district_of_pool] / c_d[district_of_pool], q)
-    n_move = np.floor(share * np.maximum(q - fair, 0.0)).astype(np.int64)
-    n_slot = np.where(counts > 0, np.ceil(share * np.maximum(fair - q, 0.0)), 0).astype(np.int64)
-    if n_move.sum() == 0 or n_slot.sum() == 0:
+    # per pool: queue, fair queue, cases to move and slots to fill (one compiled pass); and the
+    # rows of the pools that give some: only those are sorted (their order is the same)
+    q, fair, n_move, n_slot, cand = _balance_need(rows, pool_col, np.asarray(counts, dtype=np.int64),
+                                                  district_of_pool, int(district_of_pool.max()) + 1, float(share))
+    if cand.size == 0 or n_slot.sum() == 0:
         return rows[:0], rows[:0]
+    rows = rows[cand]
+    pool = pool_col[rows].astype(np.int64)
     # sources: the newest n_move[p] cases of each pool p
     order = np.lexsort((-case_id[rows], -t_arrive[rows], pool))
     sp = pool[order]
@@ -249,6 +246,38 @@ def _balance_moves(rows: np.ndarray, pool_col: np.ndarray, t_arrive: np.ndarray,
 
 
 # ----------------------------------------------------------------- compiled kernels
+@njit(cache=True)
+def _balance_need(rows, pool_col, counts, district_of_pool, n_d, share):  # pragma: no cover - compiled
+    """:func:`_balance_moves`' per-pool figures, numpy's arithmetic (the queue sums are exact
+    integers, as np.bincount's): queue, fair queue, cases to move, slots to fill; and the
+    positions in ``rows`` of the cases of the pools with some to move."""
+    n_pools = counts.shape[0]
+    q = np.zeros(n_pools, np.float64)
+    for k in range(rows.shape[0]):
+        q[pool_col[rows[k]]] += 1.0
+    q_d = np.zeros(n_d, np.float64)
+    c_d = np.zeros(n_d, np.float64)
+    for p in range(n_pools):
+        q_d[district_of_pool[p]] += q[p]
+        c_d[district_of_pool[p]] += counts[p]
+    fair = np.empty(n_pools, np.float64)
+    n_move = np.zeros(n_pools, np.int64)
+    n_slot = np.zeros(n_pools, np.int64)
+    for p in range(n_pools):
+        d = district_of_pool[p]
+        fair[p] = counts[p] * q_d[d] / c_d[d] if c_d[d] > 0 else q[p]
+        n_move[p] = np.int64(np.floor(share * max(q[p] - fair[p], 0.0)))
+        if counts[p] > 0:
+            n_slot[p] = np.int64(np.ceil(share * max(fair[p] - q[p], 0.0)))
+    cand = np.empty(rows.shape[0], np.int64)
+    m = 0
+    for k in range(rows.shape[0]):
+        if n_move[pool_col[rows[k]]] > 0:
+            cand[m] = k
+            m += 1
+    return q, fair, n_move, n_slot, cand[:m].copy()
+
+
 @njit(cache=True)
 def _pool_of(scope, g, dept, street_of, district_of, n_dept):  # pragma: no cover - compiled
     """Pool of a case in grid ``g`` of department ``dept`` for a level of pool ``scope``
