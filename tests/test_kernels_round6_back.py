@@ -15,7 +15,7 @@ import sim
 from sim.engine import service
 from sim.engine.cases import Stage
 from sim.engine.levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
-from sim.engine.queues import PoolSet
+from sim.engine.queues import PoolSet, serve_fcfs_rows
 from sim.engine.routing import _COURT_SHARE_KEY, _balance_moves
 from sim.engine.service_kernels import book_intervals, mark_started, settle_outcomes
 
@@ -265,3 +265,27 @@ def test_first_free_and_start_order(seed, n, pools):
     np.testing.assert_array_equal(arrive[pos] <= start, np.ones(pos.size, bool))
     for window in (20.0, 40.0, 60.0):
         np.testing.assert_array_equal(ps.can_start(window), scan(window))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 80), pools=st.integers(1, 300))
+def test_fcfs_groups_by_sort_or_count_alike(seed, n, pools):
+    """serve_fcfs_rows groups the cases by counting their pools, or by a stable sort of them
+    (few cases in many pools): the same starts, in the same order, and the same free times."""
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 3, pools)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    free0 = rng.uniform(0, 30, int(ptr[-1])) * (rng.random(int(ptr[-1])) < 0.5)
+    speed = rng.uniform(0.5, 2.0, int(ptr[-1]))
+    size = 2 * n + 1
+    rows = np.sort(rng.choice(size, n, replace=False)).astype(np.int64)
+    pool = rng.integers(0, pools, size).astype(np.int32)
+    arrive = np.round(rng.uniform(0, 40, size), 1)
+    key = rng.permutation(size).astype(np.int64)
+    work = rng.exponential(3.0, n)
+    out = []
+    for by_pool in (np.zeros(0, np.int64), np.argsort(pool[rows], kind="stable")):
+        free = free0.copy()
+        out.append((*serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, ptr, pools, 30.0, by_pool), free))
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+_COUNT = np.zeros(0, dtype=np.int64)  # serve_fcfs_rows: group the cases by counting their pools
+
 
 def warm_up() -> None:
     """Load numba's compiler runtime (about a second, once per process) by calling a tiny
@@ -64,8 +66,11 @@ class PoolSet:
         rows = np.asarray(rows, dtype=np.int64)
         work = np.asarray(work, dtype=np.float64)
         if priority is None:
+            # few cases in many pools (a grid worker pool per grid): group them by a sort of their
+            # pools (numpy's stable one: the same groups, in the same order, as counting the pools)
+            by_pool = np.argsort(pool[rows], kind="stable") if 4 * rows.size < self.n_pools else _COUNT
             pos, start, end, server = serve_fcfs_rows(rows, pool, arrive, case_key, work, self.free, self.speed,
-                                                      self.ptr, self.n_pools, float(window_end))
+                                                      self.ptr, self.n_pools, float(window_end), by_pool)
         else:
             order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
             pos, start, end, server = serve_priority_rows(rows, order, pool, arrive, case_key, priority, work,
@@ -138,44 +143,62 @@ def _sift_local(h, j, m, arrive, key):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools,
-                    window_end):  # pragma: no cover - compiled
+def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools, window_end,
+                    by_pool):  # pragma: no cover - compiled
     """The FCFS recursion for the cases ``rows`` of full columns; returns the positions in
     ``rows`` of the cases that started (in the order they started), with start, end and server.
 
-    Cases are bucketed by pool (counting sort); each pool's queue is popped in (arrival, key)
+    Cases are grouped by pool: by counting sort, or (``by_pool``: their positions sorted by
+    pool, stably; empty: count) in that order — the same groups in the same order; each pool's queue is popped in (arrival, key)
     order only until the pool blocks — a long backlog costs O(n) a day, not O(n log n). Arrival
     times and keys are copied pool by pool into local arrays, so the heap compares contiguous
     data. The head of a queue takes the earliest-free server (lowest index on ties) at
     ``max(arrival, free time)``; once it cannot start before ``window_end`` nobody behind it can."""
     n = rows.shape[0]
-    offsets = np.zeros(n_pools + 1, np.int64)
-    pool_of = np.empty(n, np.int64)
-    for r in range(n):
-        p = pool[rows[r]]
-        pool_of[r] = p
-        offsets[p + 1] += 1
-    for p in range(n_pools):
-        offsets[p + 1] += offsets[p]
-    fill = offsets[:-1].copy()
+    src = np.empty(n, np.int64)  # local slot -> position in rows, grouped by pool
+    if by_pool.shape[0] == n:  # the positions sorted by pool (stable)
+        group_pool = np.empty(n + 1, np.int64)
+        offsets = np.zeros(n + 1, np.int64)
+        n_groups = 0
+        for q in range(n):
+            src[q] = by_pool[q]
+            p = pool[rows[by_pool[q]]]
+            if n_groups == 0 or group_pool[n_groups - 1] != p:
+                group_pool[n_groups] = p
+                offsets[n_groups] = q
+                n_groups += 1
+        offsets[n_groups] = n
+    else:  # counting sort: a group per pool, empty or not
+        n_groups = n_pools
+        group_pool = np.arange(n_pools)
+        offsets = np.zeros(n_pools + 1, np.int64)
+        pool_of = np.empty(n, np.int64)
+        for r in range(n):
+            p = pool[rows[r]]
+            pool_of[r] = p
+            offsets[p + 1] += 1
+        for p in range(n_pools):
+            offsets[p + 1] += offsets[p]
+        fill = offsets[:-1].copy()
+        for r in range(n):
+            q = fill[pool_of[r]]
+            fill[pool_of[r]] += 1
+            src[q] = r
     arr_local = np.empty(n, np.float64)
     key_local = np.empty(n, np.int64)
-    src = np.empty(n, np.int64)  # local slot -> position in rows
-    for r in range(n):
-        q = fill[pool_of[r]]
-        fill[pool_of[r]] += 1
-        arr_local[q] = arrive[rows[r]]
-        key_local[q] = key[rows[r]]
-        src[q] = r
+    for q in range(n):
+        arr_local[q] = arrive[rows[src[q]]]
+        key_local[q] = key[rows[src[q]]]
     heap = np.arange(n)
     pos = np.empty(n, np.int64)
     t_start = np.empty(n, np.float64)
     t_end = np.empty(n, np.float64)
     srv = np.empty(n, np.int64)
     started = 0
-    for p in range(n_pools):
-        a = offsets[p]
-        m = offsets[p + 1] - a
+    for grp in range(n_groups):
+        p = group_pool[grp]
+        a = offsets[grp]
+        m = offsets[grp + 1] - a
         lo = srv_ptr[p]
         hi = srv_ptr[p + 1]
         if m == 0 or hi <= lo or _earliest_free(free, lo, hi) >= window_end:
