@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine import service
-from sim.engine.cases import Stage
+from sim.engine.cases import Stage, stage_rows
 from sim.engine.levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from sim.engine.queues import PoolSet, serve_fcfs_rows
 from sim.engine.routing import _COURT_SHARE_KEY, _balance_moves
 from sim.engine.service_kernels import book_intervals, mark_started, settle_outcomes
+from sim.engine.trust import _IS_CLOSED, _IS_KEPT, UNRESOLVED, _closed_and_kept
 
 
 def model(days: int = 40, **over) -> sim.CityModel:
@@ -289,3 +290,11 @@ def test_fcfs_groups_by_sort_or_count_alike(seed, n, pools):
         out.append((*serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, ptr, pools, 30.0, by_pool), free))
     for a, b in zip(*out, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_closed_and_kept_rows_match_stage_rows():
+    rng = np.random.default_rng(2)
+    stage = rng.choice(np.array([*range(len(Stage)), -1], dtype=np.int8), 5_000)  # -1: buried
+    closed, kept = _closed_and_kept(stage, _IS_CLOSED, _IS_KEPT)
+    np.testing.assert_array_equal(closed, stage_rows(stage, (Stage.RESOLVED, *UNRESOLVED)))
+    np.testing.assert_array_equal(kept, stage_rows(stage, (*UNRESOLVED, Stage.LUMPED)))
