@@ -18,6 +18,7 @@ from sim.engine.levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from sim.engine.queues import PoolSet, serve_fcfs_rows
 from sim.engine.routing import _COURT_SHARE_KEY, _balance_moves
 from sim.engine.service_kernels import book_intervals, mark_started, settle_outcomes
+from sim.engine.stories import _FIELDS, StoryLog, _closed_rows
 from sim.engine.trust import _IS_CLOSED, _IS_KEPT, UNRESOLVED, _closed_and_kept
 
 
@@ -298,3 +299,36 @@ def test_closed_and_kept_rows_match_stage_rows():
     closed, kept = _closed_and_kept(stage, _IS_CLOSED, _IS_KEPT)
     np.testing.assert_array_equal(closed, stage_rows(stage, (Stage.RESOLVED, *UNRESOLVED)))
     np.testing.assert_array_equal(kept, stage_rows(stage, (*UNRESOLVED, Stage.LUMPED)))
+
+
+def reference_stories(self, s) -> None:
+    """StoryLog.__call__'s numpy formulation (fancy-indexed ring slots)."""
+    tab = s.cases
+    rows = _closed_rows(tab["stage"], int(Stage.RESOLVED))[-self.capacity:]
+    n = rows.size
+    if n == 0:
+        return
+    vals = {k: tab[k][rows] for k in _FIELDS if k not in ("trust_a", "trust_b")}
+    a, b = vals["resident_a"], vals["resident_b"]
+    vals["trust_a"] = s.residents.trust_of(a, tab["grid"][rows])
+    vals["trust_b"] = np.where(b >= 0, s.residents.trust_of(np.maximum(b, 0), tab["grid"][rows]), np.nan)
+    slots = (self.head + np.arange(n)) % self.capacity
+    for k, v in vals.items():
+        self.cols[k][slots] = v
+    self.head = int((self.head + n) % self.capacity)
+    self.size = min(self.size + n, self.capacity)
+
+
+def test_story_ring_matches_numpy(monkeypatch):
+    """The ring written in slices holds what fancy-indexed slots held, wrapping included."""
+    logs = []
+    for ref in (False, True):
+        if ref:
+            monkeypatch.setattr(StoryLog, "__call__", reference_stories)
+        m = sim.CityModel(sim.load_scenario("town", {"world.emergence_multiplier": 3}), rng=6)
+        m.stories.__init__(capacity=97)  # wraps every few days, unevenly
+        m.run(30)
+        logs.append(m.stories)
+    assert logs[0].head == logs[1].head and logs[0].size == logs[1].size == 97
+    for k in _FIELDS:
+        np.testing.assert_array_equal(logs[0].cols[k], logs[1].cols[k], err_msg=k)
