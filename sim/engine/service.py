@@ -75,6 +75,9 @@ class Service:
         # how _heads scans each level's queue (timing only): densely at first at the court, where
         # a backlog collects, sparsely below it; then by the share of rows found there last time
         self._dense = [lv == TOP for lv in Level]
+        # per level, the FCFS heads' heaps (pools x _HEADS), kept across days: a fresh 3 MB array
+        # for the grid level's 13,000 pools cost a page fault per pool touched, every day
+        self._heap: dict[int, np.ndarray] = {}
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -130,9 +133,12 @@ class Service:
         tab, t1 = s.cases, float(s.clock.t1)
         dense = self._dense[level]
         words, base = tab.words("level")
+        heap = self._heap.get(level)
+        if heap is None or heap.shape[0] != can_start.size:
+            heap = self._heap[level] = np.empty((can_start.size, _HEADS), dtype=np.int64)
         heads, n_wait, n_kept, done, n_at = _level_heads(
             tab["level"], words, base, repeat_byte(int(level)), not dense, tab["stage"], tab["t_arrive"],
-            tab["t_end"], tab["case_id"], int(level), t1, tab["pool"], can_start, _HEADS)
+            tab["t_end"], tab["case_id"], int(level), t1, tab["pool"], can_start, heap)
         if dense:
             # waiting rows of the pools that can start, and ending services: a lower bound of the
             # rows at the level, so switch only when it is far below one in eight
@@ -239,16 +245,16 @@ def _later(a, b, arrive, key):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _level_heads(level_col, words, base, rep, skip, stage, t_arrive, t_end, key, level, t1, pool, can_start,
-                 k):  # pragma: no cover - compiled
+                 heap):  # pragma: no cover - compiled
     """:func:`_level_rows` for FCFS, keeping of each pool's waiting rows only the ``k`` first by
-    (arrival, case id): a bounded max-heap per pool. Returns the kept rows, each
-    pool's number of waiting rows and of kept ones, the rows whose service ends today, and
+    (arrival, case id): a bounded max-heap per pool (``heap``: pools x k, scratch). Returns the
+    kept rows, each pool's number of waiting rows and of kept ones, the rows whose service ends today, and
     (if ``skip``) the rows at the level. The kept rows come unsorted. With ``skip``, the scan
     passes eight rows at a time where none is at the level (``words``, ``base``, ``rep``: as
     for :func:`_rows_at`)."""
     n = stage.shape[0]
     n_pools = can_start.shape[0]
-    heap = np.empty((n_pools, k), np.int64)
+    k = heap.shape[1]  # heap[p, :kept[p]] holds pool p's kept rows; the rest is never read
     kept = np.zeros(n_pools, np.int64)
     total = np.zeros(n_pools, np.int64)
     counts = np.zeros(n_pools, np.int64)  # 1 where a pool can start (total counts only those)
