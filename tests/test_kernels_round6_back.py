@@ -19,7 +19,15 @@ from sim.engine.queues import PoolSet, serve_fcfs_rows
 from sim.engine.routing import _COURT_SHARE_KEY, _balance_moves
 from sim.engine.service_kernels import book_intervals, mark_started, settle_outcomes
 from sim.engine.stories import _FIELDS, StoryLog, _closed_rows
-from sim.engine.trust import _IS_CLOSED, _IS_KEPT, UNRESOLVED, _closed_and_kept
+from sim.engine.trust import (
+    _IS_CLOSED,
+    _IS_KEPT,
+    _IS_UNRESOLVED,
+    UNRESOLVED,
+    _closed_and_kept,
+    _satisfaction,
+    _shift_by_news,
+)
 
 
 def model(days: int = 40, **over) -> sim.CityModel:
@@ -332,3 +340,32 @@ def test_story_ring_matches_numpy(monkeypatch):
     assert logs[0].head == logs[1].head and logs[0].size == logs[1].size == 97
     for k in _FIELDS:
         np.testing.assert_array_equal(logs[0].cols[k], logs[1].cols[k], err_msg=k)
+
+
+def test_trust_news_passes_match_numpy():
+    rng = np.random.default_rng(3)
+    n, size, grids = 400, 1_000, 30
+    rows = np.sort(rng.choice(size, n, replace=False)).astype(np.int64)
+    t_detect = rng.uniform(0, 500, size)
+    t_close = t_detect + rng.exponential(200.0, size)
+    t_detect[rows[:3]] = np.inf  # NaN and -inf hours as numpy gives them
+    t_close[rows[:2]] = np.inf
+    severity = rng.integers(0, 4, size).astype(np.int8)
+    stage = rng.integers(4, len(Stage), size).astype(np.int8)
+    grid = rng.integers(0, grids, size).astype(np.int32)
+    fair, nb, gain = 72.0, 0.01, 0.9
+    got = _satisfaction(rows, t_close, t_detect, severity, stage, _IS_UNRESOLVED, fair)
+    with np.errstate(invalid="ignore"):
+        hours = t_close[rows] - t_detect[rows]
+        want = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
+    want = np.where(np.isin(stage[rows], UNRESOLVED), 0.0, want)
+    want = np.where(severity[rows] >= 2, want * 0.5, want)
+    np.testing.assert_array_equal(got, want)
+    weight = np.log1p(rng.integers(1, 9, n))
+    a = rng.normal(0, 0.1, grids)
+    b = a.copy()
+    _shift_by_news(rows, want, weight, grid, a, nb, gain)
+    news = want - 0.5
+    news = np.where(news > 0, news * gain, news)
+    np.add.at(b, grid[rows], nb * news * weight)
+    np.testing.assert_array_equal(a, b)

@@ -36,16 +36,13 @@ def trust_feedback(s: CityState) -> None:
     # below changes a stage)
     closed, kept = _closed_and_kept(stage, _IS_CLOSED, _IS_KEPT)
     if closed.size:
-        hours = tab["t_close"][closed] - tab["t_detect"][closed]
-        fair = w["trust_fair_hours"]
-        sat = np.where(hours <= fair, 1.0, fair / np.maximum(hours, fair))
-        sat = np.where(_IS_UNRESOLVED[stage[closed]], 0.0, sat)
-        sat = np.where(tab["severity"][closed] >= 2, sat * 0.5, sat)
+        # compiled passes with numpy's arithmetic; the log1p stays numpy's
+        sat = _satisfaction(closed, tab["t_close"], tab["t_detect"], tab["severity"], stage, _IS_UNRESOLVED,
+                            float(w["trust_fair_hours"]))
         _move(s, closed, sat, rate)
-        news = sat - 0.5
-        news = np.where(news > 0, news * (0.5 + lev.information_disclosure), news)
         weight = np.log1p(tab["n_involved"][closed])
-        np.add.at(res.trust_shift, tab["grid"][closed], nb * news * weight)
+        _shift_by_news(closed, sat, weight, tab["grid"], res.trust_shift, float(nb),
+                       float(0.5 + lev.information_disclosure))
     if s.failures_today:
         failed = np.concatenate(s.failures_today)
         failed = failed[tab["stage"][failed] != Stage.UNRESOLVED]  # already counted above
@@ -86,3 +83,34 @@ def _closed_and_kept(stage, closed, kept):  # pragma: no cover - compiled
             b[nb] = i
             nb += 1
     return a[:na].copy(), b[:nb].copy()
+
+
+@njit(cache=True)
+def _satisfaction(rows, t_close, t_detect, severity, stage, unresolved, fair):  # pragma: no cover - compiled
+    """Satisfaction with each closed case ``rows``: 1 if closed within ``fair`` hours of its
+    detection, else ``fair / hours``; 0 if it left unresolved; halved if it grew serious."""
+    out = np.empty(rows.shape[0], np.float64)
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        hours = t_close[i] - t_detect[i]
+        if hours <= fair:
+            sat = 1.0
+        else:
+            sat = fair / (hours if (hours >= fair or hours != hours) else fair)  # np.maximum (NaN wins)
+        if unresolved[stage[i] & 255]:
+            sat = 0.0
+        if severity[i] >= 2:
+            sat = sat * 0.5
+        out[k] = sat
+    return out
+
+
+@njit(cache=True)
+def _shift_by_news(rows, sat, weight, grid, trust_shift, nb, gain):  # pragma: no cover - compiled
+    """The grids' trust shift moves by ``nb × news × weight`` per closed case ``rows``, in row
+    order (as np.add.at); news is ``sat - 0.5``, good news amplified by ``gain``."""
+    for k in range(rows.shape[0]):
+        news = sat[k] - 0.5
+        if news > 0:
+            news = news * gain
+        trust_shift[grid[rows[k]]] += nb * news * weight[k]
