@@ -47,6 +47,11 @@ def compile_kernels(scenario: str = "town") -> int:
     try:
         for overrides in WARM_RUNS:
             CityModel(scenario, rng=0, overrides=dict(overrides)).run(WARM_DAYS)
+        # the early warning's feature matrix (trust survey, backlog) is built only when kept for
+        # training or read by a learned forecaster: a week of it
+        model = CityModel(scenario, rng=0, overrides=dict(WARM_RUNS[0]))
+        model.warning.keep_features = True
+        model.run(7)
     finally:
         event.unregister("numba:compile", listener)
     return len(compiled)

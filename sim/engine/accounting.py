@@ -22,6 +22,7 @@ from ..outcomes.accumulate import KpiAccumulator
 from .cases import CLOSED_STAGES, Stage, stage_rows
 from .levels import LEVELS, N_LEVELS, Level
 from .saturation import SaturationMonitor
+from .service_kernels import book_intervals
 from .staffing import Staffing
 from .state import CityState
 
@@ -46,16 +47,9 @@ class BusyLedger:
         """Book services ``[start, end)`` (hours) at ``level``."""
         if start.size == 0:
             return
-        da = np.floor(start / 24.0).astype(np.int64)
-        db = np.floor(end / 24.0).astype(np.int64)
-        self._grow(int(db.max()))
-        same = da == db
-        np.add.at(self.partial[level], da[same], (end - start)[same])
-        x = ~same
-        np.add.at(self.partial[level], da[x], ((da + 1) * 24.0 - start)[x])
-        np.add.at(self.partial[level], db[x], (end - db * 24.0)[x])
-        np.add.at(self.full_diff[level], da[x] + 1, 1.0)
-        np.add.at(self.full_diff[level], db[x], -1.0)
+        # one compiled pass for numpy's five np.add.at passes (their order kept)
+        self._grow(int(np.floor(end.max() / 24.0)))  # the last day any service ends in
+        book_intervals(self.partial[level], self.full_diff[level], start, end)
 
     def busy(self, day: int) -> np.ndarray:
         """Busy handler-hours of ``day`` per level."""
@@ -87,11 +81,11 @@ class Accounts:
         """Book the services that started (``start`` to ``end``, hours) at ``level``."""
         self.ledger.book(int(level), start, end)
 
-    def count_attempts(self, s: CityState, level: Level, rows: np.ndarray, ok: np.ndarray) -> None:
-        """Count completed services at ``level`` and their successes (cases after warm-up)."""
-        keep = s.cases["t_emerge"][rows] >= self.warmup_hours
-        self.attempts[level] += int(np.count_nonzero(keep))
-        self.successes[level] += int(np.count_nonzero(keep & ok))
+    def count_attempts(self, level: Level, attempts: int, successes: int) -> None:
+        """Count completed services at ``level`` and their successes (of cases that emerged
+        after the warm-up, :attr:`warmup_hours`; the caller's compiled pass counts them)."""
+        self.attempts[level] += attempts
+        self.successes[level] += successes
 
     def close(self, s: CityState) -> None:
         """Stage ``close``: fold closed cases into the totals, hand them to the case sink and drop

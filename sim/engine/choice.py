@@ -89,38 +89,23 @@ class ChoiceModel:
         tab, p = s.cases, self.params
         g = tab["grid"][rows]
         res = tab["resident_a"][rows]
-        util = utilities(p, s.residents.trust_of(res, g).astype(np.float64), self.responsiveness[g],
-                         s.residents.tension_at(res, s.clock.t0).astype(np.float64), tab["severity"][rows])
+        base = (np.asarray(p["asc"]) - p["time_weight"] * np.asarray(p["days"])
+                - p["cost_weight"] * np.asarray(p["cost"]))
+        # utilities() and probabilities()' shifted utilities in one compiled pass; exp stays
+        # numpy's; then both choices, their draws and the table's columns in another
+        z = _shifted_utilities(
+            np.asarray(base, dtype=np.float64), np.asarray(p["severity_coef"], dtype=np.float64),
+            float(p["trust_weight"]), float(p["responsiveness_weight"]), float(p["distrust_weight"]),
+            float(p["tension_weight"]), s.residents.trust_of(res, g).astype(np.float64), self.responsiveness, g,
+            s.residents.tension_at(res, s.clock.t0).astype(np.float64), tab["severity"], rows,
+            _CITY.astype(np.float64), _PROTEST.astype(np.float64))
         # A collective incident is a mobilised group: it has already acted together, so it
         # cannot lump its grievance or settle it by a private negotiation (§7.19).
-        group = tab["collective"][rows] == 1
-        mask = None
-        if group.any():
-            mask = np.ones((len(rows), len(OPTIONS)), dtype=bool)
-            mask[group, LUMP] = False
-            mask[group, NEGOTIATE] = False
-        prob = probabilities(util, mask)
-        cu = tab["choice_u"][rows]
-        first = pick(prob, cu[:, 0])
-        failed = (first == NEGOTIATE) & (cu[:, 1] >= p["negotiation_success"])
-        others = np.ones(len(OPTIONS), dtype=bool)
-        others[NEGOTIATE] = False
-        second = pick(probabilities(util, others), cu[:, 2])
-        final = np.where(failed, second, first)
-        tried = (1 << first) | np.where(failed, 1 << second, 0)
-        tab["channels_tried"][rows] |= tried.astype(np.uint8)
-        tab["entry_channel"][rows] = final
-        for option, stage in ((NEGOTIATE, Stage.SETTLED), (PETITION, Stage.PETITIONED), (PUBLIC, Stage.WENT_PUBLIC)):
-            out = final == option
-            tab["stage"][rows[out]] = stage
-            tab["t_close"][rows[out]] = t_act[out]
-        lump = rows[final == LUMP]
-        tab["detect_left"][lump] = tab["choice_u"][lump, 3]  # a fresh budget for the city's own clocks
-        city = np.isin(final, CITY_OPTIONS)
-        ci, ch = rows[city], final[city]
-        tab["t_detect"][ci] = t_act[city]
-        tab["channel"][ci] = CHANNEL_OF_OPTION[ch]
-        tab["stage"][ci] = Stage.REPORTING
+        ci, ch = _choose(np.exp(z), rows, t_act, tab["collective"], tab["choice_u"],
+                         np.float32(p["negotiation_success"]), tab["channels_tried"], tab["entry_channel"],
+                         tab["stage"], tab["t_close"], tab["detect_left"], tab["t_detect"], tab["channel"],
+                         CHANNEL_OF_OPTION, int(Stage.SETTLED), int(Stage.PETITIONED), int(Stage.WENT_PUBLIC),
+                         int(Stage.REPORTING))
         walk = ((ch == MEDIATION) & (self.router.entry_level(s, ci) <= Level.COMMUNITY)) | (ch == COURT)
         self.router.walk_in(s, ci[walk], np.where(ch[walk] == COURT, int(Level.COURT), int(Level.COMMUNITY)))
         self.router.triage(s, ci[~walk])
@@ -130,39 +115,110 @@ class ChoiceModel:
         """Stage ``perception``: each grid's perceived responsiveness moves towards the mean
         satisfaction of its city-handled outcomes closed today (resolved: by speed, as in trust
         feedback; lapsed or decided against: 0), with weight n / (n + memory_cases)."""
-        tab, w = s.cases, s.world
-        rows, failed = _city_outcomes(tab["stage"], int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
-        if rows.size == 0:
-            return
-        hours = tab["t_close"][rows] - tab["t_detect"][rows]
-        fair = w["trust_fair_hours"]
-        sat = np.where(failed, 0.0, fair / np.maximum(hours, fair))
-        g = tab["grid"][rows]
-        n_grids = self.responsiveness.size
-        n = np.bincount(g, minlength=n_grids)
-        total = np.bincount(g, weights=sat, minlength=n_grids)
-        hit = n > 0
-        weight = n[hit] / (n[hit] + self.params["memory_cases"])
-        r = self.responsiveness
-        r[hit] += weight * (total[hit] / n[hit] - r[hit])
+        tab = s.cases
+        _perceive(tab["stage"], tab["t_close"], tab["t_detect"], tab["grid"], int(Stage.RESOLVED), int(Stage.LAPSED),
+                  int(Stage.UNRESOLVED), float(s.world["trust_fair_hours"]), float(self.params["memory_cases"]),
+                  self.responsiveness)
 
 
 
 @njit(cache=True)
-def _city_outcomes(stage, resolved, lapsed, unresolved):  # pragma: no cover - compiled
-    # the rows resolved, lapsed or decided against (in order), and which of them failed
-    n = 0
-    for i in range(stage.size):
+def _shifted_utilities(base, sev_coef, trust_w, resp_w, distrust_w, tension_w, trust, resp, grid, tension,
+                       severity, rows, city, protest):  # pragma: no cover - compiled
+    # utilities(): u = base + sev_coef × severity, + outer(city terms, _CITY), + outer(protest
+    # terms, _PROTEST), numpy's order; minus each row's max (probabilities())
+    n, k = rows.shape[0], base.shape[0]
+    z = np.empty((n, k))
+    for i in range(n):
+        sev = np.float64(severity[rows[i]])
+        c = trust_w * trust[i] + resp_w * resp[grid[i]]
+        pr = distrust_w * (1.0 - trust[i]) + tension_w * tension[i]
+        top = -np.inf
+        for j in range(k):
+            u = ((base[j] + sev_coef[j] * sev) + c * city[j]) + pr * protest[j]
+            z[i, j] = u
+            if u > top:
+                top = u
+        for j in range(k):
+            z[i, j] = z[i, j] - top
+    return z
+
+
+@njit(cache=True)
+def _pick_masked(e, i, skip_a, skip_b, u):  # pragma: no cover - compiled
+    # pick(probabilities(util, available), u) for row i of e = exp(z), options skip_a and skip_b
+    # masked out (-1: none): e × available, numpy's pairwise sum of the eight, cumsum, inverse CDF
+    a = np.empty(8)
+    for j in range(8):
+        a[j] = e[i, j] * (0.0 if (j == skip_a or j == skip_b) else 1.0)
+    total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+    cum = 0.0
+    x = 0
+    for j in range(7):
+        cum += a[j] / total
+        if u >= cum:
+            x += 1
+    return x
+
+
+@njit(cache=True)
+def _choose(e, rows, t_act, collective, choice_u, neg_success, channels_tried, entry_channel, stage, t_close,
+            detect_left, t_detect, channel, channel_of, settled, petitioned, public,
+            reporting):  # pragma: no cover - compiled
+    # ChoiceModel.act's numpy code after the utilities: first choice (groups cannot lump or
+    # negotiate), a failed negotiation's second choice among the others, the columns written;
+    # returns the rows that reached the city and their options
+    n = rows.shape[0]
+    city_rows = np.empty(n, np.int64)
+    city_opt = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        r = rows[i]
+        group = collective[r] == 1
+        first = _pick_masked(e, i, LUMP if group else -1, NEGOTIATE if group else -1, np.float64(choice_u[r, 0]))
+        second = _pick_masked(e, i, NEGOTIATE, -1, np.float64(choice_u[r, 2]))
+        failed = first == NEGOTIATE and choice_u[r, 1] >= neg_success  # float32, as numpy compares them
+        final = second if failed else first
+        tried = (1 << first) | ((1 << second) if failed else 0)
+        channels_tried[r] |= np.uint8(tried)
+        entry_channel[r] = final
+        if final == NEGOTIATE or final == PETITION or final == PUBLIC:
+            stage[r] = settled if final == NEGOTIATE else (petitioned if final == PETITION else public)
+            t_close[r] = t_act[i]
+        elif final == LUMP:  # lumped: a fresh budget for the city's own clocks
+            detect_left[r] = choice_u[r, 3]
+        else:  # the city's channels
+            t_detect[r] = t_act[i]
+            channel[r] = channel_of[final]
+            stage[r] = reporting
+            city_rows[m] = r
+            city_opt[m] = final
+            m += 1
+    return city_rows[:m].copy(), city_opt[:m].copy()
+
+
+@njit(cache=True)
+def _perceive(stage, t_close, t_detect, grid, resolved, lapsed, unresolved, fair, memory,
+              r):  # pragma: no cover - compiled
+    # ChoiceModel.perceive's numpy code in one pass: the satisfaction of each city-handled
+    # outcome (resolved: fair / max(hours, fair), np.maximum's NaN kept; failed: 0), its grid's
+    # count and sum in row order (np.bincount's), then each grid with outcomes moves by
+    # n / (n + memory) towards their mean
+    n_grids = r.shape[0]
+    n = np.zeros(n_grids, np.int64)
+    total = np.zeros(n_grids)
+    for i in range(stage.shape[0]):
         st = stage[i]
         if st == resolved or st == lapsed or st == unresolved:
-            n += 1
-    rows = np.empty(n, dtype=np.int64)
-    failed = np.empty(n, dtype=np.bool_)
-    j = 0
-    for i in range(stage.size):
-        st = stage[i]
-        if st == resolved or st == lapsed or st == unresolved:
-            rows[j] = i
-            failed[j] = st != resolved
-            j += 1
-    return rows, failed
+            if st == resolved:
+                hours = t_close[i] - t_detect[i]
+                sat = fair / (hours if (hours >= fair or hours != hours) else fair)
+            else:
+                sat = 0.0
+            g = grid[i]
+            n[g] += 1
+            total[g] += sat
+    for g in range(n_grids):
+        if n[g] > 0:
+            k = np.float64(n[g])
+            r[g] += k / (k + memory) * (total[g] / k - r[g])

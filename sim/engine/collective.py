@@ -35,6 +35,12 @@ def cascade(n: np.ndarray, mean: np.ndarray, sd: float, rng: np.random.Generator
     """Residents who end up acting among ``n`` aggrieved with iid normal thresholds (mean, sd):
     Granovetter's equilibrium, reached from the instigators (threshold ≤ 0)."""
     n = np.asarray(n, dtype=np.int64)
+    if n.size and np.ndim(mean) == 1 and (mean == mean[0]).all() and isinstance(rng.bit_generator, np.random.PCG64):
+        # one threshold distribution for all (no shock's boost): the levels are whole numbers up
+        # to max(n), so the cdf is a table (the same ndtr of the same numbers), and the rounds
+        # run compiled with numba's port of numpy's binomial on the Generator itself
+        table = special.ndtr((np.arange(int(n.max()) + 1, dtype=np.float64) - mean[0]) / sd)
+        return _cascade_rounds(n, table, rng)
 
     def cdf(r: np.ndarray) -> np.ndarray:
         return special.ndtr((r - mean) / sd)
@@ -163,3 +169,33 @@ def _remember(stage, collective, grid, category, n_involved, community_of, memor
         st = stage[i]
         if (st == faded or st == lapsed or st == unresolved) and collective[i] == 0:
             memory[community_of[grid[i]], category[i]] += np.float64(n_involved[i])
+
+
+@njit(cache=True)
+def _cascade_rounds(n, table, rng):  # pragma: no cover - compiled
+    # cascade()'s rounds with the cdf at level L read as table[L]: the instigators
+    # binomial(n, F(0)), then each round, for every candidate (in order) whose count grew past
+    # its level, binomial(n − acted, clip((F(new) − F(level)) / max(1 − F(level), 1e-300), 0, 1));
+    # stop after a round in which none grew
+    k = n.shape[0]
+    level = np.zeros(k, np.int64)
+    f_level = np.empty(k)
+    acted = np.empty(k, np.int64)
+    for i in range(k):
+        f_level[i] = table[0]
+        acted[i] = rng.binomial(n[i], f_level[i])
+    while True:
+        grew = False
+        for i in range(k):
+            if acted[i] > level[i]:
+                grew = True
+                new_level = acted[i]
+                f_new = table[new_level]
+                q = max(1.0 - f_level[i], 1e-300)
+                p = (f_new - f_level[i]) / q
+                p = min(max(p, 0.0), 1.0)
+                acted[i] += rng.binomial(n[i] - acted[i], p)
+                level[i] = new_level
+                f_level[i] = f_new
+        if not grew:
+            return acted

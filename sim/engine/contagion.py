@@ -51,6 +51,9 @@ class Contagion:
         self._steps_seen = escalation.steps_by_grid_category.copy()
         self._share: np.ndarray | None = None
         self._primed = False
+        self._new: np.ndarray | None = None  # kept buffers of __call__'s compiled day
+        self._own: np.ndarray | None = None
+        self._hit: np.ndarray | None = None
 
     @property
     def background(self) -> float:
@@ -85,6 +88,21 @@ class Contagion:
 
     def __call__(self, s: CityState) -> None:
         tab, n_cat = s.cases, s.categories.n
+        if self.on and self.reach != 0:
+            # the usual day in two compiled passes over kept buffers (no fresh grid × category
+            # arrays a day): today's new rows tallied into ``_new``, then the excitation, the
+            # steps since yesterday and the buffers' reset in one pass (see _excite_day)
+            if self._new is None:
+                self._new = np.zeros((s.layout.n_grids, n_cat), dtype=np.int64)
+                self._own = np.empty((s.layout.n_grids, n_cat))
+                self._hit = np.empty(s.layout.n_grids, dtype=np.bool_)
+            s.today["collective_new"] = _tally_today(tab["t_emerge"], tab["severity0"], tab["t_severity2"],
+                                                     tab["grid"], tab["category"], float(s.clock.t0),
+                                                     float(s.clock.t1), self._new)
+            _excite_day(self.excitation, self._new, self.escalation.steps_by_grid_category, self._steps_seen,
+                        self.magnitude, self.escalation_magnitude, self.q, self._own_share(s), self.reach,
+                        map_neighbours(s.layout), self._own, self._hit)
+            return
         # one compiled pass: today's new rows per grid and category (rows that emerged today; none
         # has closed out yet) and the cases that reached severity 2 today or emerged at 2 or more
         new = np.zeros((s.layout.n_grids, n_cat), dtype=np.int64)
@@ -95,15 +113,10 @@ class Contagion:
         steps, self._steps_seen = steps_now - self._steps_seen, steps_now.copy()
         if not self.on:
             return
-        if self.reach == 0:
-            events = self.magnitude * new + self.escalation_magnitude * steps
-            self.excitation *= self.q
-            self.excitation += (1.0 - self.q) * self.kernel(s, events.astype(np.float64))
-            return
-        # E = q E + (1 − q) K * events in one compiled pass; the kernel's sums are computed only
-        # around grids with events (elsewhere they are exactly 0)
-        _excite(self.excitation, new, steps, self.magnitude, self.escalation_magnitude, self.q,
-                self._own_share(s), self.reach, map_neighbours(s.layout))
+        # reach 0: no neighbours to spread to
+        events = self.magnitude * new + self.escalation_magnitude * steps
+        self.excitation *= self.q
+        self.excitation += (1.0 - self.q) * self.kernel(s, events.astype(np.float64))
 
 
 @njit(cache=True)
@@ -120,35 +133,51 @@ def _tally_today(t_emerge, severity0, t_severity2, grid, category, t0, t1, new):
     return n_sev2
 
 
+def _excite(exc: np.ndarray, new: np.ndarray, steps: np.ndarray, m: float, m_esc: float, q: float,
+            share: np.ndarray, reach: float, nb: np.ndarray) -> None:
+    """``E = q E + (1 − q) K * (m new + m_esc steps)`` in place (:func:`_excite_day` on fresh
+    buffers, ``new`` and ``steps`` left as they are)."""
+    _excite_day(exc, new.copy(), steps, np.zeros_like(steps), m, m_esc, q, share, reach, nb, np.empty(exc.shape),
+                np.empty(exc.shape[0], dtype=np.bool_))
+
+
 @njit(cache=True)
-def _excite(exc, new, steps, m, m_esc, q, share, reach, nb):  # pragma: no cover - compiled
-    # Contagion.__call__'s numpy formula, element by element in the same order:
+def _excite_day(exc, new, steps_now, steps_seen, m, m_esc, q, share, reach, nb, own,
+                hit):  # pragma: no cover - compiled
+    # Contagion.__call__'s numpy formula, element by element in the same order, with the day's
+    # steps (steps_now − steps_seen) taken here, steps_seen brought up to steps_now and the
+    # tally ``new`` zeroed for tomorrow in the same pass (``own`` and ``hit``: kept buffers):
     #   own = (m new + m_esc steps) share;  K = own + reach (neighbourhood_sum(own) − own)
     #   exc = exc q + (1 − q) K
     # Where no grid of the neighbourhood has an event (own exactly +0.0 in all 9 cells) the sum
     # is +0.0 and K is +0.0: it is not computed.
     n, k = exc.shape
-    own = np.empty((n, k))
-    hit = np.zeros(n, dtype=np.bool_)
     for g in range(n):
+        hit[g] = False
         for c in range(k):
-            v = (m * np.float64(new[g, c]) + m_esc * np.float64(steps[g, c])) * share[g]
+            st = steps_now[g, c] - steps_seen[g, c]
+            steps_seen[g, c] = steps_now[g, c]
+            v = (m * np.float64(new[g, c]) + m_esc * np.float64(st)) * share[g]
+            new[g, c] = 0
             own[g, c] = v
             if v != 0.0 or np.signbit(v):
                 hit[g] = True
     w = 1.0 - q
+    near = np.empty(9, np.int64)
     for g in range(n):
-        near = False
+        # the neighbours with an event, in map order: the others' own is +0.0 in every
+        # category, and adding +0.0 to the running sum (never -0.0: it starts at +0.0) leaves it
+        m_near = 0
         for j in range(9):
             h = nb[g, j]
             if h >= 0 and hit[h]:
-                near = True
+                near[m_near] = h
+                m_near += 1
         for c in range(k):
             kc = 0.0
-            if near:
+            if m_near:
                 total = 0.0
-                for j in range(9):
-                    h = nb[g, j]
-                    total += own[h, c] if h >= 0 else 0.0
+                for j in range(m_near):
+                    total += own[near[j], c]
                 kc = own[g, c] + reach * (total - own[g, c])
             exc[g, c] = exc[g, c] * q + w * kc

@@ -17,10 +17,13 @@ from numba import njit
 
 from .cases import N_DETECTION_CLOCKS, Stage
 from .choice import LUMP, ChoiceModel
+from .intrinsics import prefetch
 from .levels import Level
 from .routing import Router
 from .state import CityState
 from .streams import Stream
+
+_AHEAD = 32  # prefetch distance in table rows: the resident record of the latent row that far ahead
 
 
 class Detection:
@@ -63,11 +66,7 @@ class Detection:
             float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay))
         if n_latent == 0:
             return
-        hd = h_d
-        hd[instant, :4] = 0.0
-        hd[instant, 4] = 1.0
-        share = np.cumsum(hd, axis=1) / hd.sum(axis=1, keepdims=True)
-        channel = (tab["channel_u"][di][:, None] >= share[:, :-1]).sum(axis=1)
+        channel = _channel_pick(h_d, instant, tab["channel_u"], di)
         tab["t_close"][fi] = t_fade
         tab["stage"][fi] = np.where(lumped_f, Stage.LUMPED, Stage.FADED)
         acted = channel == N_DETECTION_CLOCKS - 1  # the residents' own clock rang first
@@ -121,6 +120,8 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
     for i in range(n):
         if stage[i] != 0:
             continue
+        if i + _AHEAD < n and stage[i + _AHEAD] == 0:  # a random resident record per latent case
+            prefetch(propensity, resident[i + _AHEAD])
         g = grid[i]
         vis = visible[category[i]]
         w = workers[g]
@@ -171,3 +172,26 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
             fade_left[i] = fade_left[i] - h_fade * span
     return (m, di[:nd].copy(), h_d[:nd].copy(), t_det_d[:nd].copy(), t_from_d[:nd].copy(), fade_d[:nd].copy(),
             instant_d[:nd].copy(), fi[:nf].copy(), t_fade_f[:nf].copy(), lumped_f[:nf].copy())
+
+
+@njit(cache=True)
+def _channel_pick(h_d, instant, channel_u, di):  # pragma: no cover - compiled
+    """The channel that found each detected row: numpy's inverse CDF of the uniform
+    ``channel_u[di]`` over the shares ``cumsum(h) / h.sum()`` of the five hazards (left to right,
+    numpy's row sum of five); an instant report has hazards (0, 0, 0, 0, 1): the fifth clock."""
+    n = di.shape[0]
+    out = np.empty(n, np.int64)
+    for j in range(n):
+        if instant[j]:  # every share is 0: the uniform passes all four
+            out[j] = 4
+            continue
+        total = (((h_d[j, 0] + h_d[j, 1]) + h_d[j, 2]) + h_d[j, 3]) + h_d[j, 4]
+        u = np.float64(channel_u[di[j]])
+        ch = 0
+        cum = 0.0
+        for c in range(4):
+            cum += h_d[j, c]
+            if u >= cum / total:
+                ch += 1
+        out[j] = ch
+    return out

@@ -28,7 +28,7 @@ from .calendar import Calendar, trend_factor
 from .cases import RETURNING_EXITS, Stage, stage_rows
 from .contagion import Contagion
 from .draws import poisson_cells
-from .levels import N_LEVELS
+from .front_kernels import arrival_draws, clock_draws, new_case_rows
 from .state import CityState
 from .streams import Stream
 
@@ -122,59 +122,40 @@ class Emergence:
         con = self.contagion
         if con is not None and con.on:
             background, triggered = con.split(rate)
-            n = self._spawn(s, background, s.streams.get(Stream.EMERGENCE, day), ())
-            k = self._spawn(s, triggered, s.streams.get(Stream.CONTAGION, day), (3,))
+            n = self._spawn(s, background, s.streams.state(Stream.EMERGENCE, day), ())
+            k = self._spawn(s, triggered, s.streams.state(Stream.CONTAGION, day), (3,))
         else:
-            n, k = self._spawn(s, rate, s.streams.get(Stream.EMERGENCE, day), ()), 0
+            n, k = self._spawn(s, rate, s.streams.state(Stream.EMERGENCE, day), ()), 0
         s.today["new_cases"] = n + k
         s.today["triggered"] = k
         self._add_returns(s)
 
-    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.random.Generator,
-               qualifiers: tuple[int, ...]) -> int:
-        """Draw Poisson(``rate``) new cases from ``rng`` (their clocks from the streams qualified by
+    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.ndarray, qualifiers: tuple[int, ...]) -> int:
+        """Draw Poisson(``rate``) new cases from the stream ``rng`` (its PCG64 state words:
+        :meth:`~sim.engine.streams.Streams.state`; their clocks from the streams qualified by
         ``qualifiers``); returns how many."""
         t0 = s.clock.t0
         flat = poisson_cells(rng, rate)  # rng.poisson(rate)'s counts, each cell repeated by its count
         n = flat.size
         if n == 0:
             return 0
-        n_cat = rate.shape[1]
-        grid, cat = flat // n_cat, flat % n_cat
-        t = t0 + 24.0 * rng.random(n)
-        order = np.argsort(t, kind="stable")
-        grid, cat, t = grid[order], cat[order], t[order]
-        u = rng.random((n, 4))
-
-        cats = s.categories
-        start, size = s.layout.resident_start[grid], s.layout.residents_per_grid[grid]
+        # the draws and the table's rows in compiled passes, numpy's numbers in numpy's order
+        # (sim/engine/front_kernels.py); picking residents stays the residents' own
+        grid, cat, t, u = arrival_draws(rng, flat, rate.shape[1], float(t0))
+        cats, lay = s.categories, s.layout
         res_a = s.residents.pick(u[:, 0], grid)  # repeat disputants are picked more often (§7.15)
-        res_b = start + (u[:, 1] * size).astype(np.int64)
-        collective_share = np.minimum(cats.collective[cat] + self.shock_collective_boost(s, grid, cat), 1.0)
-        is_pair = u[:, 2] < cats.pair[cat]
-        is_collective = u[:, 2] >= 1.0 - collective_share
-        n_involved = np.where(is_pair, 2, 1)
-        many = COLLECTIVE_MIN_INVOLVED + rng.geometric(0.05, n) - 1
-        n_involved = np.where(is_collective, many, n_involved)
-        severity = (u[:, 3:4] >= cats.severity_cum[cat][:, :3]).sum(axis=1).astype(np.int8)
-        if not s.world["collective_action"]:  # else a group grievance; incidents come from §7.17
-            severity = np.where(is_collective, np.maximum(severity, 1), severity)
-
         tab = s.cases
         sl = tab.append(n)
-        tab["category"][sl] = cat
-        tab["grid"][sl] = grid
-        tab["resident_a"][sl] = res_a
-        tab["resident_b"][sl] = np.where(n_involved >= 2, res_b, -1)
-        tab["n_involved"][sl] = n_involved
-        tab["severity0"][sl] = severity
-        tab["severity"][sl] = severity
-        tab["t_emerge"][sl] = t
-        tab["proactive_only"][sl] = rng.random(n) < cats.proactive_only[cat]
+        res_b = new_case_rows(
+            rng, grid, cat, t, u, res_a, lay.resident_start, lay.residents_per_grid, cats.collective,
+            self.shock_collective_boost(s, grid, cat), cats.pair, cats.severity_cum, cats.proactive_only,
+            COLLECTIVE_MIN_INVOLVED, bool(s.world["collective_action"]), sl.start, tab["category"], tab["grid"],
+            tab["resident_a"], tab["resident_b"], tab["n_involved"], tab["severity0"], tab["severity"],
+            tab["t_emerge"], tab["proactive_only"])
         _draw_clocks(s, sl, n, qualifiers)
         tension = s.world["tension_per_case"]
         s.residents.add_tension(res_a, tension, t0)
-        s.residents.add_tension(res_b[n_involved >= 2], tension, t0)
+        s.residents.add_tension(res_b, tension, t0)
         return n
 
     # ----------------------------------------------------------------- returning grievances
@@ -226,28 +207,17 @@ def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -
     (``qualifiers`` separate the streams of returning grievances from those of new cases)."""
     tab, day = s.cases, s.clock.day
 
-    def rng(stream: Stream) -> np.random.Generator:
-        return s.streams.get(stream, day, *qualifiers)
+    def rng(stream: Stream) -> np.ndarray:
+        return s.streams.state(stream, day, *qualifiers)
 
-    tab["stage"][sl] = Stage.LATENT
-    tab["acc_from"][sl] = tab["t_emerge"][sl]
-    det = rng(Stream.DETECTION)
-    tab["detect_left"][sl] = det.exponential(1.0, n)
-    tab["fade_left"][sl] = det.exponential(1.0, n)
-    tab["channel_u"][sl] = det.random(n)
-    tab["lapse_left"][sl] = det.exponential(1.0, n)
-    tab["esc_thresholds"][sl] = np.cumsum(rng(Stream.ESCALATION).exponential(1.0, (n, 3)), axis=1)
-    tab["service_u"][sl] = rng(Stream.SERVICE).exponential(1.0, (n, N_LEVELS))
-    out = rng(Stream.OUTCOME)
-    tab["outcome_u"][sl] = out.random((n, N_LEVELS))
-    tab["difficulty"][sl] = out.standard_normal(n)
-    tab["route_u"][sl] = rng(Stream.ROUTING).random((n, N_LEVELS))
-    back = rng(Stream.RECURRENCE)
-    tab["return_u"][sl] = back.random(n)
-    tab["return_wait"][sl] = back.exponential(1.0, n)
-    choice = rng(Stream.CHOICE)  # residents' channel choice (sim/engine/choice.py)
-    tab["choice_u"][sl, :3] = choice.random((n, 3))
-    tab["choice_u"][sl, 3] = choice.exponential(1.0, n)
+    clock_draws(rng(Stream.DETECTION), rng(Stream.ESCALATION), rng(Stream.SERVICE), rng(Stream.OUTCOME),
+                rng(Stream.ROUTING), rng(Stream.RECURRENCE), rng(Stream.CHOICE),  # choice: sim/engine/choice.py
+                sl.start, sl.stop, int(Stage.LATENT), *(tab[c] for c in _CLOCK_COLUMNS))
+
+
+_CLOCK_COLUMNS = ("stage", "acc_from", "t_emerge", "detect_left", "fade_left", "channel_u", "lapse_left",
+                  "esc_thresholds", "service_u", "outcome_u", "difficulty", "route_u", "return_u", "return_wait",
+                  "choice_u")
 
 
 def _active(shock: dict[str, Any], day: int) -> bool:

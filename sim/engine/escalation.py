@@ -127,23 +127,12 @@ class Escalation:
         if rows.size == 0:
             return
         tab = s.cases
-        # One compiled pass integrates every case; only those that crossed a threshold come back
-        # (a case's severity is always severity0 + thresholds crossed, capped at 3).
-        pos, k0, k1, start, before = _accrue(
+        # One compiled pass integrates every case and applies the steps of those that crossed a
+        # threshold (a case's severity is always severity0 + thresholds crossed, capped at 3; the
+        # integer tallies do not depend on the order, the times are numpy's arithmetic).
+        s.today["escalations"] += _accrue_steps(
             np.asarray(rows, dtype=np.int64), np.atleast_1d(np.asarray(until, dtype=np.float64)),
-            float(s.clock.t0), tab["acc_from"], tab["hazard"], tab["hazard_acc"], tab["esc_thresholds"])
-        self._apply(s, rows, pos, k0, k1, start, before)
-
-    def _apply(self, s: CityState, rows: np.ndarray, pos: np.ndarray, k0: np.ndarray, k1: np.ndarray,
-               start: np.ndarray, before: np.ndarray) -> None:
-        """Severity steps of the cases ``rows[pos]`` that crossed thresholds (from :func:`_accrue`)."""
-        if pos.size == 0:
-            return
-        tab = s.cases
-        # one compiled loop over the crossing rows (fancy indexing and np.add.at before; the
-        # integer tallies do not depend on the order, the times are numpy's arithmetic)
-        s.today["escalations"] += _apply_steps(
-            np.asarray(rows, dtype=np.int64)[pos], k0, k1, start, before, tab["hazard"], tab["esc_thresholds"],
+            float(s.clock.t0), tab["acc_from"], tab["hazard"], tab["hazard_acc"], tab["esc_thresholds"],
             tab["severity0"], tab["severity"], tab["grid"], tab["category"], tab["t_severity2"],
             self.escalations_by_grid, self.steps_by_grid_category)
 
@@ -202,36 +191,28 @@ def _accrue_row(i, u, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no cove
 
 
 @njit(cache=True)
-def _accrue(rows, until, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no cover - compiled
+def _accrue_steps(rows, until, t0, acc_from, hazard, hazard_acc, thr, severity0, severity, grid, category,
+                  t_severity2, by_grid, by_grid_category):  # pragma: no cover - compiled
     """Integrate ``hazard`` from ``max(acc_from, t0)`` to ``until`` (one value, or one per row)
-    for ``rows``; returns the positions in ``rows`` that crossed thresholds, with the number of
-    thresholds crossed before and after, the start of the exposure and the hazard before."""
-    n = rows.shape[0]
-    pos = np.empty(n, np.int64)
-    k0s = np.empty(n, np.int64)
-    k1s = np.empty(n, np.int64)
-    starts = np.empty(n, np.float64)
-    befores = np.empty(n, np.float64)
+    for ``rows`` and apply the severity steps of the thresholds crossed (:func:`_step_row`);
+    returns the number of steps."""
     one = until.shape[0] == 1
-    hit = 0
-    for r in range(n):
-        k0, k1, start, before = _accrue_row(rows[r], until[0] if one else until[r], t0, acc_from,
-                                            hazard, hazard_acc, thr)
+    steps = 0
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        k0, k1, start, before = _accrue_row(i, until[0] if one else until[r], t0, acc_from, hazard, hazard_acc,
+                                            thr)
         if k1 != k0:
-            pos[hit] = r
-            k0s[hit] = k0
-            k1s[hit] = k1
-            starts[hit] = start
-            befores[hit] = before
-            hit += 1
-    return pos[:hit], k0s[:hit], k1s[:hit], starts[:hit], befores[:hit]
+            steps += _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid, category,
+                               t_severity2, by_grid, by_grid_category)
+    return steps
 
 
 @njit(cache=True)
 def _end_of_day(stage, level, severity0, severity, category, grid, t_arrive, acc_from, hazard, hazard_acc, thr,
                 t_severity2, entry, top, review_after, street_scoped, t0, t1, by_grid,
                 by_grid_category):  # pragma: no cover - compiled
-    """:meth:`Escalation.end_of_day`'s pass: :func:`_accrue` to ``t1`` and :func:`_apply_steps`
+    """:meth:`Escalation.end_of_day`'s pass: :func:`_accrue_steps` to ``t1``
     for the rows in stages 0..2 with ``acc_from < t1``; returns the number of steps and, ascending,
     the rows of those that wait (reporting or queued) below their route's level for their new
     severity (``entry[category, severity]``), then of the other queued rows those that waited
@@ -345,14 +326,3 @@ def _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid, 
         j = k0 + (2 - sb) - 1  # the threshold that took it to 2
         t_severity2[i] = start + (np.float64(thr[i, j]) - before) / hazard[i]
     return d
-
-
-@njit(cache=True)
-def _apply_steps(rows, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2,
-                 by_grid, by_grid_category):  # pragma: no cover - compiled
-    """:func:`_step_row` for each of ``rows``; returns the number of steps."""
-    total = 0
-    for k in range(rows.shape[0]):
-        total += _step_row(rows[k], k0[k], k1[k], start[k], before[k], hazard, thr, severity0, severity, grid,
-                           category, t_severity2, by_grid, by_grid_category)
-    return total

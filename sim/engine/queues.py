@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+_COUNT = np.zeros(0, dtype=np.int64)  # serve_fcfs_rows: group the cases by counting their pools
+
 
 def warm_up() -> None:
     """Load numba's compiler runtime (about a second, once per process) by calling a tiny
@@ -31,6 +33,10 @@ class PoolSet:
         self.ptr = np.zeros(n_pools + 1, dtype=np.int64)
         self.free = np.zeros(0, dtype=np.float64)
         self.speed = np.zeros(0, dtype=np.float64)
+        # per pool, when its first server falls free (inf: no server), kept in step with ``free``
+        # by every method that moves it: ``can_start`` is then one comparison per pool, not a
+        # scan of every server (65,000 grid workers in a large city) per level and day
+        self.first_free = np.full(n_pools, np.inf)
 
     def set_servers(self, pool_of_agent: np.ndarray, servers: list[int], free_at: list[np.ndarray],
                     speeds: list[np.ndarray]) -> None:
@@ -44,6 +50,11 @@ class PoolSet:
         self.ptr = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
         self.free = np.concatenate(free_at) if len(servers) else np.zeros(0)
         self.speed = np.concatenate(speeds) if len(servers) else np.zeros(0)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute each pool's first free time after ``free`` was set from outside."""
+        self.first_free = _first_free(self.free, self.ptr, self.n_pools)
 
     def serve_rows(self, rows: np.ndarray, pool: np.ndarray, arrive: np.ndarray, work: np.ndarray,
                    case_key: np.ndarray, window_end: float, priority: np.ndarray | None = None
@@ -55,21 +66,23 @@ class PoolSet:
         rows = np.asarray(rows, dtype=np.int64)
         work = np.asarray(work, dtype=np.float64)
         if priority is None:
+            # few cases in many pools (a grid worker pool per grid): group them by a sort of their
+            # pools (numpy's stable one: the same groups, in the same order, as counting the pools)
+            by_pool = np.argsort(pool[rows], kind="stable") if 4 * rows.size < self.n_pools else _COUNT
             pos, start, end, server = serve_fcfs_rows(rows, pool, arrive, case_key, work, self.free, self.speed,
-                                                      self.ptr, self.n_pools, float(window_end))
+                                                      self.ptr, self.n_pools, float(window_end), by_pool)
         else:
             order = np.lexsort((case_key[rows], arrive[rows], pool[rows])).astype(np.int64)
             pos, start, end, server = serve_priority_rows(rows, order, pool, arrive, case_key, priority, work,
                                                           self.free, self.speed, self.ptr, float(window_end))
-        # the kernels return the starts in the order they happened; positions are distinct, so
-        # any sort gives the same order (numpy's here: a compiled sort costs seconds to compile)
-        by_row = np.argsort(pos)
-        return pos[by_row], start[by_row], end[by_row], server[by_row]
+        # the kernels return the starts in the order they happened: put in order of position
+        # (distinct, below rows.size: placed, not sorted), with the pools' first free times
+        return _by_position(pos, start, end, server, rows.size, self.first_free, self.free, self.ptr, pool, rows)
 
     def can_start(self, window_end: float) -> np.ndarray:
         """Per pool: has a server that falls free before ``window_end`` (so a case that arrived
         before then can start). The queues of the other pools cannot move this tick."""
-        return _can_start(self.free, self.ptr, self.n_pools, float(window_end))
+        return self.first_free < window_end  # inf where a pool has no server
 
     def load(self, queued_per_pool: np.ndarray) -> np.ndarray:
         """Queue length per server in each pool (inf where a pool has no server but a queue)."""
@@ -130,44 +143,62 @@ def _sift_local(h, j, m, arrive, key):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools,
-                    window_end):  # pragma: no cover - compiled
+def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools, window_end,
+                    by_pool):  # pragma: no cover - compiled
     """The FCFS recursion for the cases ``rows`` of full columns; returns the positions in
     ``rows`` of the cases that started (in the order they started), with start, end and server.
 
-    Cases are bucketed by pool (counting sort); each pool's queue is popped in (arrival, key)
+    Cases are grouped by pool: by counting sort, or (``by_pool``: their positions sorted by
+    pool, stably; empty: count) in that order — the same groups in the same order; each pool's queue is popped in (arrival, key)
     order only until the pool blocks — a long backlog costs O(n) a day, not O(n log n). Arrival
     times and keys are copied pool by pool into local arrays, so the heap compares contiguous
     data. The head of a queue takes the earliest-free server (lowest index on ties) at
     ``max(arrival, free time)``; once it cannot start before ``window_end`` nobody behind it can."""
     n = rows.shape[0]
-    offsets = np.zeros(n_pools + 1, np.int64)
-    pool_of = np.empty(n, np.int64)
-    for r in range(n):
-        p = pool[rows[r]]
-        pool_of[r] = p
-        offsets[p + 1] += 1
-    for p in range(n_pools):
-        offsets[p + 1] += offsets[p]
-    fill = offsets[:-1].copy()
+    src = np.empty(n, np.int64)  # local slot -> position in rows, grouped by pool
+    if by_pool.shape[0] == n:  # the positions sorted by pool (stable)
+        group_pool = np.empty(n + 1, np.int64)
+        offsets = np.zeros(n + 1, np.int64)
+        n_groups = 0
+        for q in range(n):
+            src[q] = by_pool[q]
+            p = pool[rows[by_pool[q]]]
+            if n_groups == 0 or group_pool[n_groups - 1] != p:
+                group_pool[n_groups] = p
+                offsets[n_groups] = q
+                n_groups += 1
+        offsets[n_groups] = n
+    else:  # counting sort: a group per pool, empty or not
+        n_groups = n_pools
+        group_pool = np.arange(n_pools)
+        offsets = np.zeros(n_pools + 1, np.int64)
+        pool_of = np.empty(n, np.int64)
+        for r in range(n):
+            p = pool[rows[r]]
+            pool_of[r] = p
+            offsets[p + 1] += 1
+        for p in range(n_pools):
+            offsets[p + 1] += offsets[p]
+        fill = offsets[:-1].copy()
+        for r in range(n):
+            q = fill[pool_of[r]]
+            fill[pool_of[r]] += 1
+            src[q] = r
     arr_local = np.empty(n, np.float64)
     key_local = np.empty(n, np.int64)
-    src = np.empty(n, np.int64)  # local slot -> position in rows
-    for r in range(n):
-        q = fill[pool_of[r]]
-        fill[pool_of[r]] += 1
-        arr_local[q] = arrive[rows[r]]
-        key_local[q] = key[rows[r]]
-        src[q] = r
+    for q in range(n):
+        arr_local[q] = arrive[rows[src[q]]]
+        key_local[q] = key[rows[src[q]]]
     heap = np.arange(n)
     pos = np.empty(n, np.int64)
     t_start = np.empty(n, np.float64)
     t_end = np.empty(n, np.float64)
     srv = np.empty(n, np.int64)
     started = 0
-    for p in range(n_pools):
-        a = offsets[p]
-        m = offsets[p + 1] - a
+    for grp in range(n_groups):
+        p = group_pool[grp]
+        a = offsets[grp]
+        m = offsets[grp + 1] - a
         lo = srv_ptr[p]
         hi = srv_ptr[p + 1]
         if m == 0 or hi <= lo or _earliest_free(free, lo, hi) >= window_end:
@@ -204,13 +235,41 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
 
 
 @njit(cache=True)
-def _can_start(free, srv_ptr, n_pools, window_end):  # pragma: no cover - compiled
-    """See :meth:`PoolSet.can_start`."""
-    out = np.zeros(n_pools, np.bool_)
+def _first_free(free, srv_ptr, n_pools):  # pragma: no cover - compiled
+    """When each pool's first server falls free (inf where a pool has none)."""
+    out = np.full(n_pools, np.inf)
     for p in range(n_pools):
         lo, hi = srv_ptr[p], srv_ptr[p + 1]
-        out[p] = hi > lo and _earliest_free(free, lo, hi) < window_end
+        if hi > lo:
+            out[p] = _earliest_free(free, lo, hi)
     return out
+
+
+@njit(cache=True)
+def _by_position(pos, start, end, server, n, first_free, free, srv_ptr, pool, rows):  # pragma: no cover - compiled
+    """The starts (``pos``: distinct positions below ``n`` in ``rows``, with ``start``, ``end``,
+    ``server``) in order of position — the order np.argsort(pos) gives; and :func:`_first_free`
+    again for the pools of the cases that started."""
+    slot = np.full(n, -1, np.int64)
+    for k in range(pos.shape[0]):
+        slot[pos[k]] = k
+        p = pool[rows[pos[k]]]
+        first_free[p] = _earliest_free(free, srv_ptr[p], srv_ptr[p + 1])
+    m = pos.shape[0]
+    o_pos = np.empty(m, np.int64)
+    o_start = np.empty(m, np.float64)
+    o_end = np.empty(m, np.float64)
+    o_server = np.empty(m, np.int64)
+    j = 0
+    for r in range(n):
+        k = slot[r]
+        if k >= 0:
+            o_pos[j] = r
+            o_start[j] = start[k]
+            o_end[j] = end[k]
+            o_server[j] = server[k]
+            j += 1
+    return o_pos, o_start, o_end, o_server
 
 
 @njit(cache=True)

@@ -34,6 +34,8 @@ from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level, PoolScope
 from .state import CityState
 
 _SCOPE = np.array([spec.scope for spec in LEVEL_TABLE], dtype=np.int64)
+_NO_LOG = np.zeros(0, dtype=np.float32)  # no misrouting: no logs
+_IS_DEPARTMENT = np.isin(np.arange(len(LEVEL_TABLE)), DEPARTMENT_LEVELS)  # by level: np.isin once, not per move
 STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolScope.STREET)
 # levels whose failures may go straight to court, and the handling key of that share
 _COURT_SHARE_KEY = {Level.STREET: "court_share_on_street_failure", Level.DISTRICT: "court_share_on_failure"}
@@ -106,19 +108,22 @@ class Router:
         if rows.size == 0:
             return
         tab, lev, h = s.cases, s.levers, self.handling
-        level = np.asarray(level, dtype=np.int64)
-        pool = self.pool_index(s, level, rows)
+        rows = np.asarray(rows, dtype=np.int64)
+        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape))
         delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
         p_mis = h["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
-        bounces = np.zeros(rows.size, dtype=np.int64)
-        if p_mis > 0:
-            u = np.maximum(tab["route_u"][rows, level], 1e-12)
-            dept = np.isin(level, DEPARTMENT_LEVELS)
-            # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right one
-            bounces = np.where(dept, np.floor(np.log(u) / np.log(p_mis)), 0).astype(np.int64)
-        t_arrive = t_ready + delay + bounces * (h["bounce_hours"] + lev.latency_hours_per_hop)
-        self._place(s, rows, level, pool, t_arrive)
-        tab["bounces"][rows] += bounces
+        # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right
+        # one, floor(log u / log p); the logs stay numpy's (its float32 loop), the rest of the
+        # move is one compiled pass (pool, arrival, placement, bounces)
+        lu = np.log(np.maximum(tab["route_u"][rows, level], 1e-12)) if p_mis > 0 else _NO_LOG
+        lp = np.log(p_mis) if p_mis > 0 else np.float64(1.0)
+        lay = s.layout
+        _route_place(rows, level, np.ascontiguousarray(np.broadcast_to(t_ready, rows.shape), dtype=np.float64),
+                     lu, lp, p_mis > 0, float(delay), float(h["bounce_hours"] + lev.latency_hours_per_hop),
+                     _IS_DEPARTMENT, _SCOPE, tab["grid"], tab["category"], s.categories.department,
+                     lay.street_of, lay.district_of, self.n_departments, tab["level"], tab["pool"],
+                     tab["t_arrive"], tab["t_start"], tab["t_end"], tab["stage"], tab["levels_routed"],
+                     tab["bounces"], int(Stage.REPORTING))
 
     def _place(self, s: CityState, rows: np.ndarray, level: np.ndarray, pool: np.ndarray,
                t_arrive: np.ndarray) -> None:
@@ -136,13 +141,12 @@ class Router:
         their severity if that is higher; a share of street (township) and of district failures
         goes to court instead (``rest_u``: the outcome uniform's unused part, itself uniform)."""
         tab = s.cases
-        nxt = np.maximum(level + 1, self.entry_level(s, rows))
         court_key = _COURT_SHARE_KEY.get(level)
-        if court_key is not None:  # rest_u >= 0, so a share of 0 sends nobody: outputs unchanged
-            nxt = np.where(rest_u < self.handling[court_key], TOP, nxt)
-        nxt = np.minimum(nxt, TOP)
-        t_ready = tab["t_end"][rows]
-        tab["acc_from"][rows] = t_ready
+        # rest_u >= 0, so a share of 0 (or of -1: no court path) sends nobody: outputs unchanged
+        share = float(self.handling[court_key]) if court_key is not None else -1.0
+        nxt, t_ready = _after_failure(np.asarray(rows, dtype=np.int64), int(level), rest_u, share,
+                                      s.categories.entry_level, tab["category"], tab["severity"], tab["t_end"],
+                                      tab["acc_from"], int(TOP))
         self.route(s, rows, nxt, t_ready, self.handling["hops_per_escalation"])
 
     def refer_outgrown(self, s: CityState, waiting: np.ndarray) -> None:
@@ -211,17 +215,14 @@ def _balance_moves(rows: np.ndarray, pool_col: np.ndarray, t_arrive: np.ndarray,
     largest shortfall first and in turns, up to the (rounded-up) shortfall. Pools without staff
     are never destinations."""
     n_pools = counts.size
-    pool = pool_col[rows].astype(np.int64)
-    q = np.bincount(pool, minlength=n_pools).astype(np.float64)
-    n_d = int(district_of_pool.max()) + 1
-    q_d = np.bincount(district_of_pool, weights=q, minlength=n_d)
-    c_d = np.bincount(district_of_pool, weights=counts, minlength=n_d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fair = np.where(c_d[district_of_pool] > 0, counts * q_d[district_of_pool] / c_d[district_of_pool], q)
-    n_move = np.floor(share * np.maximum(q - fair, 0.0)).astype(np.int64)
-    n_slot = np.where(counts > 0, np.ceil(share * np.maximum(fair - q, 0.0)), 0).astype(np.int64)
-    if n_move.sum() == 0 or n_slot.sum() == 0:
+    # per pool: queue, fair queue, cases to move and slots to fill (one compiled pass); and the
+    # rows of the pools that give some: only those are sorted (their order is the same)
+    q, fair, n_move, n_slot, cand = _balance_need(rows, pool_col, np.asarray(counts, dtype=np.int64),
+                                                  district_of_pool, int(district_of_pool.max()) + 1, float(share))
+    if cand.size == 0 or n_slot.sum() == 0:
         return rows[:0], rows[:0]
+    rows = rows[cand]
+    pool = pool_col[rows].astype(np.int64)
     # sources: the newest n_move[p] cases of each pool p
     order = np.lexsort((-case_id[rows], -t_arrive[rows], pool))
     sp = pool[order]
@@ -245,6 +246,38 @@ def _balance_moves(rows: np.ndarray, pool_col: np.ndarray, t_arrive: np.ndarray,
 
 
 # ----------------------------------------------------------------- compiled kernels
+@njit(cache=True)
+def _balance_need(rows, pool_col, counts, district_of_pool, n_d, share):  # pragma: no cover - compiled
+    """:func:`_balance_moves`' per-pool figures, numpy's arithmetic (the queue sums are exact
+    integers, as np.bincount's): queue, fair queue, cases to move, slots to fill; and the
+    positions in ``rows`` of the cases of the pools with some to move."""
+    n_pools = counts.shape[0]
+    q = np.zeros(n_pools, np.float64)
+    for k in range(rows.shape[0]):
+        q[pool_col[rows[k]]] += 1.0
+    q_d = np.zeros(n_d, np.float64)
+    c_d = np.zeros(n_d, np.float64)
+    for p in range(n_pools):
+        q_d[district_of_pool[p]] += q[p]
+        c_d[district_of_pool[p]] += counts[p]
+    fair = np.empty(n_pools, np.float64)
+    n_move = np.zeros(n_pools, np.int64)
+    n_slot = np.zeros(n_pools, np.int64)
+    for p in range(n_pools):
+        d = district_of_pool[p]
+        fair[p] = counts[p] * q_d[d] / c_d[d] if c_d[d] > 0 else q[p]
+        n_move[p] = np.int64(np.floor(share * max(q[p] - fair[p], 0.0)))
+        if counts[p] > 0:
+            n_slot[p] = np.int64(np.ceil(share * max(fair[p] - q[p], 0.0)))
+    cand = np.empty(rows.shape[0], np.int64)
+    m = 0
+    for k in range(rows.shape[0]):
+        if n_move[pool_col[rows[k]]] > 0:
+            cand[m] = k
+            m += 1
+    return q, fair, n_move, n_slot, cand[:m].copy()
+
+
 @njit(cache=True)
 def _pool_of(scope, g, dept, street_of, district_of, n_dept):  # pragma: no cover - compiled
     """Pool of a case in grid ``g`` of department ``dept`` for a level of pool ``scope``
@@ -279,3 +312,45 @@ def _pool_counts(level, pool, counts):  # pragma: no cover - compiled
             raise IndexError("pool index out of range")
         out[k] = c[pool[k]]
     return out
+
+
+@njit(cache=True)
+def _route_place(rows, level, t_ready, lu, lp, misroute, delay, c_bounce, is_dept, scope, grid, category,
+                 dept_of_category, street_of, district_of, n_dept, level_col, pool_col, t_arrive, t_start, t_end,
+                 stage, levels_routed, bounces_col, reporting):  # pragma: no cover - compiled
+    """:meth:`Router.route` after the logs (``lu``: log of each case's routing uniform, ``lp``:
+    log of the misrouting chance): each case's pool, bounces and arrival, and its placement."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        lv = level[k]
+        b = np.int64(0)
+        if misroute and is_dept[lv]:
+            b = np.int64(np.floor(np.float64(lu[k]) / lp))
+        level_col[i] = lv
+        pool_col[i] = _pool_of(scope[lv], grid[i], dept_of_category[category[i]], street_of, district_of, n_dept)
+        t_arrive[i] = t_ready[k] + delay + b * c_bounce
+        t_start[i] = np.inf
+        t_end[i] = np.inf
+        stage[i] = reporting
+        levels_routed[i] |= np.uint8(1 << lv)
+        bounces_col[i] += b
+
+
+@njit(cache=True)
+def _after_failure(rows, level, rest_u, share, entry_level, category, severity, t_end, acc_from,
+                   top):  # pragma: no cover - compiled
+    """:meth:`Router.refer_failed` before the move: each case's next level (one up, or its
+    entry level if higher; court where ``rest_u < share``; at most ``top``), and the end of its
+    service, from which its escalation clock runs again."""
+    n = rows.shape[0]
+    nxt = np.empty(n, np.int64)
+    t_ready = np.empty(n, np.float64)
+    for k in range(n):
+        i = rows[k]
+        x = max(np.int64(level + 1), np.int64(entry_level[category[i], severity[i]]))
+        if rest_u[k] < share:
+            x = top
+        nxt[k] = min(x, top)
+        t_ready[k] = t_end[i]
+        acc_from[i] = t_end[i]
+    return nxt, t_ready

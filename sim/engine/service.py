@@ -24,6 +24,7 @@ from .escalation import Escalation
 from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
+from .service_kernels import mark_started, settle_outcomes
 from .state import CityState
 
 _P_EPS = 1e-9  # keeps the logit of a certain success finite
@@ -43,18 +44,23 @@ def work_hours(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
 def success_probability(s: CityState, rows: np.ndarray, level: Level) -> np.ndarray:
     """Chance that handling at ``level`` resolves each case ``rows``."""
     h, lev = s.handling, s.levers
-    p = np.full(rows.size, h["success"][level])
+    gain = 0.0
     if level in MEDIATION_LEVELS:  # mediation: professionalisation raises success (枫桥经验)
-        p += h["training_success_gain"] * lev.mediator_training
+        gain = h["training_success_gain"] * lev.mediator_training
     if level in DEPARTMENT_LEVELS:  # joint handling across departments
-        p += h["integration_success_gain"] * lev.resource_integration
-    p -= h["severity_success_penalty"] * s.cases["severity"][rows]
-    p = np.clip(p, _P_EPS, 1.0 - _P_EPS)
+        gain = h["integration_success_gain"] * lev.resource_integration
     weight = h["difficulty_weight"]
+    # compiled passes with numpy's arithmetic in its order; the log and exp stay numpy's
+    rows = np.asarray(rows, dtype=np.int64)
+    tab = s.cases
+    p = _chance(rows, float(h["success"][level]), level in MEDIATION_LEVELS or level in DEPARTMENT_LEVELS,
+                float(gain), float(h["severity_success_penalty"]), tab["severity"], _P_EPS, weight != 0)
     if weight == 0:
         return p
-    logit = np.log(p / (1.0 - p)) - weight * s.cases["difficulty"][rows].astype(np.float64)
-    return 1.0 / (1.0 + np.exp(-logit))
+    np.log(p, out=p)  # log odds
+    _minus_logit(p, rows, float(weight), tab["difficulty"])
+    np.exp(p, out=p)
+    return _logistic(p)
 
 
 class Service:
@@ -69,6 +75,9 @@ class Service:
         # how _heads scans each level's queue (timing only): densely at first at the court, where
         # a backlog collects, sparsely below it; then by the share of rows found there last time
         self._dense = [lv == TOP for lv in Level]
+        # per level, the FCFS heads' heaps (pools x _HEADS), kept across days: a fresh 3 MB array
+        # for the grid level's 13,000 pools cost a page fault per pool touched, every day
+        self._heap: dict[int, np.ndarray] = {}
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -101,6 +110,7 @@ class Service:
                 # a cut queue started all its kept heads: the next might have started too; serve
                 # again from every waiting row (rare; the result is the same either way)
                 pools.free[:] = free0
+                pools.refresh()
                 waiting, done = _level_rows(tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"],
                                             int(level), float(t1), tab["pool"], pools.can_start(t1))
                 pos, sst, end, server = pools.serve_rows(waiting, tab["pool"], tab["t_arrive"],
@@ -108,18 +118,7 @@ class Service:
             self.accounts.book_busy(level, sst, end)
             si = waiting[pos]
             self.escalation.accrue(s, si, sst)  # the clock stops when service starts
-            tab["acc_from"][si] = np.inf
-            wait = sst - tab["t_arrive"][si]
-            first = tab["visits"][si] == 0
-            tab["first_wait"][si[first]] = wait[first]
-            tab["esc_before_service"][si[first]] = (tab["severity"][si[first]] - tab["severity0"][si[first]])
-            tab["wait_total"][si] += wait
-            tab["visits"][si] += 1
-            tab["t_start"][si] = sst
-            tab["t_end"][si] = end
-            tab["server"][si] = server
-            tab["stage"][si] = Stage.IN_SERVICE
-            tab["levels_served"][si] |= np.uint8(1 << level)
+            mark_started(tab, si, sst, end, server, int(level), int(Stage.IN_SERVICE))
             ends = si[end < t1]  # started and finished today (rows disjoint from ``done``)
             if ends.size:
                 done = np.sort(np.concatenate([done, ends]))
@@ -127,26 +126,26 @@ class Service:
 
     def _heads(self, s: CityState, level: Level, can_start: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`_level_heads` over the table, or — where under one row in eight is at this level
-        (the levels below the court, in a large backlog) — over copies of the rows at the level
-        (found eight rows at a time, ``_rows_at``): the same rows in the same order, so the same
-        heads, counts and stage marks; only the scan differs."""
+        """:func:`_level_heads` over the table: densely, or — where under one row in eight is at
+        this level (the levels below the court, in a large backlog) — skipping eight rows at a
+        time where none is at the level (``_rows_at``'s scan): the same rows in the same order, so
+        the same heads, counts and stage marks; only the scan differs."""
         tab, t1 = s.cases, float(s.clock.t1)
-        cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"])
-        if self._dense[level]:
-            heads, n_wait, n_kept, done = _level_heads(*cols, int(level), t1, tab["pool"], can_start, _HEADS)
+        dense = self._dense[level]
+        words, base = tab.words("level")
+        heap = self._heap.get(level)
+        if heap is None or heap.shape[0] != can_start.size:
+            heap = self._heap[level] = np.empty((can_start.size, _HEADS), dtype=np.int64)
+        heads, n_wait, n_kept, done, n_at = _level_heads(
+            tab["level"], words, base, repeat_byte(int(level)), not dense, tab["stage"], tab["t_arrive"],
+            tab["t_end"], tab["case_id"], int(level), t1, tab["pool"], can_start, heap)
+        if dense:
             # waiting rows of the pools that can start, and ending services: a lower bound of the
             # rows at the level, so switch only when it is far below one in eight
             self._dense[level] = (int(n_wait.sum()) + done.size) * 32 >= tab.n
-            return heads, n_wait, n_kept, done
-        words, base = tab.words("level")
-        rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
-        lv, stage, arrive, end, key = (c[rows] for c in cols)
-        heads, n_wait, n_kept, done = _level_heads(lv, stage, arrive, end, key, int(level), t1, tab["pool"][rows],
-                                                   can_start, _HEADS)
-        tab["stage"][rows] = stage  # arrivals marked QUEUED
-        self._dense[level] = rows.size * 8 >= tab.n
-        return rows[heads], n_wait, n_kept, rows[done]
+        else:
+            self._dense[level] = n_at * 8 >= tab.n
+        return heads, n_wait, n_kept, done
 
     def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
         """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
@@ -155,24 +154,17 @@ class Service:
             return
         tab = s.cases
         p = success_probability(s, done, level)
-        u = tab["outcome_u"][done, level]
-        ok = u < p
-        self.accounts.count_attempts(s, level, done, ok)
-        ri = done[ok]
-        tab["stage"][ri] = Stage.RESOLVED
-        tab["t_close"][ri] = tab["t_end"][ri]
-        fi = done[~ok]
+        # one compiled pass: the outcome of each service, attempts counted (cases after the
+        # warm-up), resolved cases — and at the top level failed ones — closed at their end
+        fi, rest, n_att, n_ok = settle_outcomes(tab, done, p, int(level), self.accounts.warmup_hours, level == TOP,
+                                                int(Stage.RESOLVED), int(Stage.UNRESOLVED))
+        self.accounts.count_attempts(level, n_att, n_ok)
         if fi.size == 0:
             return
-        s.failures_today.append(fi.copy())
+        s.failures_today.append(fi)
         if level == TOP:  # decided against the parties: an explicit exit, the grievance remains
-            tab["stage"][fi] = Stage.UNRESOLVED
-            tab["t_close"][fi] = tab["t_end"][fi]
             return
-        # the rest of the outcome uniform above p is itself uniform; it decides court vs up
-        pf = p[~ok]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rest = np.where(pf < 1.0, (u[~ok] - pf) / (1.0 - pf), 0.0)
+        # the rest of the outcome uniform above p (itself uniform) decides court vs up
         self.router.refer_failed(s, fi, level, rest)
 
 
@@ -188,6 +180,36 @@ def _work_hours(rows, service_u, level, mean, service_mult, category, severity, 
         w = w * (1.0 + factor * np.float64(severity[i]))
         out[k] = w * 24.0 / hpd
     return out
+
+
+@njit(cache=True)
+def _chance(rows, success, raised, gain, penalty, severity, eps, odds):  # pragma: no cover - compiled
+    """:func:`success_probability` before the difficulty: ``success (+ gain) - penalty ×
+    severity``, clipped to ``[eps, 1 - eps]``; as odds ``p / (1 - p)`` if ``odds``."""
+    out = np.empty(rows.shape[0], np.float64)
+    for k in range(rows.shape[0]):
+        p = success
+        if raised:
+            p = p + gain
+        p = p - penalty * np.float64(severity[rows[k]])
+        p = min(max(p, eps), 1.0 - eps)
+        out[k] = p / (1.0 - p) if odds else p
+    return out
+
+
+@njit(cache=True)
+def _minus_logit(x, rows, weight, difficulty):  # pragma: no cover - compiled
+    """``x`` (log odds) to ``-(x - weight × difficulty)``, in place."""
+    for k in range(rows.shape[0]):
+        x[k] = -(x[k] - weight * np.float64(difficulty[rows[k]]))
+
+
+@njit(cache=True)
+def _logistic(e):  # pragma: no cover - compiled
+    """``1 / (1 + e)`` (``e``: the exp of minus the logit), in place."""
+    for k in range(e.shape[0]):
+        e[k] = 1.0 / (1.0 + e[k])
+    return e
 
 
 @njit(cache=True)
@@ -222,15 +244,17 @@ def _later(a, b, arrive, key):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_start,
-                 k):  # pragma: no cover - compiled
+def _level_heads(level_col, words, base, rep, skip, stage, t_arrive, t_end, key, level, t1, pool, can_start,
+                 heap):  # pragma: no cover - compiled
     """:func:`_level_rows` for FCFS, keeping of each pool's waiting rows only the ``k`` first by
-    (arrival, case id): a bounded max-heap per pool. Returns the kept rows, each
-    pool's number of waiting rows and of kept ones, and the rows whose service ends today.
-    The kept rows come unsorted."""
+    (arrival, case id): a bounded max-heap per pool (``heap``: pools x k, scratch). Returns the
+    kept rows, each pool's number of waiting rows and of kept ones, the rows whose service ends today, and
+    (if ``skip``) the rows at the level. The kept rows come unsorted. With ``skip``, the scan
+    passes eight rows at a time where none is at the level (``words``, ``base``, ``rep``: as
+    for :func:`_rows_at`)."""
     n = stage.shape[0]
     n_pools = can_start.shape[0]
-    heap = np.empty((n_pools, k), np.int64)
+    k = heap.shape[1]  # heap[p, :kept[p]] holds pool p's kept rows; the rest is never read
     kept = np.zeros(n_pools, np.int64)
     total = np.zeros(n_pools, np.int64)
     counts = np.zeros(n_pools, np.int64)  # 1 where a pool can start (total counts only those)
@@ -244,9 +268,16 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
         bound[p] = np.inf if can_start[p] else np.nan
     done = np.empty(n, np.int64)
     d = 0
-    for i in range(n):
+    n_at = 0
+    i = -1
+    while i + 1 < n:
+        i += 1
+        if skip and (base + i) & 7 == 0 and i + 8 <= n and no_byte(words, base + i, rep):
+            i += 7
+            continue
         if level_col[i] != level:
             continue
+        n_at += 1
         s = stage[i]
         if (s == 1 or s == 2) and t_arrive[i] < t1:
             if s == 1:
@@ -297,7 +328,7 @@ def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_st
             rows[w] = heap[p, j]
             w += 1
     # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
-    return rows, total, kept, done[:d].copy()
+    return rows, total, kept, done[:d].copy(), n_at
 
 
 @njit(cache=True)

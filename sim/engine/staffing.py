@@ -33,6 +33,9 @@ class Staffing:
         self.state = state
         self.staff: dict[Level, list[StaffAgent]] = {lv: [] for lv in Level}
         self.current: dict[Level, int] = {}  # staff per pool now, per level
+        # staff cost by (level, staff per pool) tuple: the pools' sizes and the cost keys do not
+        # change in a run, and ``account`` asks for the same staffing every day
+        self._staff_cost: dict[tuple[tuple[Level, int], ...], float] = {}
 
     def desired(self) -> dict[Level, int]:
         """Staff per pool at each level from the levers, scaled down to fit the budget cap."""
@@ -76,7 +79,11 @@ class Staffing:
         """Yuan per year for the given staff per pool, plus video, integration and prevention."""
         s = self.state
         c, lay, lev = s.costs, s.layout, s.levers
-        cost = sum(int(self.pool_counts(lv, per_pool[lv]).sum()) * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
+        key = tuple(per_pool.items())
+        cost = self._staff_cost.get(key)
+        if cost is None:
+            cost = sum(int(self.pool_counts(lv, per_pool[lv]).sum()) * c[LEVEL_TABLE[lv].cost_key] for lv in per_pool)
+            self._staff_cost[key] = cost
         return float(cost + lay.n_grids * (lev.video_coverage * c["video_per_grid"]
                                            + lev.resource_integration * c["integration_per_grid"])
                      + lev.prevention_million_yuan * 1e6)

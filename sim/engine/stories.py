@@ -61,13 +61,22 @@ class StoryLog:
         n = rows.size
         if n == 0:
             return
-        vals = {k: tab[k][rows] for k in _FIELDS if k not in ("trust_a", "trust_b")}
-        a, b = vals["resident_a"], vals["resident_b"]
-        vals["trust_a"] = s.residents.trust_of(a, tab["grid"][rows])
-        vals["trust_b"] = np.where(b >= 0, s.residents.trust_of(np.maximum(b, 0), tab["grid"][rows]), np.nan)
-        slots = (self.head + np.arange(n)) % self.capacity
-        for k, v in vals.items():
-            self.cols[k][slots] = v
+        # the ring's slots for today's rows: one or two runs (where the ring wraps), written as
+        # slices; the table's columns are taken straight into them (the same dtypes)
+        h = self.head
+        first = min(n, self.capacity - h)
+        runs = [(slice(h, h + first), rows[:first])]
+        if n > first:
+            runs.append((slice(0, n - first), rows[first:]))
+        for k in _FIELDS:
+            if k not in ("trust_a", "trust_b"):
+                for dst, src in runs:
+                    np.take(tab[k], src, out=self.cols[k][dst], mode="clip")  # rows are in range
+        c = self.cols
+        for dst, _src in runs:
+            a, b, g = c["resident_a"][dst], c["resident_b"][dst], c["grid"][dst]
+            c["trust_a"][dst] = s.residents.trust_of(a, g)
+            c["trust_b"][dst] = np.where(b >= 0, s.residents.trust_of(np.maximum(b, 0), g), np.nan)
         self.head = int((self.head + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
 

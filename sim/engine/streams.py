@@ -20,6 +20,8 @@ import numpy as np
 from numba import njit
 from numpy.random.bit_generator import ISpawnableSeedSequence
 
+from .pcg import seeded
+
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 
 
@@ -77,11 +79,7 @@ class Streams:
     def get(self, stream: Stream, day: int = 0, *qualifiers: int) -> np.random.Generator:
         """The generator for ``stream`` (qualified, e.g. by a shock's index) on simulated ``day``:
         the same inputs always give the same stream."""
-        if not isinstance(stream, Stream):
-            raise TypeError(f"stream must be a Stream member, not {stream!r}")
-        mech = self._ids.get((stream, qualifiers))
-        if mech is None:
-            mech = self._ids[(stream, qualifiers)] = mechanism_id(":".join([stream.value, *map(str, qualifiers)]))
+        mech = self._mech(stream, qualifiers)
         day = int(day)
         if _LOADED and self._prefix is not None and 0 <= day <= _MASK32:
             # SeedSequence(root.entropy, spawn_key=key)'s hash, compiled: 2 µs instead of 9
@@ -90,6 +88,27 @@ class Streams:
             return np.random.Generator(np.random.PCG64(_Hashed(_seed_words(words))))  # type: ignore[arg-type]
         key = (*self.root.spawn_key, mech, day)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.root.entropy, spawn_key=key)))
+
+    def state(self, stream: Stream, day: int = 0, *qualifiers: int) -> np.ndarray:
+        """The stream of :meth:`get` as a fresh PCG64's four state words, for compiled draws
+        (:mod:`sim.engine.pcg`): the same numbers as ``get(stream, day, *qualifiers)``'s."""
+        mech = self._mech(stream, qualifiers)
+        day = int(day)
+        if _LOADED and self._prefix is not None and 0 <= day <= _MASK32:
+            words = self._prefix.copy()
+            words[-2], words[-1] = mech, day
+            return seeded(_seed_words(words))
+        key = (*self.root.spawn_key, mech, day)
+        return seeded(np.random.SeedSequence(self.root.entropy, spawn_key=key).generate_state(4, np.uint64))
+
+    def _mech(self, stream: Stream, qualifiers: tuple[int, ...]) -> int:
+        """The mechanism id of a (qualified) stream, kept."""
+        if not isinstance(stream, Stream):
+            raise TypeError(f"stream must be a Stream member, not {stream!r}")
+        mech = self._ids.get((stream, qualifiers))
+        if mech is None:
+            mech = self._ids[(stream, qualifiers)] = mechanism_id(":".join([stream.value, *map(str, qualifiers)]))
+        return mech
 
     def mesa_seed(self) -> np.random.SeedSequence:
         """The seed handed to :class:`mesa.Model` (its own stream, apart from every mechanism)."""

@@ -85,7 +85,8 @@ class EarlyWarning:
         self.acting = "smoothed"
         self.target = "escalation_or_collective"
         self.keep_features = False
-        self.latest = np.zeros(n)  # the acting forecast's percentile rank per grid (the map layer)
+        self._latest = np.zeros(n)  # see ``latest``: ranked when read (the map layer), not weekly
+        self._latest_of: np.ndarray | None = None  # the acting forecast not yet ranked
         self.visits = 0
         self.visit_cost = 0.0
         self.found = 0
@@ -102,15 +103,12 @@ class EarlyWarning:
 
     def _week(self, s: CityState) -> None:
         n = s.layout.n_grids
-        obs = observable_cases(s.cases)
         self.hist.close_week()
         self.events.append(self.events_week)
         self.events_week = np.zeros(n)
-        snap = backlog_snapshot(obs, s.clock.t1, n)
-        trust = survey(s.residents, int(s.handling["warning_survey_per_grid"]),
-                       s.streams.get(Stream.WARNING_SURVEY, s.clock.day))
-        x = features(self.hist, snap, trust, s.layout)
-        scores = {"smoothed": x[:, FEATURES.index("smoothed")],
+        x = self._features(s) if self.learned is not None or self.keep_features else None
+        # the smoothed forecast is the feature column ``smoothed``: the history's own array
+        scores = {"smoothed": np.asarray(self.hist.smoothed, dtype=np.float64),
                   "naive": np.sum(self.events[-NAIVE_WEEKS:], axis=0)}
         if self.learned is not None:
             scores["learned"] = np.asarray(self.learned.score(x), dtype=np.float64)
@@ -121,7 +119,7 @@ class EarlyWarning:
             act = s.streams.get(Stream.WARNING_RESPONSE, s.clock.day, 1).random(n)
         else:
             act = scores.get(self.acting, scores["smoothed"])
-        self.latest = (rankdata(act, method="min") - 1) / max(n - 1, 1)  # share of others scored lower
+        self._latest_of = act.copy()  # ranked only when the map reads it
         k = min(int(s.levers.warning_response_visits_per_week), n)
         if k:
             grids = np.sort(np.argsort(-act, kind="stable")[:k])
@@ -130,6 +128,25 @@ class EarlyWarning:
             if s.clock.day >= self.accounts.warmup_days:  # as the accounts count them
                 self.visits += k
                 self.visit_cost += yuan
+
+    def _features(self, s: CityState) -> np.ndarray:
+        """This week's feature matrix (observables, backlog, trust survey). Built only for a
+        learned forecaster or ``keep_features``: the survey draws from its own stream of the
+        day, so skipping it leaves every other draw as it was."""
+        n = s.layout.n_grids
+        snap = backlog_snapshot(observable_cases(s.cases), s.clock.t1, n)
+        trust = survey(s.residents, int(s.handling["warning_survey_per_grid"]),
+                       s.streams.get(Stream.WARNING_SURVEY, s.clock.day))
+        return features(self.hist, snap, trust, s.layout)
+
+    @property
+    def latest(self) -> np.ndarray:
+        """The last acting forecast's percentile rank per grid (share of other grids scored
+        lower; zeros before the first forecast): the map layer, ranked when first read."""
+        if self._latest_of is not None:
+            act, self._latest_of = self._latest_of, None
+            self._latest = (rankdata(act, method="min") - 1) / max(act.size - 1, 1)
+        return self._latest
 
     # ----------------------------------------------------------------- scoring
     def scored(self, s: CityState) -> tuple[list[Issue], np.ndarray]:

@@ -1,0 +1,150 @@
+"""Compiled kernels of emergence's new cases: numpy's draws, in numpy's order, from the day's
+fresh streams as PCG64 state words (:mod:`sim.engine.pcg`, :meth:`~sim.engine.streams.Streams.state`).
+
+``random()``, ``exponential(1.0)``, ``standard_normal()`` and ``geometric(p)`` drawn one at a
+time give exactly the numbers of numpy's vectorised calls on the stream's ``Generator``
+(``tests/test_kernels_round6_front.py`` compares every kernel with the numpy code it replaces).
+A day's few thousand new cases then cost a few compiled loops instead of some sixty numpy calls
+on small arrays and twenty ``Generator`` objects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .pcg import geometric, next_double, standard_exponential, standard_normal
+
+
+@njit(cache=True)
+def arrival_draws(rng, flat, n_cat, t0):  # pragma: no cover - compiled
+    """Emergence's first draws for the new cases ``flat`` (cell indices, grid-major):
+    ``grid, cat = flat // n_cat, flat % n_cat``; times ``t0 + 24 rng.random(n)``; the cases in
+    time order (numpy's stable argsort), then ``u = rng.random((n, 4))``."""
+    n = flat.shape[0]
+    t = np.empty(n)
+    for i in range(n):
+        t[i] = t0 + 24.0 * next_double(rng)
+    order = np.argsort(t, kind="mergesort")  # stable, so the same permutation as numpy's
+    grid = np.empty(n, np.int64)
+    cat = np.empty(n, np.int64)
+    ts = np.empty(n)
+    for j in range(n):
+        f = flat[order[j]]
+        grid[j] = f // n_cat
+        cat[j] = f % n_cat
+        ts[j] = t[order[j]]
+    u = np.empty((n, 4))
+    for j in range(n):
+        for c in range(4):
+            u[j, c] = next_double(rng)
+    return grid, cat, ts, u
+
+
+@njit(cache=True)
+def new_case_rows(rng, grid, cat, t, u, res_a, resident_start, residents_per_grid, collective, boost, pair,
+                  severity_cum, proactive, min_involved, collective_action, lo,
+                  col_category, col_grid, col_resident_a, col_resident_b, col_n_involved, col_severity0,
+                  col_severity, col_t_emerge, col_proactive):  # pragma: no cover - compiled
+    """The rest of emergence's ``_spawn`` for the cases of :func:`arrival_draws`, written to the
+    table's rows ``lo ..``: the second party, pair or collective (its size ``min_involved − 1 +
+    geometric(rng, 0.05)``, drawn for every case as numpy did), the severity from the category's
+    cumulative shares, and whether only the city's own channels can find it (``rng.random``
+    after the sizes). Returns the second parties of the cases with two or more involved (whose
+    tension rises)."""
+    n = grid.shape[0]
+    n_inv = np.empty(n, np.int64)
+    res_b = np.empty(n, np.int64)
+    for i in range(n):
+        g = grid[i]
+        c = cat[i]
+        size = residents_per_grid[g]
+        res_b[i] = resident_start[g] + np.int64(u[i, 1] * size)
+        share = collective[c] + boost[i]
+        if share > 1.0:
+            share = 1.0
+        is_collective = u[i, 2] >= 1.0 - share
+        n_inv[i] = 2 if u[i, 2] < pair[c] else 1
+        sev = 0
+        for k in range(3):
+            if u[i, 3] >= severity_cum[c, k]:
+                sev += 1
+        if is_collective:
+            if not collective_action and sev < 1:
+                sev = 1
+            n_inv[i] = -1  # sized below, after every case's geometric draw
+        r = lo + i
+        col_category[r] = c
+        col_grid[r] = g
+        col_resident_a[r] = res_a[i]
+        col_severity0[r] = sev
+        col_severity[r] = sev
+        col_t_emerge[r] = t[i]
+    for i in range(n):  # rng.geometric(0.05, n): one draw per case
+        many = min_involved + geometric(rng, 0.05) - 1
+        if n_inv[i] < 0:
+            n_inv[i] = many
+    m = 0
+    for i in range(n):
+        r = lo + i
+        col_n_involved[r] = n_inv[i]
+        if n_inv[i] >= 2:
+            col_resident_b[r] = res_b[i]
+            m += 1
+        else:
+            col_resident_b[r] = -1
+    for i in range(n):
+        col_proactive[lo + i] = next_double(rng) < proactive[cat[i]]
+    second = np.empty(m, np.int64)
+    j = 0
+    for i in range(n):
+        if n_inv[i] >= 2:
+            second[j] = res_b[i]
+            j += 1
+    return second
+
+
+@njit(cache=True)
+def clock_draws(det, esc, svc, out, route, back, choice, lo, hi, latent, stage, acc_from, t_emerge, detect_left,
+                fade_left, channel_u, lapse_left, esc_thresholds, service_u, outcome_u, difficulty, route_u,
+                return_u, return_wait, choice_u):  # pragma: no cover - compiled
+    """Emergence's ``_draw_clocks`` for rows ``lo:hi``: every stream's draws in numpy's order
+    (each of a stream's vectorised calls over all the rows before its next), cast to the
+    columns' dtypes on assignment as numpy casts them."""
+    for r in range(lo, hi):
+        stage[r] = latent
+        acc_from[r] = t_emerge[r]
+    for r in range(lo, hi):
+        detect_left[r] = standard_exponential(det)
+    for r in range(lo, hi):
+        fade_left[r] = standard_exponential(det)
+    for r in range(lo, hi):
+        channel_u[r] = next_double(det)
+    for r in range(lo, hi):
+        lapse_left[r] = standard_exponential(det)
+    for r in range(lo, hi):  # np.cumsum(exponential((n, 3)), axis=1), left to right
+        total = 0.0
+        for k in range(3):
+            total += standard_exponential(esc)
+            esc_thresholds[r, k] = total
+    n_levels = service_u.shape[1]
+    for r in range(lo, hi):
+        for k in range(n_levels):
+            service_u[r, k] = standard_exponential(svc)
+    for r in range(lo, hi):
+        for k in range(n_levels):
+            outcome_u[r, k] = next_double(out)
+    for r in range(lo, hi):
+        difficulty[r] = standard_normal(out)
+    for r in range(lo, hi):
+        for k in range(n_levels):
+            route_u[r, k] = next_double(route)
+    for r in range(lo, hi):
+        return_u[r] = next_double(back)
+    for r in range(lo, hi):
+        return_wait[r] = standard_exponential(back)
+    for r in range(lo, hi):
+        for k in range(3):
+            choice_u[r, k] = next_double(choice)
+    for r in range(lo, hi):
+        choice_u[r, 3] = standard_exponential(choice)
