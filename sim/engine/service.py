@@ -126,26 +126,30 @@ class Service:
 
     def _heads(self, s: CityState, level: Level, can_start: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """:func:`_level_heads` over the table: densely, or — where under one row in eight is at
-        this level (the levels below the court, in a large backlog) — skipping eight rows at a
-        time where none is at the level (``_rows_at``'s scan): the same rows in the same order, so
-        the same heads, counts and stage marks; only the scan differs."""
+        """:func:`_level_heads` over the table, or — where under one row in eight is at this level
+        (the levels below the court, in a large backlog) — over copies of the rows at the level
+        (found eight rows at a time, ``_rows_at``): the same rows in the same order, so the same
+        heads, counts and stage marks; only the scan differs. (One pass that skips rows itself
+        was tried: its loop made the dense scan of a long court queue half as slow again.)"""
         tab, t1 = s.cases, float(s.clock.t1)
-        dense = self._dense[level]
-        words, base = tab.words("level")
         heap = self._heap.get(level)
         if heap is None or heap.shape[0] != can_start.size:
             heap = self._heap[level] = np.empty((can_start.size, _HEADS), dtype=np.int64)
-        heads, n_wait, n_kept, done, n_at = _level_heads(
-            tab["level"], words, base, repeat_byte(int(level)), not dense, tab["stage"], tab["t_arrive"],
-            tab["t_end"], tab["case_id"], int(level), t1, tab["pool"], can_start, heap)
-        if dense:
+        cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"])
+        if self._dense[level]:
+            heads, n_wait, n_kept, done = _level_heads(*cols, int(level), t1, tab["pool"], can_start, heap)
             # waiting rows of the pools that can start, and ending services: a lower bound of the
             # rows at the level, so switch only when it is far below one in eight
             self._dense[level] = (int(n_wait.sum()) + done.size) * 32 >= tab.n
-        else:
-            self._dense[level] = n_at * 8 >= tab.n
-        return heads, n_wait, n_kept, done
+            return heads, n_wait, n_kept, done
+        words, base = tab.words("level")
+        rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
+        lv, stage, arrive, end, key = (c[rows] for c in cols)
+        heads, n_wait, n_kept, done = _level_heads(lv, stage, arrive, end, key, int(level), t1, tab["pool"][rows],
+                                                   can_start, heap)
+        tab["stage"][rows] = stage  # arrivals marked QUEUED
+        self._dense[level] = rows.size * 8 >= tab.n
+        return rows[heads], n_wait, n_kept, rows[done]
 
     def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
         """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
@@ -244,14 +248,12 @@ def _later(a, b, arrive, key):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _level_heads(level_col, words, base, rep, skip, stage, t_arrive, t_end, key, level, t1, pool, can_start,
+def _level_heads(level_col, stage, t_arrive, t_end, key, level, t1, pool, can_start,
                  heap):  # pragma: no cover - compiled
     """:func:`_level_rows` for FCFS, keeping of each pool's waiting rows only the ``k`` first by
     (arrival, case id): a bounded max-heap per pool (``heap``: pools x k, scratch). Returns the
-    kept rows, each pool's number of waiting rows and of kept ones, the rows whose service ends today, and
-    (if ``skip``) the rows at the level. The kept rows come unsorted. With ``skip``, the scan
-    passes eight rows at a time where none is at the level (``words``, ``base``, ``rep``: as
-    for :func:`_rows_at`)."""
+    kept rows, each pool's number of waiting rows and of kept ones, and the rows whose service
+    ends today. The kept rows come unsorted."""
     n = stage.shape[0]
     n_pools = can_start.shape[0]
     k = heap.shape[1]  # heap[p, :kept[p]] holds pool p's kept rows; the rest is never read
@@ -268,16 +270,9 @@ def _level_heads(level_col, words, base, rep, skip, stage, t_arrive, t_end, key,
         bound[p] = np.inf if can_start[p] else np.nan
     done = np.empty(n, np.int64)
     d = 0
-    n_at = 0
-    i = -1
-    while i + 1 < n:
-        i += 1
-        if skip and (base + i) & 7 == 0 and i + 8 <= n and no_byte(words, base + i, rep):
-            i += 7
-            continue
+    for i in range(n):
         if level_col[i] != level:
             continue
-        n_at += 1
         s = stage[i]
         if (s == 1 or s == 2) and t_arrive[i] < t1:
             if s == 1:
@@ -328,7 +323,7 @@ def _level_heads(level_col, words, base, rep, skip, stage, t_arrive, t_end, key,
             rows[w] = heap[p, j]
             w += 1
     # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
-    return rows, total, kept, done[:d].copy(), n_at
+    return rows, total, kept, done[:d].copy()
 
 
 @njit(cache=True)
