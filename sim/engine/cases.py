@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .buffers import mapping_of, new_column, release_rows, resized
+from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
 from .intrinsics import memmove
 from .levels import N_LEVELS
 
@@ -217,14 +217,15 @@ class CaseTable:
         lo, hi = self.base, self.base + self.n
         self.base += j
         self.n -= n_holes
-        for name, (dt, _fill, shape) in COLUMNS.items():
-            col = self.cols[name]
-            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
-            # moved as raw bytes (memmove): one compiled variant for every column
-            _compact(col.reshape(-1).view(np.uint8), width, lo, hi - lo, holes, j)
-            # the rows left at either end are dead: their pages go back to the system
-            release_rows(col, lo, self.base, self.base, self.base + self.n)
-            release_rows(col, self.base + self.n, hi, self.base, self.base + self.n)
+        cols = [self.cols[name] for name in COLUMNS]
+        # every column moved as raw bytes (memmove) in one compiled call: a call per column cost
+        # more than the moves of a day's compaction
+        _compact_all(tuple(col.reshape(-1).view(np.uint8) for col in cols), _ROW_BYTES, lo, hi - lo, holes, j)
+        for col in cols:
+            if col.nbytes >= MAP_BYTES:  # smaller columns are never in a mapping of their own
+                # the rows left at either end are dead: their pages go back to the system
+                release_rows(col, lo, self.base, self.base, self.base + self.n)
+                release_rows(col, self.base + self.n, hi, self.base, self.base + self.n)
 
     def bury(self, rows: np.ndarray) -> None:
         """Remove ``rows`` (sorted row indices of closed cases) from the open cases without moving
@@ -296,6 +297,18 @@ def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
             if hi > lo:
                 write -= hi - lo
                 memmove(flat, write, lo, hi - lo)
+
+
+_ROW_BYTES = np.array([(int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize
+                       for dt, _fill, shape in COLUMNS.values()], dtype=np.int64)
+"""Bytes per row of each column, in ``COLUMNS`` order."""
+
+
+@njit(cache=True, nogil=True)
+def _compact_all(flats, widths, base, n, holes, j):  # pragma: no cover - compiled
+    """:func:`_compact` of every column: ``flats`` their bytes, ``widths`` their bytes per row."""
+    for c in range(len(flats)):
+        _compact(flats[c], widths[c], base, n, holes, j)
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:
