@@ -194,9 +194,12 @@ class ResidentTable:
         """Raise tension of residents ``idx`` (repeats allowed: last write wins)."""
         if idx.size == 0 or amount == 0:
             return
-        val = np.minimum(self.tension_at(idx, now) + amount, 1.0)
-        self.tension[idx] = val
-        self.tension_t[idx] = now
+        # np.minimum(self.tension_at(idx, now) + amount, 1.0) in float32, as numpy computes it, in
+        # two compiled passes around numpy's own float32 exp (every value read before any write)
+        x, ten = np.empty(idx.size, np.float32), np.empty(idx.size, np.float32)
+        _tension_gather(idx, self.tension_t, self.tension, np.float32(now), np.float32(self.relax_hours), x, ten)
+        np.exp(x, out=x)
+        _tension_scatter(idx, ten, x, np.float32(amount), np.float32(now), self.tension, self.tension_t)
 
     def trust_of(self, idx: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
         """Effective trust (own + grid shift, clipped to [0, 1])."""
@@ -321,3 +324,35 @@ def _scale_clipped(values, start, factor):  # pragma: no cover - compiled
         for i in range(start[g], start[g + 1]):
             x = values[i] * f
             values[i] = one if x > one else x
+
+
+@njit(cache=True, nogil=True)
+def _tension_gather(idx, tension_t, tension, now, relax, x, ten):  # pragma: no cover - compiled
+    """Into ``x``: ``-np.maximum(now - tension_t[idx], 0) / relax``, and into ``ten``: ``tension[idx]``
+    (float32, numpy's order; negative indices count from the end, as numpy's do)."""
+    n_res = tension.shape[0]
+    zero = np.float32(0.0)
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        if i < 0:
+            i += n_res
+        dt = now - tension_t[i]
+        if dt < zero:  # np.maximum: NaN stays NaN
+            dt = zero
+        x[k] = -dt / relax
+        ten[k] = tension[i]
+
+
+@njit(cache=True, nogil=True)
+def _tension_scatter(idx, ten, decay, amount, now, tension, tension_t):  # pragma: no cover - compiled
+    """``tension[idx] = np.minimum(ten * decay + amount, 1)``, ``tension_t[idx] = now`` in float32
+    (repeated residents: the last write wins, as in numpy's assignment)."""
+    n_res = tension.shape[0]
+    one = np.float32(1.0)
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        if i < 0:
+            i += n_res
+        v = ten[k] * decay[k] + amount
+        tension[i] = one if v > one else v  # np.minimum: NaN stays NaN
+        tension_t[i] = now
