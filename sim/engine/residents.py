@@ -146,15 +146,19 @@ class ResidentTable:
     def pick(self, u: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Resident of ``grid`` party to a new case, from the uniform ``u``: picked in proportion to
         the dispute weight of their position (uniformly when the dispersion is 0: ``start + u·size``)."""
-        start, size = self.layout.resident_start[grid], self.layout.residents_per_grid[grid]
         x = u
         if self.dispute_shape > 0 and u.size:
             # log x against logit u, tabulated once (the inverse gamma is slow per case)
             if self._pick_table is None:
                 self._pick_table = _position_table(self.dispute_shape)
             z, log_x = self._pick_table
-            x = np.exp(np.interp(special.logit(u), z, log_x))
-        return start + np.minimum((x * size).astype(np.int64), size - 1)
+            # np.exp(np.interp(special.logit(u), z, log_x)): one compiled pass, then numpy's exp
+            x = np.empty(u.size)
+            _logit_interp(u, z, log_x, x)
+            np.exp(x, out=x)
+        out = np.empty(grid.size, np.int64)
+        _position_rows(x, grid, self.layout.resident_start, self.layout.residents_per_grid, out)
+        return out
 
     def dispute_weight(self, idx: np.ndarray) -> np.ndarray:
         """Relative rate (mean 1 over a grid) at which residents ``idx`` are party to new cases."""
@@ -356,3 +360,55 @@ def _tension_scatter(idx, ten, decay, amount, now, tension, tension_t):  # pragm
         v = ten[k] * decay[k] + amount
         tension[i] = one if v > one else v  # np.minimum: NaN stays NaN
         tension_t[i] = now
+
+
+@njit(cache=True, nogil=True)
+def _logit_interp(u, z, y, out):  # pragma: no cover - compiled
+    """``out = np.interp(scipy.special.logit(u), z, y)`` for an increasing, evenly spaced ``z``:
+    scipy's logit (``log(x / (1 - x))``, ``log1p(s) - log1p(-s)`` with ``s = 2(x - 0.5)`` on
+    [0.3, 0.65]) and numpy's interpolation (its interval, slope and special cases), the interval
+    found from a guess on the even grid, corrected to the one numpy's search finds."""
+    n = z.shape[0]
+    scale = (n - 1) / (z[n - 1] - z[0])
+    for k in range(u.shape[0]):
+        p = u[k]
+        if p < 0.3 or p > 0.65:
+            x = np.log(p / (1 - p))
+        else:
+            s = 2 * (p - 0.5)
+            x = np.log1p(s) - np.log1p(-s)
+        if x != x:
+            out[k] = x
+            continue
+        if x < z[0]:
+            out[k] = y[0]
+            continue
+        if x > z[n - 1]:
+            out[k] = y[n - 1]
+            continue
+        j = min(max(int((x - z[0]) * scale), 0), n - 1)
+        while j > 0 and z[j] > x:
+            j -= 1
+        while j < n - 1 and z[j + 1] <= x:
+            j += 1
+        if j == n - 1 or z[j] == x:
+            out[k] = y[j]
+            continue
+        slope = (y[j + 1] - y[j]) / (z[j + 1] - z[j])
+        r = slope * (x - z[j]) + y[j]
+        if r != r:  # numpy: NaN in one direction, try the other
+            r = slope * (x - z[j + 1]) + y[j + 1]
+            if r != r and y[j] == y[j + 1]:
+                r = y[j]
+        out[k] = r
+
+
+@njit(cache=True, nogil=True)
+def _position_rows(x, grid, start, size, out):  # pragma: no cover - compiled
+    """``start[grid] + np.minimum((x * size[grid]).astype(np.int64), size[grid] - 1)``."""
+    for k in range(grid.shape[0]):
+        g = grid[k]
+        r = np.int64(x[k] * np.float64(size[g]))
+        if r > size[g] - 1:
+            r = size[g] - 1
+        out[k] = start[g] + r
