@@ -252,12 +252,8 @@ class CaseTable:
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return
-        self["stage"][rows] = BURIED
-        self["collective"][rows] = -1
-        self["resident_a"][rows] = -1
-        self["resident_b"][rows] = -1
-        for name in ("t_emerge", "t_detect", "t_severity2"):
-            self[name][rows] = np.nan
+        _bury(rows, self["stage"], self["collective"], self["resident_a"], self["resident_b"], self["t_emerge"],
+              self["t_detect"], self["t_severity2"])
         self.buried += rows.size
         if self.buried - self.old_buried > COMPACT_SHARE * self.n:
             self._tidy()
@@ -339,6 +335,17 @@ def _fill_rows(flats, widths, fills, lo, hi, case_id, next_id):  # pragma: no co
         at += w
     for i in range(total):
         case_id[lo + i] = next_id + i
+
+
+@njit(cache=True, nogil=True)
+def _bury(rows, stage, collective, resident_a, resident_b, t_emerge, t_detect, t_severity2):  # pragma: no cover
+    """The marks of :meth:`CaseTable.bury` on ``rows``, in one pass."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        stage[i] = BURIED
+        collective[i] = -1
+        resident_a[i] = resident_b[i] = -1
+        t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan
 
 
 @njit(cache=True, nogil=True)
