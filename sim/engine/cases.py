@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from .buffers import mapping_of, new_column, release_rows, resized
+from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
 from .intrinsics import memmove
 from .levels import N_LEVELS
 
@@ -153,6 +153,18 @@ class CaseTable:
         self.next_id = 0
         self.buried = 0  # closed rows still in place (stage BURIED), see :meth:`bury`
         self.old_buried = 0  # ... of which left among the older rows by a partial compaction
+        self._flats: tuple[np.ndarray, ...] | None = None  # see :meth:`_bytes`
+
+    def _bytes(self) -> tuple[np.ndarray, ...]:
+        """Every column's whole buffer as bytes, in ``COLUMNS`` order (for the compiled passes over
+        all columns), made once per set of buffers: :meth:`append` forgets them before it moves
+        or resizes a column (a buffer is resized in place only when no view of it is left)."""
+        if self._flats is None:
+            self._flats = tuple(self.cols[name].reshape(-1).view(np.uint8) for name in COLUMNS)
+        return self._flats
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_flats": None}  # views: made again after loading
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
@@ -178,13 +190,13 @@ class CaseTable:
         if self.base + need > cap:
             # move the rows to the front; grow by half when that is not enough room
             new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
+            self._flats = None
             for name in COLUMNS:
                 self.cols[name] = _moved_front(self.cols, name, self.base, self.n, need, new_cap)
             self.base = 0
-        sl = slice(self.base + self.n, self.base + need)
-        for name, (_dt, fill, _shape) in COLUMNS.items():
-            self.cols[name][sl] = fill
-        self.cols["case_id"][sl] = np.arange(self.next_id, self.next_id + count)
+        # every column's defaults and the ids in one compiled call (a call per column cost more)
+        _fill_rows(self._bytes(), _ROW_BYTES, _FILL_BYTES, self.base + self.n, self.base + need,
+                   self.cols["case_id"], self.next_id)
         self.next_id += count
         self.n = need
         return slice(need - count, need)
@@ -217,14 +229,15 @@ class CaseTable:
         lo, hi = self.base, self.base + self.n
         self.base += j
         self.n -= n_holes
-        for name, (dt, _fill, shape) in COLUMNS.items():
-            col = self.cols[name]
-            width = (int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize  # bytes per row
-            # moved as raw bytes (memmove): one compiled variant for every column
-            _compact(col.reshape(-1).view(np.uint8), width, lo, hi - lo, holes, j)
-            # the rows left at either end are dead: their pages go back to the system
-            release_rows(col, lo, self.base, self.base, self.base + self.n)
-            release_rows(col, self.base + self.n, hi, self.base, self.base + self.n)
+        cols = [self.cols[name] for name in COLUMNS]
+        # every column moved as raw bytes (memmove) in one compiled call: a call per column cost
+        # more than the moves of a day's compaction
+        _compact_all(self._bytes(), _ROW_BYTES, lo, hi - lo, holes, j)
+        for col in cols:
+            if col.nbytes >= MAP_BYTES:  # smaller columns are never in a mapping of their own
+                # the rows left at either end are dead: their pages go back to the system
+                release_rows(col, lo, self.base, self.base, self.base + self.n)
+                release_rows(col, self.base + self.n, hi, self.base, self.base + self.n)
 
     def bury(self, rows: np.ndarray) -> None:
         """Remove ``rows`` (sorted row indices of closed cases) from the open cases without moving
@@ -239,12 +252,8 @@ class CaseTable:
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return
-        self["stage"][rows] = BURIED
-        self["collective"][rows] = -1
-        self["resident_a"][rows] = -1
-        self["resident_b"][rows] = -1
-        for name in ("t_emerge", "t_detect", "t_severity2"):
-            self[name][rows] = np.nan
+        _bury(rows, self["stage"], self["collective"], self["resident_a"], self["resident_b"], self["t_emerge"],
+              self["t_detect"], self["t_severity2"])
         self.buried += rows.size
         if self.buried - self.old_buried > COMPACT_SHARE * self.n:
             self._tidy()
@@ -296,6 +305,54 @@ def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
             if hi > lo:
                 write -= hi - lo
                 memmove(flat, write, lo, hi - lo)
+
+
+_ROW_BYTES = np.array([(int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize
+                       for dt, _fill, shape in COLUMNS.values()], dtype=np.int64)
+"""Bytes per row of each column, in ``COLUMNS`` order."""
+_FILL_BYTES = np.concatenate([np.full(shape or (1,), fill, dt).reshape(-1).view(np.uint8)
+                              for dt, fill, shape in COLUMNS.values()])
+"""One row of every column's fill value, as bytes, the columns one after another."""
+
+
+@njit(cache=True, nogil=True)
+def _fill_rows(flats, widths, fills, lo, hi, case_id, next_id):  # pragma: no cover - compiled
+    """Rows ``lo:hi`` of every column (``flats``: their bytes) set to the column's fill value
+    (``fills``: one row of each, one after another), then ``case_id`` to ``next_id, next_id + 1, ...``:
+    the first row byte by byte, the rest by doubling copies of the rows already filled."""
+    total = hi - lo
+    at = 0
+    for c in range(len(flats)):
+        flat, w = flats[c], widths[c]
+        if total > 0:
+            for b in range(w):
+                flat[lo * w + b] = fills[at + b]
+            done = 1
+            while done < total:
+                k = min(done, total - done)
+                memmove(flat, (lo + done) * w, lo * w, k * w)
+                done += k
+        at += w
+    for i in range(total):
+        case_id[lo + i] = next_id + i
+
+
+@njit(cache=True, nogil=True)
+def _bury(rows, stage, collective, resident_a, resident_b, t_emerge, t_detect, t_severity2):  # pragma: no cover
+    """The marks of :meth:`CaseTable.bury` on ``rows``, in one pass."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        stage[i] = BURIED
+        collective[i] = -1
+        resident_a[i] = resident_b[i] = -1
+        t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan
+
+
+@njit(cache=True, nogil=True)
+def _compact_all(flats, widths, base, n, holes, j):  # pragma: no cover - compiled
+    """:func:`_compact` of every column: ``flats`` their bytes, ``widths`` their bytes per row."""
+    for c in range(len(flats)):
+        _compact(flats[c], widths[c], base, n, holes, j)
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:

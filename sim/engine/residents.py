@@ -146,15 +146,19 @@ class ResidentTable:
     def pick(self, u: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Resident of ``grid`` party to a new case, from the uniform ``u``: picked in proportion to
         the dispute weight of their position (uniformly when the dispersion is 0: ``start + u·size``)."""
-        start, size = self.layout.resident_start[grid], self.layout.residents_per_grid[grid]
         x = u
         if self.dispute_shape > 0 and u.size:
             # log x against logit u, tabulated once (the inverse gamma is slow per case)
             if self._pick_table is None:
                 self._pick_table = _position_table(self.dispute_shape)
             z, log_x = self._pick_table
-            x = np.exp(np.interp(special.logit(u), z, log_x))
-        return start + np.minimum((x * size).astype(np.int64), size - 1)
+            # np.exp(np.interp(special.logit(u), z, log_x)): one compiled pass, then numpy's exp
+            x = np.empty(u.size)
+            _logit_interp(u, z, log_x, x)
+            np.exp(x, out=x)
+        out = np.empty(grid.size, np.int64)
+        _position_rows(x, grid, self.layout.resident_start, self.layout.residents_per_grid, out)
+        return out
 
     def dispute_weight(self, idx: np.ndarray) -> np.ndarray:
         """Relative rate (mean 1 over a grid) at which residents ``idx`` are party to new cases."""
@@ -194,9 +198,12 @@ class ResidentTable:
         """Raise tension of residents ``idx`` (repeats allowed: last write wins)."""
         if idx.size == 0 or amount == 0:
             return
-        val = np.minimum(self.tension_at(idx, now) + amount, 1.0)
-        self.tension[idx] = val
-        self.tension_t[idx] = now
+        # np.minimum(self.tension_at(idx, now) + amount, 1.0) in float32, as numpy computes it, in
+        # two compiled passes around numpy's own float32 exp (every value read before any write)
+        x, ten = np.empty(idx.size, np.float32), np.empty(idx.size, np.float32)
+        _tension_gather(idx, self.tension_t, self.tension, np.float32(now), np.float32(self.relax_hours), x, ten)
+        np.exp(x, out=x)
+        _tension_scatter(idx, ten, x, np.float32(amount), np.float32(now), self.tension, self.tension_t)
 
     def trust_of(self, idx: np.ndarray, grid: np.ndarray | None = None) -> np.ndarray:
         """Effective trust (own + grid shift, clipped to [0, 1])."""
@@ -321,3 +328,87 @@ def _scale_clipped(values, start, factor):  # pragma: no cover - compiled
         for i in range(start[g], start[g + 1]):
             x = values[i] * f
             values[i] = one if x > one else x
+
+
+@njit(cache=True, nogil=True)
+def _tension_gather(idx, tension_t, tension, now, relax, x, ten):  # pragma: no cover - compiled
+    """Into ``x``: ``-np.maximum(now - tension_t[idx], 0) / relax``, and into ``ten``: ``tension[idx]``
+    (float32, numpy's order; negative indices count from the end, as numpy's do)."""
+    n_res = tension.shape[0]
+    zero = np.float32(0.0)
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        if i < 0:
+            i += n_res
+        dt = now - tension_t[i]
+        if dt < zero:  # np.maximum: NaN stays NaN
+            dt = zero
+        x[k] = -dt / relax
+        ten[k] = tension[i]
+
+
+@njit(cache=True, nogil=True)
+def _tension_scatter(idx, ten, decay, amount, now, tension, tension_t):  # pragma: no cover - compiled
+    """``tension[idx] = np.minimum(ten * decay + amount, 1)``, ``tension_t[idx] = now`` in float32
+    (repeated residents: the last write wins, as in numpy's assignment)."""
+    n_res = tension.shape[0]
+    one = np.float32(1.0)
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        if i < 0:
+            i += n_res
+        v = ten[k] * decay[k] + amount
+        tension[i] = one if v > one else v  # np.minimum: NaN stays NaN
+        tension_t[i] = now
+
+
+@njit(cache=True, nogil=True)
+def _logit_interp(u, z, y, out):  # pragma: no cover - compiled
+    """``out = np.interp(scipy.special.logit(u), z, y)`` for an increasing, evenly spaced ``z``:
+    scipy's logit (``log(x / (1 - x))``, ``log1p(s) - log1p(-s)`` with ``s = 2(x - 0.5)`` on
+    [0.3, 0.65]) and numpy's interpolation (its interval, slope and special cases), the interval
+    found from a guess on the even grid, corrected to the one numpy's search finds."""
+    n = z.shape[0]
+    scale = (n - 1) / (z[n - 1] - z[0])
+    for k in range(u.shape[0]):
+        p = u[k]
+        if p < 0.3 or p > 0.65:
+            x = np.log(p / (1 - p))
+        else:
+            s = 2 * (p - 0.5)
+            x = np.log1p(s) - np.log1p(-s)
+        if x != x:
+            out[k] = x
+            continue
+        if x < z[0]:
+            out[k] = y[0]
+            continue
+        if x > z[n - 1]:
+            out[k] = y[n - 1]
+            continue
+        j = min(max(int((x - z[0]) * scale), 0), n - 1)
+        while j > 0 and z[j] > x:
+            j -= 1
+        while j < n - 1 and z[j + 1] <= x:
+            j += 1
+        if j == n - 1 or z[j] == x:
+            out[k] = y[j]
+            continue
+        slope = (y[j + 1] - y[j]) / (z[j + 1] - z[j])
+        r = slope * (x - z[j]) + y[j]
+        if r != r:  # numpy: NaN in one direction, try the other
+            r = slope * (x - z[j + 1]) + y[j + 1]
+            if r != r and y[j] == y[j + 1]:
+                r = y[j]
+        out[k] = r
+
+
+@njit(cache=True, nogil=True)
+def _position_rows(x, grid, start, size, out):  # pragma: no cover - compiled
+    """``start[grid] + np.minimum((x * size[grid]).astype(np.int64), size[grid] - 1)``."""
+    for k in range(grid.shape[0]):
+        g = grid[k]
+        r = np.int64(x[k] * np.float64(size[g]))
+        if r > size[g] - 1:
+            r = size[g] - 1
+        out[k] = start[g] + r
