@@ -61,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .io.provenance import parquet_metadata, provenance
     from .io.sinks import ParquetSink
     from .model import CityModel
+    from .precompile import kernels_cached
 
     if args.out:
         require("viz", "cityrisk run --out (figures)")
@@ -81,6 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                            metadata=parquet_metadata(provenance(scenario, args.seed)),
                            departments=[c["department"] for c in cats.values()],
                            start_date=scenario.data["run"]["start_date"])
+    if not args.quiet and not kernels_cached():
+        print("cityrisk: first run with these sources on this machine: compiling the engine's kernels "
+              "once (about 25 s; `python -m sim.precompile` does it ahead, as `make setup` does)",
+              file=sys.stderr)
     try:
         tic = time.perf_counter()
         model = CityModel(scenario, rng=args.seed, case_sink=sink)

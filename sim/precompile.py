@@ -57,6 +57,19 @@ def compile_kernels(scenario: str = "town") -> int:
     return len(compiled)
 
 
+def kernels_cached() -> bool:
+    """Whether numba's cache holds the engine's kernels for these sources (a sentinel kernel's cache
+    index is present and current); True when it cannot be told. ``cityrisk run`` uses it to say
+    that a first run on a machine will compile for a while."""
+    try:
+        from .engine.cases import _fill_rows
+
+        # numba's own index reader: empty when the index is missing or stale (the source changed)
+        return bool(_fill_rows._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - a private numba API: if it moves, stay quiet
+        return True
+
+
 def main() -> int:
     """``python -m sim.precompile``."""
     tic = time.perf_counter()

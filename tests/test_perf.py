@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from sim.precompile import compile_kernels
+import os
+import subprocess
+import sys
+
+from sim.precompile import compile_kernels, kernels_cached
 
 
 def test_precompile_leaves_nothing_to_compile():
     compile_kernels()  # compiles what is missing from the cache (nothing after .ci/setup.sh)
     assert compile_kernels() == 0
+
+
+def test_kernels_cached_tells_an_empty_cache(tmp_path):
+    compile_kernels()
+    assert kernels_cached()  # the cache this process uses is filled
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))  # a machine that never compiled
+    out = subprocess.run([sys.executable, "-c", "from sim.precompile import kernels_cached as k; print(k())"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_warm_worker_loads_the_model_once():
