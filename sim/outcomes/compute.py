@@ -20,9 +20,11 @@ from ..engine.cases import OPTIONS, Stage
 from ..engine.levels import GRASSROOTS, LEVELS, Level
 from ..engine.state import CityState
 from .accumulate import (
+    BIN_GUESS,
     DEPARTMENT_WINDOWS,
     EDGES,
     KpiAccumulator,
+    bin_of,
     km_quantile,
     safety_index,
 )
@@ -117,7 +119,7 @@ class _Head:
         counts, delays, hist = _open_totals(tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"],
                                             tab["stage"], float(acc.warmup_hours), s.clock.day * 24.0,
                                             int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
-                                            float(EDGES[-1] * 0.999), *_BIN_GUESS, tallies["per_stage"],
+                                            float(EDGES[-1] * 0.999), *BIN_GUESS, tallies["per_stage"],
                                             tallies["per_severity"])
         n_keep, n_det, n_opened, n_esc, n_caused, backlog = (int(c) for c in counts)
         censored = k.censored.sum(axis=0)
@@ -127,19 +129,6 @@ class _Head:
                    k.detect_delay_sum + float(np.sum(delays)) if len(tab) else k.detect_delay_sum,
                    int(k.resolved.sum()), int(k.escalated.sum()) + n_esc, int(k.caused.sum()) + n_caused,
                    k.events.sum(axis=0), censored, backlog)
-
-
-def _bin_guess() -> tuple[int, np.ndarray]:
-    """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
-    10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
-    bin that :func:`_open_totals` corrects with exact comparisons."""
-    bits = EDGES[[0, -1]].view(np.int64) >> 42
-    lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
-    guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
-    return int(bits[0]), guess.astype(np.int64)
-
-
-_BIN_GUESS = _bin_guess()
 
 
 @njit(cache=True)
@@ -154,7 +143,6 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
     counts = np.zeros(6, np.int64)
     delays = np.empty(t_emerge.size)
     hist = np.zeros(edges.size - 1, np.int64)
-    last = edges.size - 2
     nd = 0
     # the counts in locals (registers), not in ``counts``: a fifth faster on a large backlog
     n_keep = n_det = n_opened = n_serious = n_caused = n_backlog = 0
@@ -179,15 +167,7 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
             nd += 1
             if st <= in_service:
                 n_opened += 1
-                h = min(max(now - td, edges[0]), top)
-                # a first guess from the float's exponent and leading mantissa bits (a table),
-                # then exact comparisons
-                b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
-                while b > 0 and edges[b] > h:
-                    b -= 1
-                while b < last and edges[b + 1] <= h:
-                    b += 1
-                hist[b] += 1
+                hist[bin_of(now - td, edges, top, key0, guess)] += 1
     counts[0], counts[1], counts[2] = n_keep, n_det, n_opened
     counts[3], counts[4], counts[5] = n_serious, n_caused, n_backlog
     return counts, delays[:nd], hist
