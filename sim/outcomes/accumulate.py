@@ -141,7 +141,7 @@ class KpiAccumulator:
 def _bin_guess() -> tuple[int, np.ndarray]:
     """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
     10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
-    bin that :func:`bin_of` corrects with exact comparisons."""
+    bin that :func:`bin_of` corrects with an exact comparison."""
     bits = EDGES[[0, -1]].view(np.int64) >> 42
     lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
     guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
@@ -149,6 +149,9 @@ def _bin_guess() -> tuple[int, np.ndarray]:
 
 
 BIN_GUESS = _bin_guess()
+# one bin or none from a guess to the next: a key's floats span a relative width of 2**-10, a bin
+# ~0.58% (what lets bin_of correct a guess with a single comparison)
+assert int(np.diff(BIN_GUESS[1]).max()) <= 1 and EDGES[-1] * 0.999 < EDGES[-1]
 """(first key, table) of :func:`_bin_guess`: the last two arguments of :func:`bin_of`."""
 _TOP = float(EDGES[-1] * 0.999)  # hours_histogram's upper clip
 _WINDOWS = np.array(DEPARTMENT_WINDOWS, dtype=np.float64)
@@ -162,13 +165,10 @@ def bin_of(h, edges, top, key0, guess):  # pragma: no cover - compiled
     edges[i] <= h < edges[i + 1] (np.histogram's). A first guess from the float's exponent and
     leading mantissa bits (``guess``, keys from ``key0``), then exact comparisons."""
     h = min(max(h, edges[0]), top)
-    last = edges.size - 2
     b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
-    while b > 0 and edges[b] > h:
-        b -= 1
-    while b < last and edges[b + 1] <= h:
-        b += 1
-    return b
+    # edges[b] <= h (the guess is the bin of a float <= h); at most one edge lies between them
+    # (checked below, where the table is built), and top < edges[-1]: one step, without a branch
+    return b + (edges[b + 1] <= h)
 
 
 @njit(cache=True)

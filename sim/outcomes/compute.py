@@ -146,13 +146,17 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
     nd = 0
     # the counts in locals (registers), not in ``counts``: a fifth faster on a large backlog
     n_keep = n_det = n_opened = n_serious = n_caused = n_backlog = 0
+    # the tallies in arrays of the pass's own, added to the caller's at the end: a tenth faster
+    # (stores into an argument may alias the columns read, so each must be done in order)
+    stages = np.zeros(per_stage.size, np.int64)
+    severities = np.zeros(per_severity.size, np.int64)
     for i in range(t_emerge.size):
         st = stage[i]
         if st < 0:  # a buried closed row (CaseTable.bury)
             continue
         sv = severity[i]
-        per_stage[st] += 1
-        per_severity[sv] += 1
+        stages[st] += 1
+        severities[sv] += 1
         te = t_emerge[i]
         if not te >= warmup_hours:
             continue
@@ -168,6 +172,8 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
             if st <= in_service:
                 n_opened += 1
                 hist[bin_of(now - td, edges, top, key0, guess)] += 1
+    per_stage += stages
+    per_severity += severities
     counts[0], counts[1], counts[2] = n_keep, n_det, n_opened
     counts[3], counts[4], counts[5] = n_serious, n_caused, n_backlog
     return counts, delays[:nd], hist
