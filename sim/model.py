@@ -43,7 +43,7 @@ from .engine.stories import StoryLog
 from .engine.streams import SeedLike, Stream, Streams, root_sequence
 from .engine.streams import load_kernel as load_streams_kernel
 from .engine.trust import trust_feedback
-from .outcomes.compute import compute_kpis, daily_kpis, open_tallies
+from .outcomes.compute import compute_kpis, daily_record
 from .warning.system import EarlyWarning
 
 MAP_LAYERS = ("residents", "open_cases", "trust", "escalations", "staff_load", "escalation_risk", "warning")
@@ -245,7 +245,8 @@ class CityModel(mesa.Model):
     def _record_day(self) -> None:
         s = self.state
         t = s.today
-        tallies = open_tallies(s)  # one pass over the open cases for all the counts below
+        # one pass over the open cases for all the counts and figures below
+        tallies, trust, kp = daily_record(s, self.accounts)
         counts = tallies["per_stage"]
         t["day"] = s.clock.day
         for name, st in (("latent", 0), ("reporting", 1), ("queued", 2), ("in_service", 3)):
@@ -257,8 +258,7 @@ class CityModel(mesa.Model):
         t["resolved_total"] = int(closed.resolved.sum())
         for i, lv in enumerate(LEVELS):
             t[f"resolved_at_{lv}"] = int(closed.by_level[i])
-        t["mean_trust"] = s.residents.mean_trust()
-        kp = daily_kpis(s, self.accounts, t["mean_trust"])  # compute_kpis' headline figures only
+        t["mean_trust"] = trust
         for key in ("safety_index", "median_hours_to_resolution", "staff_cost", "escalated_share",
                     "caused_escalation_share", "staff_utilisation"):
             t[key] = kp[key]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from numba import njit
 
 from ..engine.cases import CITY_OPTIONS, OPTIONS, Stage
 from ..engine.levels import LEVELS, Level
@@ -114,50 +115,124 @@ class KpiAccumulator:
     def add(self, r: dict[str, np.ndarray], dept_of_category: np.ndarray, now: float) -> None:
         """Fold case records ``r`` (closed, or open at time ``now``) into the totals; ``r`` needs
         the columns in :attr:`READS` and is not modified."""
-        c, n_cat = r["category"].astype(np.int64), self.cases.size
-        stage = r["stage"]
-        res = stage == Stage.RESOLVED
-        det = np.isfinite(r["t_detect"])
-        is_open = stage <= Stage.IN_SERVICE
+        # One compiled pass for every count and histogram (integers: the same in any order); the
+        # detection delays' float sum stays numpy's (pairwise) over the delays in row order.
+        has_collective = "collective" in r
+        scalars, delays = _fold(
+            r["category"], r["stage"], r["severity"], r["severity0"], r["recurrence"],
+            r["collective"] if has_collective else r["recurrence"], has_collective, r["level"], r["bounces"],
+            r["levels_served"], r["levels_routed"], r["entry_channel"], r["t_detect"], r["t_emerge"],
+            r["t_close"], float(now), dept_of_category, _IS_CITY_OPTION, EDGES, _TOP, *BIN_GUESS,
+            _WINDOWS, self.cases, self.resolved, self.escalated, self.caused, self.major, self.detected,
+            self.faded, self.lapsed, self.unresolved, self.returned, self.collective_actions, self.by_level,
+            self.events, self.censored, self.dept_cases, self.dept_within, self.choices)
+        self.detect_delay_sum += float(np.sum(delays))
+        misrouted, mediated, to_court, new, reported, settled, petitions, public = (int(v) for v in scalars)
+        self.misrouted += misrouted
+        self.mediated += mediated
+        self.mediated_to_court += to_court
+        self.new_grievances += new
+        self.reported += reported
+        self.settled += settled
+        self.petitions += petitions
+        self.public += public
 
-        def count(mask: np.ndarray) -> np.ndarray:
-            return np.bincount(c[mask], minlength=n_cat)
 
-        self.cases += np.bincount(c, minlength=n_cat)
-        self.resolved += count(res)
-        self.escalated += count(r["severity"] >= 2)
-        self.caused += count(r["severity"] > r["severity0"])
-        self.major += count(r["severity"] >= 3)
-        self.detected += count(det)
-        self.faded += count(stage == Stage.FADED)
-        self.lapsed += count(stage == Stage.LAPSED)
-        self.unresolved += count(stage == Stage.UNRESOLVED)
-        self.returned += count(r["recurrence"] > 0)
-        if "collective" in r:
-            self.collective_actions += count(r["collective"] == 1)
-        self.by_level += np.bincount(r["level"][res], minlength=len(LEVELS))
-        with np.errstate(invalid="ignore"):  # inf - inf for undetected open cases: not used
-            hours = r["t_close"] - r["t_detect"]
-        for k in np.unique(c[res]):
-            self.events[k] += hours_histogram(hours[res & (c == k)])
-        censor = det & is_open
-        for k in np.unique(c[censor]):
-            self.censored[k] += hours_histogram(now - r["t_detect"][censor & (c == k)])
-        self.detect_delay_sum += float(np.sum(r["t_detect"][det] - r["t_emerge"][det]))
-        self.misrouted += int(np.count_nonzero(r["bounces"][det] > 0))
-        mediated = (r["levels_served"] & _MEDIATION_BIT) > 0
-        self.mediated += int(np.count_nonzero(mediated))
-        self.mediated_to_court += int(np.count_nonzero(mediated & ((r["levels_routed"] & _COURT_BIT) > 0)))
-        dept = dept_of_category[c[det]]
-        d = self.dept_cases.size
-        self.dept_cases += np.bincount(dept, minlength=d)
-        for j, win in enumerate(DEPARTMENT_WINDOWS):
-            ok = res[det] & (hours[det] <= win)
-            self.dept_within[:, j] += np.bincount(dept[ok], minlength=d)
-        entry = r["entry_channel"]
-        self.new_grievances += int(np.count_nonzero(r["recurrence"] == 0))
-        self.reported += int(np.count_nonzero(np.isin(entry, CITY_OPTIONS)))
-        self.choices += np.bincount(entry[entry >= 0], minlength=len(OPTIONS))
-        self.settled += int(np.count_nonzero(stage == Stage.SETTLED))
-        self.petitions += int(np.count_nonzero(stage == Stage.PETITIONED))
-        self.public += int(np.count_nonzero(stage == Stage.WENT_PUBLIC))
+def _bin_guess() -> tuple[int, np.ndarray]:
+    """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
+    10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
+    bin that :func:`bin_of` corrects with an exact comparison."""
+    bits = EDGES[[0, -1]].view(np.int64) >> 42
+    lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
+    guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
+    return int(bits[0]), guess.astype(np.int64)
+
+
+BIN_GUESS = _bin_guess()
+# one bin or none from a guess to the next: a key's floats span a relative width of 2**-10, a bin
+# ~0.58% (what lets bin_of correct a guess with a single comparison)
+assert int(np.diff(BIN_GUESS[1]).max()) <= 1 and EDGES[-1] * 0.999 < EDGES[-1]
+"""(first key, table) of :func:`_bin_guess`: the last two arguments of :func:`bin_of`."""
+_TOP = float(EDGES[-1] * 0.999)  # hours_histogram's upper clip
+_WINDOWS = np.array(DEPARTMENT_WINDOWS, dtype=np.float64)
+_IS_CITY_OPTION = np.zeros(len(OPTIONS), np.bool_)  # np.isin(entry, CITY_OPTIONS) as a table
+_IS_CITY_OPTION[list(CITY_OPTIONS)] = True
+
+
+@njit(cache=True)
+def bin_of(h, edges, top, key0, guess):  # pragma: no cover - compiled
+    """The bin :func:`hours_histogram` puts ``h`` in: clipped to [edges[0], top], bin i holds
+    edges[i] <= h < edges[i + 1] (np.histogram's). A first guess from the float's exponent and
+    leading mantissa bits (``guess``, keys from ``key0``), then exact comparisons."""
+    h = min(max(h, edges[0]), top)
+    b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
+    # edges[b] <= h (the guess is the bin of a float <= h); at most one edge lies between them
+    # (checked below, where the table is built), and top < edges[-1]: one step, without a branch
+    return b + (edges[b + 1] <= h)
+
+
+@njit(cache=True)
+def _fold(category, stage, severity, severity0, recurrence, collective, has_collective, level, bounces,
+          levels_served, levels_routed, entry, t_detect, t_emerge, t_close, now, dept_of_category, is_city,
+          edges, top, key0, guess, windows, cases, resolved, escalated, caused, major, detected, faded, lapsed,
+          unresolved, returned, collective_actions, by_level, events, censored, dept_cases, dept_within,
+          choices):  # pragma: no cover - compiled
+    """:meth:`KpiAccumulator.add`'s counts in one pass (each the np.bincount / count_nonzero /
+    hours_histogram of the same mask), into the arrays given; returns the scalar counts
+    (misrouted, mediated, mediated to court, new grievances, reported, settled, petitions, public)
+    and the detection delays of the detected rows in row order."""
+    n = category.shape[0]
+    delays = np.empty(n)
+    nd = 0
+    out = np.zeros(8, np.int64)
+    for i in range(n):
+        k = category[i]
+        st = stage[i]
+        sv = severity[i]
+        cases[k] += 1
+        res = st == _RESOLVED
+        escalated[k] += sv >= 2
+        caused[k] += sv > severity0[i]
+        major[k] += sv >= 3
+        faded[k] += st == _FADED
+        lapsed[k] += st == _LAPSED
+        unresolved[k] += st == _UNRESOLVED
+        returned[k] += recurrence[i] > 0
+        out[3] += recurrence[i] == 0
+        if has_collective:
+            collective_actions[k] += collective[i] == 1
+        td = t_detect[i]
+        hours = t_close[i] - td
+        if res:
+            resolved[k] += 1
+            by_level[level[i]] += 1
+            events[k, bin_of(hours, edges, top, key0, guess)] += 1
+        if np.isfinite(td):
+            detected[k] += 1
+            delays[nd] = td - t_emerge[i]
+            nd += 1
+            out[0] += bounces[i] > 0
+            d = dept_of_category[k]
+            dept_cases[d] += 1
+            if res:
+                for j in range(windows.shape[0]):
+                    dept_within[d, j] += hours <= windows[j]
+            if st <= _IN_SERVICE:
+                censored[k, bin_of(now - td, edges, top, key0, guess)] += 1
+        mediated = (levels_served[i] & _MEDIATION_BIT) > 0
+        out[1] += mediated
+        out[2] += mediated and (levels_routed[i] & _COURT_BIT) > 0
+        e = entry[i]
+        if e >= 0:
+            choices[e] += 1
+            out[4] += e < is_city.shape[0] and is_city[e]
+        out[5] += st == _SETTLED
+        out[6] += st == _PETITIONED
+        out[7] += st == _WENT_PUBLIC
+    return out, delays[:nd]
+
+
+_RESOLVED, _FADED, _LAPSED, _UNRESOLVED = (int(Stage.RESOLVED), int(Stage.FADED), int(Stage.LAPSED),
+                                           int(Stage.UNRESOLVED))
+_SETTLED, _PETITIONED, _WENT_PUBLIC, _IN_SERVICE = (int(Stage.SETTLED), int(Stage.PETITIONED),
+                                                    int(Stage.WENT_PUBLIC), int(Stage.IN_SERVICE))

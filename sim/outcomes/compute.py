@@ -20,9 +20,11 @@ from ..engine.cases import OPTIONS, Stage
 from ..engine.levels import GRASSROOTS, LEVELS, Level
 from ..engine.state import CityState
 from .accumulate import (
+    BIN_GUESS,
     DEPARTMENT_WINDOWS,
     EDGES,
     KpiAccumulator,
+    bin_of,
     km_quantile,
     safety_index,
 )
@@ -103,17 +105,22 @@ class _Head:
                    tot.events.sum(axis=0), tot.censored.sum(axis=0))
 
     @classmethod
-    def fast(cls, s: CityState, acc: Accounts) -> _Head:
+    def fast(cls, s: CityState, acc: Accounts, tallies: dict[str, np.ndarray] | None = None) -> _Head:
         """The same numbers without folding the open cases category by category: what the daily
         record needs (the arithmetic is that of :meth:`KpiAccumulator.add`, so both agree to the
-        bit — tests/test_engine_kernels.py checks it)."""
+        bit — tests/test_engine_kernels.py checks it). With ``tallies`` (zeros, as
+        :func:`open_tallies` makes them) the same pass counts the open cases per stage and
+        severity into them."""
         k, tab = acc.closed, s.cases
+        if tallies is None:
+            tallies = {"per_stage": np.zeros(len(Stage), np.int64), "per_severity": np.zeros(4, np.int64)}
         # one compiled pass over the open cases for the counts, the detection delays (as
         # tab["t_detect"][det] - tab["t_emerge"][det], summed by numpy) and the censored histogram
         counts, delays, hist = _open_totals(tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"],
                                             tab["stage"], float(acc.warmup_hours), s.clock.day * 24.0,
                                             int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
-                                            float(EDGES[-1] * 0.999), *_BIN_GUESS)
+                                            float(EDGES[-1] * 0.999), *BIN_GUESS, tallies["per_stage"],
+                                            tallies["per_severity"])
         n_keep, n_det, n_opened, n_esc, n_caused, backlog = (int(c) for c in counts)
         censored = k.censored.sum(axis=0)
         if n_opened:
@@ -124,42 +131,38 @@ class _Head:
                    k.events.sum(axis=0), censored, backlog)
 
 
-def _bin_guess() -> tuple[int, np.ndarray]:
-    """A table from the leading 22 bits of a float64 in [EDGES[0], EDGES[-1]] (sign, exponent,
-    10 mantissa bits) to the bin of the smallest float with those bits: a first guess of a value's
-    bin that :func:`_open_totals` corrects with exact comparisons."""
-    bits = EDGES[[0, -1]].view(np.int64) >> 42
-    lows = (np.arange(bits[0], bits[1] + 1, dtype=np.int64) << 42).view(np.float64)
-    guess = np.clip(np.searchsorted(EDGES, lows, side="right") - 1, 0, EDGES.size - 2)
-    return int(bits[0]), guess.astype(np.int64)
-
-
-_BIN_GUESS = _bin_guess()
-
-
 @njit(cache=True)
 def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, now, in_service, latent,
-                 edges, top, key0, guess):  # pragma: no cover - compiled
+                 edges, top, key0, guess, per_stage, per_severity):  # pragma: no cover - compiled
     # After the warm-up (t_emerge >= warmup_hours): cases, detected (finite t_detect), detected and
     # open, severity >= 2, severity > severity0, not latent (the backlog); the detection delays of
     # the detected in row order; hours_histogram(now - t_detect) of the detected open ones
     # (clipped to [edges[0], top], bin i holds edges[i] <= h < edges[i + 1], as np.histogram).
+    # And, warm-up or not, every open row per stage and per severity (_count_codes): the daily
+    # record reads each column once.
     counts = np.zeros(6, np.int64)
     delays = np.empty(t_emerge.size)
     hist = np.zeros(edges.size - 1, np.int64)
-    last = edges.size - 2
     nd = 0
     # the counts in locals (registers), not in ``counts``: a fifth faster on a large backlog
     n_keep = n_det = n_opened = n_serious = n_caused = n_backlog = 0
+    # the tallies in arrays of the pass's own, added to the caller's at the end: a tenth faster
+    # (stores into an argument may alias the columns read, so each must be done in order)
+    stages = np.zeros(per_stage.size, np.int64)
+    severities = np.zeros(per_severity.size, np.int64)
     for i in range(t_emerge.size):
+        st = stage[i]
+        if st < 0:  # a buried closed row (CaseTable.bury)
+            continue
+        sv = severity[i]
+        stages[st] += 1
+        severities[sv] += 1
         te = t_emerge[i]
         if not te >= warmup_hours:
             continue
         n_keep += 1
-        sv = severity[i]
         n_serious += sv >= 2
         n_caused += sv > severity0[i]
-        st = stage[i]
         n_backlog += st != latent
         td = t_detect[i]
         if np.isfinite(td):
@@ -168,15 +171,9 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
             nd += 1
             if st <= in_service:
                 n_opened += 1
-                h = min(max(now - td, edges[0]), top)
-                # a first guess from the float's exponent and leading mantissa bits (a table),
-                # then exact comparisons
-                b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
-                while b > 0 and edges[b] > h:
-                    b -= 1
-                while b < last and edges[b + 1] <= h:
-                    b += 1
-                hist[b] += 1
+                hist[bin_of(now - td, edges, top, key0, guess)] += 1
+    per_stage += stages
+    per_severity += severities
     counts[0], counts[1], counts[2] = n_keep, n_det, n_opened
     counts[3], counts[4], counts[5] = n_serious, n_caused, n_backlog
     return counts, delays[:nd], hist
@@ -215,6 +212,15 @@ def daily_kpis(s: CityState, acc: Accounts, trust: float | None = None) -> dict[
     the same way (the same totals) without the breakdowns."""
     trust = s.residents.mean_trust() if trust is None else trust
     return _headline(s, acc, _Head.fast(s, acc), trust)
+
+
+def daily_record(s: CityState, acc: Accounts) -> tuple[dict[str, np.ndarray], float, dict[str, float]]:
+    """What the daily record reads, in one pass over the case table: :func:`open_tallies`, the
+    city's mean trust and :func:`daily_kpis` (the same numbers as those three calls)."""
+    tallies = {"per_stage": np.zeros(len(Stage), np.int64), "per_severity": np.zeros(4, np.int64)}
+    trust = s.residents.mean_trust()
+    head = _Head.fast(s, acc, tallies)
+    return tallies, trust, _headline(s, acc, head, trust)
 
 
 def compute_kpis(s: CityState, acc: Accounts) -> dict[str, Any]:
