@@ -149,10 +149,10 @@ def _bin_guess() -> tuple[int, np.ndarray]:
 
 
 BIN_GUESS = _bin_guess()
+"""(first key, table) of :func:`_bin_guess`: the last two arguments of :func:`bin_of`."""
 # one bin or none from a guess to the next: a key's floats span a relative width of 2**-10, a bin
 # ~0.58% (what lets bin_of correct a guess with a single comparison)
 assert int(np.diff(BIN_GUESS[1]).max()) <= 1 and EDGES[-1] * 0.999 < EDGES[-1]
-"""(first key, table) of :func:`_bin_guess`: the last two arguments of :func:`bin_of`."""
 _TOP = float(EDGES[-1] * 0.999)  # hours_histogram's upper clip
 _WINDOWS = np.array(DEPARTMENT_WINDOWS, dtype=np.float64)
 _IS_CITY_OPTION = np.zeros(len(OPTIONS), np.bool_)  # np.isin(entry, CITY_OPTIONS) as a table
