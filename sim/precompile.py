@@ -65,7 +65,7 @@ def kernels_cached() -> bool:
         from .engine.cases import _fill_rows
 
         # numba's own index reader: empty when the index is missing or stale (the source changed)
-        return bool(_fill_rows._cache._cache_file._load_index())
+        return bool(_fill_rows._cache._cache_file._load_index())  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - a private numba API: if it moves, stay quiet
         return True
 

@@ -63,7 +63,7 @@ def _lcg(typingctx: Any, sh: Any, sl: Any, ih: Any, il: Any) -> Any:  # pragma: 
 @njit(cache=True, inline="always")
 def _step(st):  # pragma: no cover - compiled
     # state = state * MULT + inc (mod 2**128)
-    st[0], st[1] = _lcg(st[0], st[1], st[2], st[3])
+    st[0], st[1] = _lcg(st[0], st[1], st[2], st[3])  # type: ignore[call-arg]  # an intrinsic
 
 
 @njit(cache=True)
@@ -154,6 +154,6 @@ def from_generator(rng: np.random.Generator) -> np.ndarray:
 def to_generator(rng: np.random.Generator, st: np.ndarray) -> None:
     """Put the state words ``st`` back into ``rng`` (its buffered 32-bit half is kept: the
     draws here never touch it, as numpy's doubles do not)."""
-    full = rng.bit_generator.state
+    full = dict(rng.bit_generator.state)
     full["state"] = {"state": (int(st[0]) << 64) | int(st[1]), "inc": (int(st[2]) << 64) | int(st[3])}
     rng.bit_generator.state = full

@@ -111,6 +111,7 @@ class EarlyWarning:
         scores = {"smoothed": np.asarray(self.hist.smoothed, dtype=np.float64),
                   "naive": np.sum(self.events[-NAIVE_WEEKS:], axis=0)}
         if self.learned is not None:
+            assert x is not None  # built above whenever a learned forecaster is set
             scores["learned"] = np.asarray(self.learned.score(x), dtype=np.float64)
         self.issues.append(Issue(s.clock.day, len(self.events) - 1,
                                  {k: v.astype(np.float32) for k, v in scores.items()},
