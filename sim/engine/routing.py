@@ -41,6 +41,17 @@ STREET_SCOPED = tuple(spec.level for spec in LEVEL_TABLE if spec.scope == PoolSc
 _COURT_SHARE_KEY = {Level.STREET: "court_share_on_street_failure", Level.DISTRICT: "court_share_on_failure"}
 
 
+def per_row(x: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """``np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), shape))``, without the
+    broadcast (~10 µs a call) when ``x`` already is such an array: then a read-only view of it, as
+    the broadcast gives (numba types a read-only array apart: the kernels' signatures stay)."""
+    if isinstance(x, np.ndarray) and x.shape == shape and x.dtype == dtype and x.flags.c_contiguous:
+        view = x.view()
+        view.flags.writeable = False
+        return view
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), shape))
+
+
 class Router:
     """Entry levels, pools, handover delays, misrouting, referrals, review and linkage."""
 
@@ -61,13 +72,13 @@ class Router:
         """Pool of each case ``rows`` at ``level`` (its grid, street, district department ...)."""
         g = s.cases["grid"][rows]
         dept = s.department_of_cases(rows)
-        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), g.shape))
+        level = per_row(level, g.shape, np.int64)
         lay = s.layout
         return _pool_index(level, g, dept, _SCOPE, lay.street_of, lay.district_of, self.n_departments)
 
     def pool_counts(self, s: CityState, level: np.ndarray | int, pool: np.ndarray) -> np.ndarray:
         """Servers in each (level, pool)."""
-        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), np.shape(pool)))
+        level = per_row(level, np.shape(pool), np.int64)
         counts = tuple(np.asarray(p.counts, dtype=np.int64) for p in s.pools)
         return _pool_counts(level, np.asarray(pool, dtype=np.int64), counts)
 
@@ -109,7 +120,7 @@ class Router:
             return
         tab, lev, h = s.cases, s.levers, self.handling
         rows = np.asarray(rows, dtype=np.int64)
-        level = np.ascontiguousarray(np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape))
+        level = per_row(level, rows.shape, np.int64)
         delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
         p_mis = h["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
         # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right
@@ -118,7 +129,7 @@ class Router:
         lu = np.log(np.maximum(tab["route_u"][rows, level], 1e-12)) if p_mis > 0 else _NO_LOG
         lp = np.log(p_mis) if p_mis > 0 else np.float64(1.0)
         lay = s.layout
-        _route_place(rows, level, np.ascontiguousarray(np.broadcast_to(t_ready, rows.shape), dtype=np.float64),
+        _route_place(rows, level, per_row(t_ready, rows.shape, np.float64),
                      lu, lp, p_mis > 0, float(delay), float(h["bounce_hours"] + lev.latency_hours_per_hop),
                      _IS_DEPARTMENT, _SCOPE, tab["grid"], tab["category"], s.categories.department,
                      lay.street_of, lay.district_of, self.n_departments, tab["level"], tab["pool"],

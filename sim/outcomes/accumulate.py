@@ -48,14 +48,28 @@ def km_quantile(events: np.ndarray, censored: np.ndarray, n_total: int, q: float
     """Kaplan–Meier q-quantile of time to resolution from binned events and censorings (on
     EDGES) among ``n_total`` cases at risk from time 0 (those never resolved nor censored stay at
     risk). ``horizon`` when the curve does not reach q (a lower bound); NaN with no cases."""
+    return km_quantiles(events, censored, n_total, (q,), horizon)[0]
+
+
+def km_quantiles(events: np.ndarray, censored: np.ndarray, n_total: int, qs: tuple[float, ...],
+                 horizon: float) -> list[float]:
+    """:func:`km_quantile` for each of ``qs`` from one survival curve (the daily record reads
+    two quantiles of the same curve: the curve is the cost)."""
     if n_total == 0:
-        return float("nan")
+        return [float("nan")] * len(qs)
     removed_before = np.concatenate([[0], np.cumsum(events + censored)[:-1]])
     at_risk = n_total - removed_before
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = np.where(at_risk > 0, events / np.maximum(at_risk, 1), 0.0)
     surv = np.cumprod(1.0 - hazard)  # S after each bin
-    k = int(np.searchsorted(-surv, -(1.0 - q), side="left"))  # first bin with S <= 1 - q
+    falling = -surv  # ascending, for searchsorted
+    return [_quantile_of(surv, falling, q, horizon) for q in qs]
+
+
+def _quantile_of(surv: np.ndarray, falling: np.ndarray, q: float, horizon: float) -> float:
+    """The q-quantile read from the survival curve ``surv`` (on EDGES; ``falling`` is ``-surv``),
+    ``horizon`` when the curve does not reach it."""
+    k = int(np.searchsorted(falling, -(1.0 - q), side="left"))  # first bin with S <= 1 - q
     if k >= surv.size:
         return float(horizon)
     s_before = surv[k - 1] if k > 0 else 1.0

@@ -26,6 +26,7 @@ from .accumulate import (
     KpiAccumulator,
     bin_of,
     km_quantile,
+    km_quantiles,
     safety_index,
 )
 
@@ -192,12 +193,13 @@ def _headline(s: CityState, acc: Accounts, tot: _Head, trust: float) -> dict[str
     escalated_share = _share(tot.escalated, total)
     horizon = max(s.clock.day * 24.0 - acc.warmup_hours, 0.0)
     events, censored = tot.events, tot.censored
+    median, p90 = km_quantiles(events, censored, n_det, (0.5, 0.9), horizon)
     return {
         "resolved_share": resolved_share,
         "escalated_share": escalated_share,
         "caused_escalation_share": _share(tot.caused, total),
-        "median_hours_to_resolution": km_quantile(events, censored, n_det, 0.5, horizon),
-        "p90_hours_to_resolution": km_quantile(events, censored, n_det, 0.9, horizon),
+        "median_hours_to_resolution": median,
+        "p90_hours_to_resolution": p90,
         "mean_detection_delay_hours": mean_delay,
         "backlog": backlog,
         "safety_index": safety_index(resolved_share, escalated_share, trust,
