@@ -60,15 +60,15 @@ class Contagion:
         """Share of the scenario's rates that arrives as background (the rest is triggered)."""
         return 1.0 - self.magnitude
 
-    def split(self, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def split(self, rate: np.ndarray, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Today's expected background and triggered new cases, from the scenario's ``rate``
-        [grids, categories]. On the first day the excitation starts at its stationary value for
-        new-case contagion (``magnitude × rate``), so a run does not open with a dip while the
-        excitation builds up."""
+        [grids, categories] (the background into ``out`` when given: it may be ``rate``). On the
+        first day the excitation starts at its stationary value for new-case contagion
+        (``magnitude × rate``), so a run does not open with a dip while the excitation builds up."""
         if not self._primed:
             self.excitation += self.magnitude * rate
             self._primed = True
-        return rate * self.background, self.excitation
+        return np.multiply(rate, self.background, out=out), self.excitation
 
     def _own_share(self, s: CityState) -> np.ndarray:
         """Each source grid's own share of its events (the map does not change: computed once)."""

@@ -49,10 +49,12 @@ class Emergence:
         # grievances due to come back: return time (hours) and what the new case inherits
         self.pending: dict[str, np.ndarray] = {k: np.zeros(0, dt) for k, dt in _RETURN_FIELDS.items()}
         self.contagion: Contagion | None = None  # set by the model: grievances triggered nearby (§7.16)
+        self._rate: np.ndarray | None = None  # today's rates, kept across days (see __call__)
 
     # ----------------------------------------------------------------- rates
-    def daily_rates(self, s: CityState) -> np.ndarray:
-        """Expected new cases today per grid and category (seasons, weekdays, shocks, noise)."""
+    def daily_rates(self, s: CityState, out: np.ndarray | None = None) -> np.ndarray:
+        """Expected new cases today per grid and category (seasons, weekdays, shocks, noise);
+        into ``out`` (grids x categories) when given."""
         w, cats, lay, day = s.world, s.categories, s.layout, s.clock.day
         doy = self.calendar.day_of_year(day)
         season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
@@ -61,7 +63,7 @@ class Emergence:
         per_cat = per_cat * trend_factor(w, self.calendar, day) * self._common_multiplier(s)
         per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
         # deprived communities have more grievances (need factor, mean 1: §7.15)
-        rate = _outer(lay.residents_per_grid * s.residents.need_factor, per_cat)
+        rate = _outer(lay.residents_per_grid * s.residents.need_factor, per_cat, out)
         for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
             if _active(shock, day):
                 cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
@@ -118,10 +120,16 @@ class Emergence:
         from its own stream, so that a policy that changes the triggered ones leaves every draw of
         the background cases as it was (common random numbers)."""
         day = s.clock.day
-        rate = self.daily_rates(s)  # [grids, categories], expected new cases today
+        # [grids, categories], expected new cases today, in a buffer kept across days (and the
+        # background rates in the same buffer): two fresh 0.5 MB arrays a day cost more than
+        # their arithmetic
+        shape = (s.layout.n_grids, s.categories.n)
+        if self._rate is None or self._rate.shape != shape:
+            self._rate = np.empty(shape)
+        rate = self.daily_rates(s, self._rate)
         con = self.contagion
         if con is not None and con.on:
-            background, triggered = con.split(rate)
+            background, triggered = con.split(rate, rate)
             n = self._spawn(s, background, s.streams.state(Stream.EMERGENCE, day), ())
             k = self._spawn(s, triggered, s.streams.state(Stream.CONTAGION, day), (3,))
         else:
@@ -220,10 +228,12 @@ _CLOCK_COLUMNS = ("stage", "acc_from", "t_emerge", "detect_left", "fade_left", "
                   "choice_u")
 
 
-def _outer(per_grid: np.ndarray, per_cat: np.ndarray) -> np.ndarray:
-    """``per_grid[:, None] * per_cat[None, :]``, the same products: one column at a time, since
-    numpy's broadcast loop over rows of a few categories spends most of its time per row (3x)."""
-    out = np.empty((per_grid.size, per_cat.size))
+def _outer(per_grid: np.ndarray, per_cat: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``per_grid[:, None] * per_cat[None, :]`` (into ``out`` when given), the same products: one
+    column at a time, since numpy's broadcast loop over rows of a few categories spends most of its
+    time per row (3x)."""
+    if out is None:
+        out = np.empty((per_grid.size, per_cat.size))
     for c in range(per_cat.size):
         np.multiply(per_grid, per_cat[c], out=out[:, c])
     return out
