@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..outcomes.accumulate import KpiAccumulator
-from .cases import CLOSED_STAGES, Stage, stage_rows
+from .cases import CLOSED_STAGES, RECORD_COLUMNS, Stage, stage_rows
 from .levels import LEVELS, N_LEVELS, Level
 from .saturation import SaturationMonitor
 from .service_kernels import book_intervals
@@ -99,7 +99,8 @@ class Accounts:
         if closed.size == 0:
             return
         self.exits += exits
-        records = tab.take(closed)
+        # without a case sink only the columns the totals read are copied (half the record's)
+        records = tab.take(closed, RECORD_COLUMNS if self.case_sink is not None else KpiAccumulator.READS)
         counted = records["t_emerge"] >= self.warmup_hours
         # after the warm-up nearly every closed case counts: no copy of the records then
         kept = records if counted.all() else {k: v[counted] for k, v in records.items()}

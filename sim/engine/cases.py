@@ -201,9 +201,10 @@ class CaseTable:
         self.n = need
         return slice(need - count, need)
 
-    def take(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Copy of the record columns of ``rows`` (a boolean mask or row indices)."""
-        return {name: self[name][rows] for name in RECORD_COLUMNS}  # fancy indexing copies
+    def take(self, rows: np.ndarray, names: tuple[str, ...] = RECORD_COLUMNS) -> dict[str, np.ndarray]:
+        """Copy of the columns ``names`` (default: the record columns) of ``rows`` (a boolean mask
+        or row indices)."""
+        return {name: self[name][rows] for name in names}  # fancy indexing copies
 
     def drop(self, rows: np.ndarray) -> None:
         """Remove ``rows`` (a boolean mask, or sorted row indices); the order of the rest is kept.
