@@ -213,14 +213,14 @@ _RETURN_FIELDS = {"t": np.float64, "category": np.int16, "grid": np.int32, "resi
 def _draw_clocks(s: CityState, sl: slice, n: int, qualifiers: tuple[int, ...]) -> None:
     """Draw every per-case random quantity of the new rows ``sl`` from its mechanism's stream
     (``qualifiers`` separate the streams of returning grievances from those of new cases)."""
-    tab, day = s.cases, s.clock.day
-
-    def rng(stream: Stream) -> np.ndarray:
-        return s.streams.state(stream, day, *qualifiers)
-
-    clock_draws(rng(Stream.DETECTION), rng(Stream.ESCALATION), rng(Stream.SERVICE), rng(Stream.OUTCOME),
-                rng(Stream.ROUTING), rng(Stream.RECURRENCE), rng(Stream.CHOICE),  # choice: sim/engine/choice.py
+    tab = s.cases
+    st = s.streams.states(_CLOCK_STREAMS, s.clock.day, *qualifiers)  # one compiled seeding for the seven
+    clock_draws(st[0], st[1], st[2], st[3], st[4], st[5], st[6],
                 sl.start, sl.stop, int(Stage.LATENT), *(tab[c] for c in _CLOCK_COLUMNS))
+
+
+_CLOCK_STREAMS = (Stream.DETECTION, Stream.ESCALATION, Stream.SERVICE, Stream.OUTCOME, Stream.ROUTING,
+                  Stream.RECURRENCE, Stream.CHOICE)  # choice: sim/engine/choice.py
 
 
 _CLOCK_COLUMNS = ("stage", "acc_from", "t_emerge", "detect_left", "fade_left", "channel_u", "lapse_left",
