@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sim.engine.cases import RECORD_COLUMNS, CaseTable
 from sim.engine.emergence import _CLOCK_STREAMS, _outer
 from sim.engine.routing import per_row
-from sim.engine.streams import Streams, load_kernel, root_sequence
+from sim.engine.streams import Stream, Streams, load_kernel, root_sequence
 from sim.outcomes.accumulate import EDGES, KpiAccumulator, km_quantiles
 
 
@@ -98,3 +98,19 @@ def test_take_of_some_columns_is_that_part_of_the_record():
     assert list(part) == list(KpiAccumulator.READS)
     for name in KpiAccumulator.READS:
         assert part[name].tobytes() == full[name].tobytes()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 2**40), st.sampled_from([(), (1,), (0, 7)]))
+def test_reseed_gives_a_fresh_streams_numbers(day, seed, qualifiers):
+    load_kernel()
+    streams = Streams(root_sequence(seed))
+    gen = np.random.Generator(np.random.PCG64())
+    gen.integers(0, 10, 3, dtype=np.uint32)  # a used generator, its 32-bit half buffered
+    for d in (day, day // 2):
+        got = streams.reseed(gen, Stream.COLLECTIVE, d, *qualifiers)
+        want = streams.get(Stream.COLLECTIVE, d, *qualifiers)
+        assert got is gen and got.bit_generator.state == want.bit_generator.state
+        draws = [(rng.integers(0, 2**31, 5, dtype=np.uint32).tobytes(), rng.random(7).tobytes(),
+                  rng.binomial(np.arange(1, 9), 0.3).tobytes()) for rng in (got, want)]
+        assert draws[0] == draws[1]

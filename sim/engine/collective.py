@@ -69,6 +69,7 @@ class CollectiveAction:
         self.memory = np.zeros((s.layout.n_communities, s.categories.n))
         self.fade = float(np.exp(-1.0 / s.world["tension_relaxation_days"]))
         self._chain = np.empty(0, dtype=np.int32)  # per row: the previous free row of its key
+        self._rng = np.random.Generator(np.random.PCG64())  # reseeded each day (Streams.reseed)
 
     def remember(self, s: CityState) -> None:
         """Stage ``grievance_memory``: parties of today's unresolved exits (faded, lapsed, decided
@@ -107,7 +108,7 @@ class CollectiveAction:
         trigger = best[cand]  # the trigger of each candidate: its largest open grievance (first row on ties)
         boost = self.emergence.shock_collective_boost(s, tab["grid"][trigger], tab["category"][trigger])
         mean = w["collective_threshold_mean"] * (1.0 - np.minimum(boost, 1.0))
-        rng = s.streams.get(Stream.COLLECTIVE, s.clock.day)
+        rng = s.streams.reseed(self._rng, Stream.COLLECTIVE, s.clock.day)  # get()'s numbers
         acted = cascade(np.floor(aggrieved[cand]).astype(np.int64), mean, w["collective_threshold_sd"], rng)
         fired = acted >= w["collective_min_participants"]
         if not fired.any():
