@@ -89,7 +89,8 @@ class CityModel(mesa.Model):
         s = self.state = CityState(
             world=d["world"], handling=d["handling"], costs=d["costs"], levers=Levers(d["levers"]),
             layout=layout, residents=ResidentTable(layout, d["world"], streams.get(Stream.RESIDENTS),
-                                                   streams.get(Stream.NEIGHBOURHOOD), background=True),
+                                                   streams.get(Stream.NEIGHBOURHOOD), background=True,
+                                                   draws=d["city"]["resident_draws"]),
             categories=Categories.from_scenario(d["world"]["categories"], departments,
                                                 d["handling"]["entry_level_by_severity"]),
             departments=departments, streams=streams, pools=pool_sets(layout, len(departments)),

@@ -9,8 +9,8 @@ the cache::
     python -m sim.precompile          # prints the kernels compiled and the seconds it took
 
 It compiles by running the real model on small cities — every kernel gets exactly the argument
-types of a real run, with nothing to keep in step by hand — under both queue disciplines and at
-high case rates, so that every stage's kernels (court, lapse, balancing across streets) run.
+types of a real run, with nothing to keep in step by hand — under both queue disciplines, both ways of
+drawing residents and at high case rates, so that every stage's kernels (court, lapse, balancing across streets) run.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import time
 # small cities that between them call every compiled kernel with every argument type it gets
 WARM_RUNS: tuple[dict[str, object], ...] = (
     {"city.residents": 5_000, "world.emergence_multiplier": 20},
-    {"city.residents": 5_000, "world.emergence_multiplier": 20, "handling.queue_discipline": "priority"},
+    {"city.residents": 5_000, "world.emergence_multiplier": 20, "handling.queue_discipline": "priority",
+     "city.resident_draws": "inversion"},
 )
 WARM_DAYS = 20
 

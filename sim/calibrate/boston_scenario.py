@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import pandas as pd
 
 from . import boston as b
 from . import snow
-from .profiles import Profile, fit_profile
+from .profiles import BLAS_CORETYPE, Profile, fit_profile, pinned_blas_environment
 
 RESIDENTS = 667_000  # Boston, US Census Bureau population estimate for 1 July 2015 (~667k)
 REFERENCE_HOURS = 48.0  # handling.mean_hours[3]: the service multiplier's unit
@@ -369,4 +371,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # the profile fits depend on OpenBLAS's kernels (sim/calibrate/profiles.py): pin them
+    pinned = pinned_blas_environment()
+    if pinned is not None and os.environ.get("OPENBLAS_CORETYPE") != BLAS_CORETYPE:
+        os.execve(sys.executable, [sys.executable, "-m", "sim.calibrate.boston_scenario", *sys.argv[1:]], pinned)
     raise SystemExit(main())

@@ -13,16 +13,29 @@ fitted by least squares to the type's shares closed within 1, 7 and 30 days (thr
 usually an exact fit). In the scenario each type becomes two categories of its department —
 ``<type>`` (fast track, carrying the never-closed share) and ``<type>__slow`` — whose service
 multipliers are ``m / mean_hours[3]``.
+
+Three shares do not always pin three unknowns: where a type's slow track is small, its share and
+mean trade off along a flat valley, and where in it the optimiser stops depends on the last bits
+of its linear algebra — on the CPU kernels OpenBLAS picks (its AVX-512 ``SkylakeX`` kernels and
+its AVX2 ``Haswell`` ones end in different places; the fitted closure shares agree to three
+decimals either way). The committed Boston files were written with the ``Haswell`` kernels, which
+every x86-64 machine with AVX2 runs: ``python -m sim.calibrate.boston_scenario`` restarts itself
+with :func:`pinned_blas_environment` so that it writes the same files on any such machine.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import least_squares
+
+#: OpenBLAS kernels the committed Boston files were fitted with (see the module's docstring)
+BLAS_CORETYPE = "Haswell"
 
 #: bounds of a track's mean hours: the scenario's service multiplier range x mean_hours[3] (48 h)
 MEAN_BOUNDS_H = (0.5, 4800.0)
@@ -70,3 +83,18 @@ def fit_profile(shares: Sequence[float], horizons_h: Sequence[float], p_never: f
     if mf > ms:  # name the tracks by speed
         f, mf, ms = closable - f, ms, mf
     return Profile(float(f), float(closable - f), float(p_never), float(mf), float(ms))
+
+
+def pinned_blas_environment() -> dict[str, str] | None:
+    """This process's environment with ``OPENBLAS_CORETYPE`` set to :data:`BLAS_CORETYPE`, for a
+    child process that fits profiles reproducibly; None where those kernels cannot run (not
+    x86-64, or no AVX2). OpenBLAS reads the variable when it loads, so it takes a new process."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return None
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            if " avx2" not in f.read():
+                return None
+    except OSError:
+        return None
+    return {**os.environ, "OPENBLAS_CORETYPE": BLAS_CORETYPE}
