@@ -318,6 +318,8 @@ def test_ten_sessions_stepping_at_once(server, browser) -> None:
         p.wait_for_function(CHARTS_AT, arg=21, timeout=60_000)
     for p in pages:  # all ten play at once, then pause
         p.evaluate(click, ".cr-play")
+    for p in pages:  # as a user would: pause once the button offers it (under load it takes a while)
+        sync_api.expect(p.locator(".cr-play")).to_have_text("Pause", timeout=60_000)
     time.sleep(3)
     for p in pages:
         p.evaluate(click, ".cr-play")
