@@ -70,6 +70,7 @@ def test_higher_mean_raises_every_draw(low: float, high: float, seed: int) -> No
     x_low = invert_uniforms(np.random.default_rng(seed), quantile_tables(*_beta_parameters(low)), np.empty(2_000))
     x_high = invert_uniforms(np.random.default_rng(seed), quantile_tables(*_beta_parameters(high)), np.empty(2_000))
     assert np.all(x_high >= x_low - 1e-12)
+    assert np.all((x_low >= 0) & (x_high <= 1))
 
 
 def test_tables_reject_non_positive_shapes() -> None:
