@@ -159,6 +159,9 @@ def test_run_writes_districts_and_redraws(tmp_path):
     from sim.io.outputs import redraw
 
     assert any(p.name == "escalation_map.png" for p in redraw(out))
+    # the folder holds only cityrisk outputs (districts.json among them): --force replaces it
+    assert main(["run", str(EXAMPLE), "--days", "2", "--out", str(out), "--force"]) == 0
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["days"] == 2
 
 
 def test_app_options_name_the_districts():

@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 
 MAP_LAYERS = ("escalations", "residents", "trust", "open_cases")
 FIGURES = ("dashboard", "resolution_levels", "time_to_resolution", "escalation_map")
+# districts.json: written for a city on a real map (city.geometry), to redraw its figures
 OUTPUT_NAMES = frozenset(("summary.json", "timeseries.csv", "grids.csv", "scenario.toml",
-                          "cases.parquet", *(f"{f}.png" for f in FIGURES)))
+                          "cases.parquet", "districts.json", *(f"{f}.png" for f in FIGURES)))
 
 
 class OutputDirError(ValueError):
