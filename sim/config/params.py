@@ -32,7 +32,7 @@ SCHEMA: dict[str, Any] = {
         "districts": S("", "CSV of residents per district (name, residents[, name_en, streets])."),
         "resident_draws": S("gamma_ratio", "How residents' initial trust and reporting propensity are drawn "
                             "from their Beta distributions: numpy's ratio of gammas, or inversion (one "
-                            "uniform per resident through the tabulated quantile: ten times faster, and "
+                            "uniform per resident through the tabulated quantile: 7–10 times faster, and "
                             "a changed mean keeps every resident's rank).", ("gamma_ratio", "inversion")),
     },
     "levers": {
