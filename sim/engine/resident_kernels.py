@@ -165,3 +165,33 @@ def _position_rows(x, grid, start, size, out):  # pragma: no cover - compiled
         if r > size[g] - 1:
             r = size[g] - 1
         out[k] = start[g] + r
+
+
+@njit(cache=True)
+def _move_trust(idx, target, rate, trust, trust_sum, start):  # pragma: no cover - compiled
+    """The numpy formulation of ``ResidentTable.move_trust`` for a float32 ``rate`` and float64
+    ``target``: each resident once (their first entry, by numpy's stable sort, as np.unique's
+    ``return_index``), ascending; ``new = clip(old + rate (float32(target) − old), 0, 1)`` in
+    float32 (NaN stays NaN); ``trust_sum`` of their grid (``searchsorted(start, i, 'right') − 1``)
+    += float64(new − old), in that order (as np.add.at)."""
+    order = np.argsort(idx, kind="mergesort")
+    last_g = start.shape[0] - 2
+    g = 0
+    prev = 0
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for k in range(order.shape[0]):
+        j = order[k]
+        i = idx[j]
+        if k > 0 and i == prev:
+            continue
+        prev = i
+        old = trust[i]
+        new = old + rate * (np.float32(target[j]) - old)
+        if new < zero:
+            new = zero
+        elif new > one:
+            new = one
+        trust[i] = new
+        while g < last_g and start[g + 1] <= i:  # the residents come in ascending order
+            g += 1
+        trust_sum[g] += np.float64(new - old)

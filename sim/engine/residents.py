@@ -31,6 +31,7 @@ from .city import CityLayout
 from .resident_kernels import (
     _effective_trust,
     _logit_interp,
+    _move_trust,
     _position_rows,
     _scale_clipped,
     _segment_sums,
@@ -248,6 +249,14 @@ class ResidentTable:
     def move_trust(self, idx: np.ndarray, target: np.ndarray, rate: float) -> None:
         """Move own trust of ``idx`` toward ``target`` by fraction ``rate``; keep grid sums exact."""
         if idx.size == 0:
+            return
+        if type(rate) is float and isinstance(target, np.ndarray) and target.dtype == np.float64 \
+                and target.shape == idx.shape and idx.ndim == 1:
+            # the usual call (trust_feedback's): one compiled pass, as the numpy below computes it
+            # (a Python float rate is weak: the arithmetic stays float32), without np.unique's
+            # temporaries and np.add.at (0.2 ms a day)
+            _move_trust(idx.astype(np.int64, copy=False), target, np.float32(rate), self.trust, self.trust_sum,
+                        self.start)
             return
         idx, first = np.unique(idx, return_index=True)
         target = np.asarray(target, dtype=np.float32)[first] if np.ndim(target) else target
