@@ -89,7 +89,10 @@ def _tension_gather(idx, tension_t, tension, now, relax, x, ten):  # pragma: no 
     (float32, numpy's order; negative indices count from the end, as numpy's do)."""
     n_res = tension.shape[0]
     zero = np.float32(0.0)
-    for k in range(idx.shape[0]):
+    n = idx.shape[0]
+    for k in range(n):
+        if k + _AHEAD < n:  # a random record per index: ask for those ahead (a hint, never a fault)
+            prefetch(tension, idx[k + _AHEAD])
         i = idx[k]
         if i < 0:
             i += n_res
@@ -179,7 +182,10 @@ def _move_trust(idx, target, rate, trust, trust_sum, start):  # pragma: no cover
     g = 0
     prev = 0
     zero, one = np.float32(0.0), np.float32(1.0)
-    for k in range(order.shape[0]):
+    n = order.shape[0]
+    for k in range(n):
+        if k + _AHEAD < n:  # the records are random cache lines: ask for those ahead
+            prefetch(trust, idx[order[k + _AHEAD]])
         j = order[k]
         i = idx[j]
         if k > 0 and i == prev:
