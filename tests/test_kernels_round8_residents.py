@@ -123,3 +123,20 @@ def test_neighbour_of_inverts_the_map():
     for h in range(3):
         cells = sorted(int(p) for p in pos[start[h]:start[h + 1]])
         assert cells == sorted(g * 9 + j for g in range(3) for j in range(9) if nb[g, j] == h)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 40), st.integers(0, 2**32 - 1))
+def test_parties_are_the_concatenation(n, seed):
+    from sim.engine.trust import _parties
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 1000, 60)
+    b = np.where(rng.random(60) < 0.4, -1, rng.integers(0, 1000, 60))
+    rows = rng.integers(0, 60, n)
+    target = rng.random(n)
+    people, of = _parties(rows, a, b)
+    both = b[rows] >= 0
+    want = np.concatenate([a[rows], b[rows][both]])
+    assert people.dtype == want.dtype and people.tobytes() == want.tobytes()
+    assert target[of].tobytes() == np.concatenate([target, target[both]]).tobytes()

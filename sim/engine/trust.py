@@ -50,19 +50,36 @@ def trust_feedback(s: CityState) -> None:
         np.add.at(res.trust_shift, tab["grid"][failed], -0.5 * nb)
     np.clip(res.trust_shift, -0.5, 0.5, out=res.trust_shift)
     if kept.size:  # the grievance stays with its residents
-        b = tab["resident_b"][kept]
-        res.add_tension(np.concatenate([tab["resident_a"][kept], b[b >= 0]]), w["tension_per_case"],
-                        s.clock.t1)
+        res.add_tension(_parties(kept, tab["resident_a"], tab["resident_b"])[0], w["tension_per_case"], s.clock.t1)
 
 
 def _move(s: CityState, rows: np.ndarray, target: np.ndarray, rate: float) -> None:
     """Move the trust of both parties of cases ``rows`` toward ``target``."""
-    tab = s.cases
-    a, b = tab["resident_a"][rows], tab["resident_b"][rows]
-    both = b >= 0
-    people = np.concatenate([a, b[both]])
-    targets = np.concatenate([target, target[both]])
-    s.residents.move_trust(people, targets, rate)
+    people, of = _parties(rows, s.cases["resident_a"], s.cases["resident_b"])
+    s.residents.move_trust(people, target[of], rate)
+
+
+@njit(cache=True)
+def _parties(rows, resident_a, resident_b):  # pragma: no cover - compiled
+    """The parties of cases ``rows``: ``np.concatenate([a, b[b >= 0]])`` of their residents ``a``
+    and ``b``, and for each the position of its case in ``rows`` (one pass, not seven numpy calls)."""
+    n = rows.shape[0]
+    m = n
+    for k in range(n):
+        if resident_b[rows[k]] >= 0:
+            m += 1
+    people = np.empty(m, resident_a.dtype)
+    of = np.empty(m, np.int64)
+    j = n
+    for k in range(n):
+        people[k] = resident_a[rows[k]]
+        of[k] = k
+        b = resident_b[rows[k]]
+        if b >= 0:
+            people[j] = b
+            of[j] = k
+            j += 1
+    return people, of
 
 
 @njit(cache=True)
