@@ -140,3 +140,37 @@ def test_parties_are_the_concatenation(n, seed):
     want = np.concatenate([a[rows], b[rows][both]])
     assert people.dtype == want.dtype and people.tobytes() == want.tobytes()
     assert target[of].tobytes() == np.concatenate([target, target[both]]).tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 80), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_tally_free_resets_its_kept_buffers(n, n_cat, seed):
+    # the per-key buffers are kept from day to day: whatever they held, the tallies are numpy's
+    from sim.engine.collective import _tally_free
+
+    rng = np.random.default_rng(seed)
+    community_of = rng.integers(0, 5, 12).astype(np.int32)
+    collective = rng.choice(np.array([0, 0, 1, 2], np.int8), n)
+    grid = rng.integers(0, 12, n).astype(np.int32)
+    category = rng.integers(0, n_cat, n).astype(np.int16)
+    n_involved = rng.integers(1, 6, n).astype(np.int32)
+    size = 5 * n_cat
+    free = np.flatnonzero(collective == 0)
+    key = community_of[grid[free]].astype(np.int64) * n_cat + category[free]
+    agg, best = rng.random(size), rng.integers(-5, 50, size)
+    best_n, last = rng.integers(-5, 50, size), rng.integers(-5, 50, size).astype(np.int32)
+    chain = np.full(n, -7, np.int32)
+    for _day in range(2):
+        _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg, best, best_n, last, chain)
+        assert agg.tobytes() == np.bincount(key, weights=n_involved[free], minlength=size).tobytes()
+        order = np.lexsort((free, -n_involved[free], key))
+        keys, first = np.unique(key[order], return_index=True)
+        want = np.full(size, -1)
+        want[keys] = free[order[first]]
+        assert (best == want).all()
+        for k in range(size):  # each key's chain: its free rows, last first
+            rows, i = [], last[k]
+            while i >= 0:
+                rows.append(int(i))
+                i = chain[i]
+            assert rows == [int(r) for r in free[key == k][::-1]]

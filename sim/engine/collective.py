@@ -69,6 +69,11 @@ class CollectiveAction:
         self.memory = np.zeros((s.layout.n_communities, s.categories.n))
         self.fade = float(np.exp(-1.0 / s.world["tension_relaxation_days"]))
         self._chain = np.empty(0, dtype=np.int32)  # per row: the previous free row of its key
+        # per community and category, kept (reset by _tally_free): fresh arrays a day cost their
+        # pages' first touch
+        size = s.layout.n_communities * s.categories.n
+        self._aggrieved, self._best = np.empty(size), np.empty(size, dtype=np.int64)
+        self._best_n, self._last = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int32)
         self._rng = np.random.Generator(np.random.PCG64())  # reseeded each day (Streams.reseed)
 
     def remember(self, s: CityState) -> None:
@@ -88,19 +93,17 @@ class CollectiveAction:
         if not self.on or len(s.cases) == 0:
             return
         w, tab, lay, n_cat = s.world, s.cases, s.layout, s.categories.n
-        size = lay.n_communities * n_cat
         # one compiled pass over the rows not yet mobilised (every row is open at this stage):
         # their parties per community and category, how many, and the largest grievance of each
-        aggrieved = np.zeros(size)
-        best = np.full(size, -1, dtype=np.int64)  # -1: no open case of that community and category
+        # (best: -1 where no open case of that community and category)
         # the same pass links the rows of each community and category (``last``, then ``chain``),
         # so that marking the rows of those that act visits only them, not the whole table
-        last = np.full(size, -1, dtype=np.int32)
+        aggrieved, best, last = self._aggrieved, self._best, self._last
         if self._chain.size < tab.n:
             self._chain = np.empty(tab.n + tab.n // 4, dtype=np.int32)  # kept: no fresh pages a day
         chain = self._chain[: tab.n]
         _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of,
-                    n_cat, aggrieved, best, np.zeros(size, dtype=tab["n_involved"].dtype), last, chain)
+                    n_cat, aggrieved, best, self._best_n, last, chain)
         aggrieved += self.memory.ravel()
         cand = np.flatnonzero((best >= 0) & (aggrieved >= w["collective_min_participants"]))
         if cand.size == 0:
@@ -138,6 +141,12 @@ def _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg
     # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order)
     # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved);
     # the rows of a key are linked from the last: last[key], chain[last[key]], ... -1.
+    # The per-key arrays are reset first (aggrieved 0, best -1, best_n 0, last -1).
+    for key in range(aggrieved.shape[0]):
+        aggrieved[key] = 0.0
+        best[key] = -1
+        best_n[key] = 0
+        last[key] = -1
     for i in range(collective.size):
         if collective[i] == 0:
             key = np.int64(community_of[grid[i]]) * n_cat + category[i]
