@@ -174,3 +174,15 @@ def test_tally_free_resets_its_kept_buffers(n, n_cat, seed):
                 rows.append(int(i))
                 i = chain[i]
             assert rows == [int(r) for r in free[key == k][::-1]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 300), st.sampled_from([1, 2, 255, 256, 70_000, 13_000_000, 2**40, 2**62]),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_stable_order_is_numpys_stable_argsort(n, top, negative, seed):
+    from sim.engine.resident_kernels import _stable_order
+
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(-top if negative else 0, top, n)
+    keys[rng.random(n) < 0.3] = rng.integers(0, top, 1)  # many ties
+    assert _stable_order(keys).tobytes() == np.argsort(keys, kind="stable").astype(np.int64).tobytes()
