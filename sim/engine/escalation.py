@@ -76,6 +76,10 @@ class Escalation:
     """The severity clock of every open case. Keeps escalations per grid (a map layer) and the
     open cases per 1,000 residents around each grid (the neighbour term)."""
 
+    # max(near_residents, 1), the divisor of the neighbour term: made with near_residents (a
+    # class default, so that a model pickled before it existed still loads and runs)
+    _near_floor: np.ndarray | None = None
+
     def __init__(self, s: CityState, router: Router) -> None:
         self.router = router
         self.escalations_by_grid = np.zeros(s.layout.n_grids, dtype=np.int64)
@@ -98,6 +102,10 @@ class Escalation:
         # as in ResidentTable.tension_at); the float32 exp stays numpy's own. The pass that
         # gathers the residents' records also counts the open cases per grid (np.bincount).
         r, t0 = s.residents, s.clock.t0
+        if self.near_residents is None:
+            self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
+        if self._near_floor is None:
+            self._near_floor = np.maximum(self.near_residents, 1.0)
         open_per_grid = np.zeros(s.layout.n_grids)
         # the day's per-case temporaries live in buffers kept across days: fresh arrays of a large
         # backlog cost a page fault every 4 kB every day
@@ -108,10 +116,8 @@ class Escalation:
         _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust, np.float32(t0),
                           np.float32(r.relax_hours), x, tension, trust)
         np.exp(x, out=decay)
-        near_open = neighbourhood_sum(s, open_per_grid)
-        if self.near_residents is None:
-            self.near_residents = neighbourhood_sum(s, s.layout.residents_per_grid.astype(np.float64))
-        self.open_nearby_per_1000 = near_open / np.maximum(self.near_residents, 1.0) * 1000.0
+        # the open cases around each grid per 1,000 residents there, in one compiled pass
+        self.open_nearby_per_1000 = _per_1000(open_per_grid, map_neighbours(s.layout), self._near_floor)
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
         _hazard(tab["hazard"], g, tab["t_emerge"], decay, tension, trust, r.trust_shift,
@@ -280,6 +286,24 @@ def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now, relax
         x[k] = -dt / relax
         ten[k] = tension[i]
         tru[k] = trust[i]
+
+
+@njit(cache=True)
+def _per_1000(counts, nb, floor):  # pragma: no cover - compiled
+    """``neighbourhood_sum(counts) / floor * 1000.0`` (per grid), the same additions in the same
+    order. Most of a map's neighbour cells hold no grid (72 % in xian), irregularly: their 0.0
+    is selected, not branched to (a branch per cell mispredicted often: 146 µs a day against
+    84 µs)."""
+    n = counts.shape[0]
+    out = np.empty(n)
+    for g in range(n):
+        total = 0.0
+        for j in range(9):
+            h = nb[g, j]
+            v = counts[h if h >= 0 else 0]
+            total += v if h >= 0 else 0.0
+        out[g] = total / floor[g] * 1000.0
+    return out
 
 
 @njit(cache=True)
