@@ -145,18 +145,18 @@ class Escalation:
             self.escalations_by_grid, self.steps_by_grid_category)
 
     def end_of_day_rules(self, s: CityState) -> tuple[np.ndarray, int, float, np.ndarray, float]:
-        """What the end-of-day pass tests a row against (``lapse._spend`` lists the rows it acts on): the entry
-        level per category and severity, the top level, the review's wait in hours, the levels
-        whose street backlogs are balanced, and the end of today."""
+        """What the end-of-day pass tests a row against (``lapse._spend`` lists the rows it acts
+        on with them): the entry level per category and severity, the top level, the review's
+        wait in hours, the levels whose street backlogs are balanced, and the end of today."""
         return (s.categories.entry_level, int(TOP), float(self.router.handling["review_after_hours"]),
                 _STREET_SCOPED, float(s.clock.t1))
 
     def expect(self, s: CityState, rows: np.ndarray) -> None:
         """Tell :meth:`end_of_day` that it will act on none of the rows but ``rows`` (ascending,
-        found by the lapse stage's pass just before: ``lapse._spend``): it then
-        passes over those alone, as long as the table has not been appended to or compacted since
-        (its next call forgets them either way). The caller vouches that nothing else writes the
-        table in between (in the plan the escalation stage follows the lapse stage)."""
+        found by the lapse stage's pass just before: ``lapse._spend``): it then passes over those
+        alone, unless the table was appended to or compacted since (its next call forgets them
+        either way). The caller vouches that nothing else writes the table in between (in the
+        plan the escalation stage follows the lapse stage)."""
         self._expected = (self._table_state(s), rows)
 
     @staticmethod
