@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
+from .case_kernels import compact_all
 from .intrinsics import memmove
 from .levels import N_LEVELS
 
@@ -231,9 +232,9 @@ class CaseTable:
         self.base += j
         self.n -= n_holes
         cols = [self.cols[name] for name in COLUMNS]
-        # every column moved as raw bytes (memmove) in one compiled call: a call per column cost
-        # more than the moves of a day's compaction
-        _compact_all(self._bytes(), _ROW_BYTES, lo, hi - lo, holes, j)
+        # every column moved as raw words in one compiled call (sim/engine/case_kernels.py): a call
+        # per column cost more than the moves of a day's compaction
+        compact_all(self._bytes(), _ROW_BYTES, lo, hi - lo, holes, j)
         for col in cols:
             if col.nbytes >= MAP_BYTES:  # smaller columns are never in a mapping of their own
                 # the rows left at either end are dead: their pages go back to the system
@@ -283,31 +284,6 @@ class CaseTable:
         return {s.name.lower(): int(counts[s]) for s in Stage}
 
 
-@njit(cache=True)
-def _compact(flat, width, base, n, holes, j):  # pragma: no cover - compiled
-    """Remove rows ``holes`` (sorted, relative to ``base``) from a flat column of ``width``-wide
-    rows: segments before ``holes[j]`` shift towards the end, segments after it towards the front
-    (each segment in one ``memmove``: the rows move, their order is kept)."""
-    n_holes = holes.shape[0]
-    # right side: segments move forward into the gap left by holes[j:]
-    write = (base + holes[j]) * width if j < n_holes else 0
-    for h in range(j, n_holes):
-        lo = (base + holes[h] + 1) * width
-        hi = (base + (holes[h + 1] if h + 1 < n_holes else n)) * width
-        if hi > lo:
-            memmove(flat, write, lo, hi - lo)
-            write += hi - lo
-    # left side: segments move backward into the gap left by holes[:j], the last one first
-    if j > 0:
-        write = (base + holes[j - 1] + 1) * width
-        for h in range(j - 1, -1, -1):
-            lo = (base + (holes[h - 1] + 1 if h > 0 else 0)) * width
-            hi = (base + holes[h]) * width
-            if hi > lo:
-                write -= hi - lo
-                memmove(flat, write, lo, hi - lo)
-
-
 _ROW_BYTES = np.array([(int(np.prod(shape)) if shape else 1) * np.dtype(dt).itemsize
                        for dt, _fill, shape in COLUMNS.values()], dtype=np.int64)
 """Bytes per row of each column, in ``COLUMNS`` order."""
@@ -347,13 +323,6 @@ def _bury(rows, stage, collective, resident_a, resident_b, t_emerge, t_detect, t
         collective[i] = -1
         resident_a[i] = resident_b[i] = -1
         t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan
-
-
-@njit(cache=True, nogil=True)
-def _compact_all(flats, widths, base, n, holes, j):  # pragma: no cover - compiled
-    """:func:`_compact` of every column: ``flats`` their bytes, ``widths`` their bytes per row."""
-    for c in range(len(flats)):
-        _compact(flats[c], widths[c], base, n, holes, j)
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:

@@ -36,15 +36,18 @@ class Lapse:
             return
         # One compiled pass over the table: spend the lapse clock of every waiting case (reporting
         # or queued) over its exposure today and return those that ran out. The hazard per
-        # severity is looked up in a table computed by the numpy formula itself.
-        out, t_lapse = _spend(tab["stage"], tab["acc_from"], tab["t_detect"], tab["severity"],
-                              tab["lapse_left"], lapse_rate_per_hour(s.world, _SEVERITIES),
-                              float(t0), float(t1))
-        if out.size == 0:
-            return
-        self.escalation.accrue(s, out, t_lapse)  # the clock runs until they give up
-        tab["stage"][out] = Stage.LAPSED
-        tab["t_close"][out] = t_lapse
+        # severity is looked up in a table computed by the numpy formula itself. The same pass
+        # lists the rows the escalation stage's pass, which follows, will act on (the rest of a
+        # 5x backlog, capped and waiting, it only reads): that pass then takes those alone.
+        out, t_lapse, acts = _spend(tab["stage"], tab["acc_from"], tab["t_detect"], tab["severity"],
+                                    tab["lapse_left"], lapse_rate_per_hour(s.world, _SEVERITIES),
+                                    float(t0), float(t1), tab["level"], tab["category"], tab["t_arrive"],
+                                    *self.escalation.end_of_day_rules(s))
+        if out.size:
+            self.escalation.accrue(s, out, t_lapse)  # the clock runs until they give up
+            tab["stage"][out] = Stage.LAPSED
+            tab["t_close"][out] = t_lapse
+        self.escalation.expect(s, acts)  # the lapsed rows are among them: it skips closed rows
 
 
 _SEVERITIES = np.arange(128, dtype=np.int8)  # every value a severity column could hold (0..3 in use)
@@ -57,25 +60,48 @@ def _max(a, b):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1):  # pragma: no cover - compiled
+def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1, level, category, t_arrive, entry, top,
+           review_after, street_scoped, t_end):  # pragma: no cover - compiled
     """For cases in stages REPORTING or QUEUED: exposure from ``max(acc_from, t0, t_detect)`` to
     ``t1`` at the hourly hazard ``rate_of[severity]``. Cases whose budget ``lapse_left`` runs out
-    are returned (ascending rows) with the hour they give up; the others' budgets are spent."""
+    are returned (ascending rows) with the hour they give up; the others' budgets are spent.
+    Also returned, ascending: the rows the escalation stage's pass (``escalation._end_of_day_rows``
+    with the last six arguments) will act on, the cases that run out included (their stage is
+    then closed, which that pass skips)."""
     n = stage.shape[0]
     out = np.empty(n, np.int64)
     when = np.empty(n, np.float64)
+    acts = np.empty(n, np.int64)
     k = 0
+    m = 0
     for i in range(n):
-        if stage[i] != 1 and stage[i] != 2:
+        st = stage[i]
+        if st == 1 or st == 2:
+            start = _max(_max(acc_from[i], t0), t_detect[i])
+            span = _max(t1 - start, 0.0)
+            rate = rate_of[severity[i]]
+            left = lapse_left[i]
+            if rate > 0 and left <= rate * span:
+                out[k] = i
+                when[k] = start + left / rate
+                k += 1
+            else:
+                lapse_left[i] = left - rate * span
+        # would escalation._end_of_day_rows act on the row (integrate its hazard, or list it)? Its
+        # tests in its order, with the severity before its integration (a row it integrates is
+        # acted on either way). Written out here: as a compiled function taking the arrays, each
+        # call cost 70 ns (their reference counts), the pass 20 times as long.
+        if st < 0 or st > 2:
             continue
-        start = _max(_max(acc_from[i], t0), t_detect[i])
-        span = _max(t1 - start, 0.0)
-        rate = rate_of[severity[i]]
-        left = lapse_left[i]
-        if rate > 0 and left <= rate * span:
-            out[k] = i
-            when[k] = start + left / rate
-            k += 1
-        else:
-            lapse_left[i] = left - rate * span
-    return out[:k].copy(), when[:k].copy()
+        acted = False
+        if acc_from[i] < t_end:
+            acted = severity[i] < 3 or (
+                (st == 1 or st == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i])
+        if not acted and st == 2:
+            lv = level[i]
+            acted = (lv < top and t_end - t_arrive[i] >= review_after) or (
+                lv >= 0 and street_scoped[lv] and t_end - t_arrive[i] >= -np.inf)
+        if acted:
+            acts[m] = i
+            m += 1
+    return out[:k].copy(), when[:k].copy(), acts[:m].copy()
