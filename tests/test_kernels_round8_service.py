@@ -11,6 +11,7 @@ from sim.engine import service
 from sim.engine.cases import CaseTable
 from sim.engine.intrinsics import repeat_byte
 from sim.engine.queues import PoolSet
+from sim.engine.service_kernels import with_ends
 
 
 # ----------------------------------------------------------------------------- references
@@ -144,3 +145,19 @@ def test_rows_at_matches_flatnonzero(seed, n, base, share):
     for level in (3, 5, 4):
         got = service._rows_at(lv, *tab.words("level"), repeat_byte(level), level)
         np.testing.assert_array_equal(got, np.flatnonzero(lv == level))
+
+
+# ----------------------------------------------------------------------------- today's ends
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 10**6), n_done=st.integers(0, 50), n=st.integers(0, 50))
+def test_with_ends_matches_sort_of_concatenation(seed, n_done, n):
+    """The services ending today merged with those that started and ended today: the rows that
+    numpy's sort of their concatenation gives."""
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(4 * (n_done + n) + 1)
+    done = np.sort(pick[:n_done]).astype(np.int64)
+    rows = np.sort(pick[n_done: n_done + n]).astype(np.int64)
+    end = rng.uniform(0, 48, n)
+    end[rng.random(n) < 0.1] = 24.0  # at t1 exactly: not today
+    want = np.sort(np.concatenate([done, rows[end < 24.0]]))
+    np.testing.assert_array_equal(with_ends(done, rows, end, 24.0), want)

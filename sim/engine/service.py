@@ -24,7 +24,7 @@ from .escalation import Escalation
 from .intrinsics import no_byte, repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
 from .routing import Router
-from .service_kernels import mark_started, settle_outcomes
+from .service_kernels import mark_started, settle_outcomes, with_ends
 from .state import CityState
 
 _P_EPS = 1e-9  # keeps the logit of a certain success finite
@@ -119,9 +119,7 @@ class Service:
             si = waiting[pos]
             self.escalation.accrue(s, si, sst)  # the clock stops when service starts
             mark_started(tab, si, sst, end, server, int(level), int(Stage.IN_SERVICE))
-            ends = si[end < t1]  # started and finished today (rows disjoint from ``done``)
-            if ends.size:
-                done = np.sort(np.concatenate([done, ends]))
+            done = with_ends(done, si, end, t1)  # with those started and finished today
         self.settle(s, level, done)
 
     def _heads(self, s: CityState, level: Level) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
