@@ -73,11 +73,12 @@ def _queue(rng, n, n_pools, level):
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(0, 400), n_pools=st.integers(1, 40), k=st.sampled_from([1, 2, 4, 32]))
-def test_level_heads_matches_reference(seed, n, n_pools, k):
-    """The heads pass with its per-pool counts kept across calls: the same heads, waiting
-    count, cut pools, ending rows and stage marks as the plain loop, day after day, and the
-    counts handed back reset (zeros, -inf)."""
+@given(seed=st.integers(0, 10**6), n=st.integers(0, 400), n_pools=st.integers(1, 40), k=st.sampled_from([1, 2, 4, 32]),
+       listed=st.booleans())
+def test_level_heads_matches_reference(seed, n, n_pools, k, listed):
+    """The heads pass with its per-pool counts kept across calls, over every row or over the
+    list of rows at the level: the same heads, waiting count, cut pools, ending rows and stage
+    marks as the plain loop, day after day, and the counts handed back reset (zeros, -inf)."""
     rng = np.random.default_rng(seed)
     scratch = (np.empty((n_pools, k), np.int64), np.zeros(n_pools, np.int64), np.zeros(n_pools, np.int64),
                np.full(n_pools, -np.inf), np.empty(n_pools, np.int64))
@@ -86,7 +87,8 @@ def test_level_heads_matches_reference(seed, n, n_pools, k):
         t1 = 24.0 + 4 * day
         want_stage = stage.copy()
         want = reference_heads(level_col, want_stage, t_arrive, t_end, key, 3, t1, pool, first_free, k)
-        heads, n_wait, cut, done = service._level_heads(level_col, stage, t_arrive, t_end, key, 3, t1, pool,
+        rows = np.flatnonzero(level_col == 3) if listed else None
+        heads, n_wait, cut, done = service._level_heads(rows, level_col, stage, t_arrive, t_end, key, 3, t1, pool,
                                                         first_free, *scratch)
         np.testing.assert_array_equal(np.sort(heads), want[0])
         assert n_wait == want[1]
