@@ -249,16 +249,17 @@ def _later(a, b, arrive, key):  # pragma: no cover - compiled
 def _level_heads(rows, level_col, stage, t_arrive, t_end, key, level, t1, pool, first_free, heap, kept, total,
                  bound, touched):  # pragma: no cover - compiled
     """:func:`_level_rows` for FCFS over the rows at ``level`` (``rows``, ascending; None: every
-    row whose ``level_col`` is ``level`` — numba compiles each case apart), keeping of each pool's waiting rows only the ``k`` first by
-    (arrival, case id): a bounded max-heap per pool (``heap``: pools x k, scratch). A pool can
-    start someone where its ``first_free`` time is before ``t1``. Returns the kept rows (grouped
-    by pool, unsorted), the number of waiting rows in the pools that can start, the pools that
-    keep fewer rows than wait (cut queues, which kept ``k``), and the rows whose service ends today.
+    row whose ``level_col`` is ``level``; numba compiles the two cases apart), keeping of each
+    pool's waiting rows only the ``k`` first by (arrival, case id): a bounded max-heap per pool
+    (``heap``: pools x k, scratch). A pool can start someone where its ``first_free`` time is
+    before ``t1``. Returns the kept rows (grouped by pool, unsorted), the number of waiting rows
+    in the pools that can start, the pools with more waiting rows than kept (cut queues, which
+    kept ``k``), and the rows whose service ends today.
 
-    Per pool, ``kept`` and ``total`` (zeros) and ``bound`` (-inf) come in and go back so, kept
-    across days: only the pools met (``touched``, scratch) are set up and reset, instead of a
-    pass over four fresh arrays of every pool (13,000 grid pools at 1x, where a day's grid queues
-    hold about 1,000 rows)."""
+    The per-pool ``kept``, ``total`` (zeros) and ``bound`` (-inf) are kept across days and
+    handed back as they came: only the pools met (``touched``, scratch) are set up and reset,
+    not four fresh arrays of every pool (13,000 grid pools at 1x, whose queues hold about 1,000
+    rows a day)."""
     k = heap.shape[1]  # heap[p, :kept[p]] holds pool p's kept rows; the rest is never read
     # Rows arriving later than ``bound[p]`` cannot enter pool p's heap: NaN where no one can
     # start (no arrival passes ``<=``), +inf until the heap is full, then the arrival of its last
