@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit
 
 _COUNT = np.zeros(0, dtype=np.int64)  # serve_fcfs_rows: group the cases by counting their pools
-_BLOCK = 16  # serve_fcfs_rows: servers per block in a large pool (first free time kept per block)
 
 
 def warm_up() -> None:
@@ -144,25 +143,6 @@ def _sift_local(h, j, m, arrive, key):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _block_minima(free, lo, hi, b_free, b_srv):  # pragma: no cover - compiled
-    """:func:`_earliest_server` of each block of ``_BLOCK`` servers of ``lo:hi`` (the last may be
-    shorter) into ``b_free``, ``b_srv``."""
-    for b in range(b_free.shape[0]):
-        b_srv[b], b_free[b] = _earliest_server(free, lo + b * _BLOCK, min(lo + (b + 1) * _BLOCK, hi))
-
-
-@njit(cache=True)
-def _earliest_block(b_free, b_srv):  # pragma: no cover - compiled
-    """The server that falls free first over the blocks' minima: the first block's on ties, so the
-    lowest index, as one scan of the servers finds (free times are never NaN)."""
-    j = 0
-    for b in range(1, b_free.shape[0]):
-        if b_free[b] < b_free[j]:
-            j = b
-    return b_srv[j], b_free[j]
-
-
-@njit(cache=True)
 def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools, window_end,
                     by_pool):  # pragma: no cover - compiled
     """The FCFS recursion for the cases ``rows`` of full columns; returns the positions in
@@ -226,9 +206,6 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
         h = heap[a: a + m]
         pops = 0
         heaped = False
-        blocked = False
-        b_free = np.empty(0, np.float64)
-        b_srv = np.empty(0, np.int64)
         while m > 0:
             # Behind busy staff few start a day: find the first few heads by a linear scan, and
             # build a heap only when more start (the order of the starts is the same).
@@ -244,26 +221,11 @@ def serve_fcfs_rows(rows, pool, arrive, key, work, free, speed, srv_ptr, n_pools
                     _sift_local(h, j, m, arr_local, key_local)
                 heaped = True
             q = h[0]
-            if pops == 0 and hi - lo > 2 * _BLOCK:
-                # a large pool (a court of 300 servers starts a dozen a day): the first free server
-                # of each block of _BLOCK, then per start a scan of those and of one block again,
-                # instead of a scan of every server
-                nb = (hi - lo + _BLOCK - 1) // _BLOCK
-                b_free = np.empty(nb, np.float64)
-                b_srv = np.empty(nb, np.int64)
-                _block_minima(free, lo, hi, b_free, b_srv)
-                blocked = True
-            if blocked:
-                s, best = _earliest_block(b_free, b_srv)
-            else:
-                s, best = _earliest_server(free, lo, hi)
+            s, best = _earliest_server(free, lo, hi)
             t0 = arr_local[q] if arr_local[q] > best else best
             if t0 >= window_end:
                 break  # FCFS: nobody behind the head can start either
             started = _start(src[q], s, t0, work, free, speed, started, pos, t_start, t_end, srv)
-            if blocked:  # server s's free time moved on: its block's minimum again
-                b = (s - lo) // _BLOCK
-                b_srv[b], b_free[b] = _earliest_server(free, lo + b * _BLOCK, min(lo + (b + 1) * _BLOCK, hi))
             pops += 1
             m -= 1
             h[0] = h[m]
