@@ -253,8 +253,11 @@ def _by_position(pos, start, end, server, n, first_free, free, srv_ptr, pool, ro
     slot = np.full(n, -1, np.int64)
     for k in range(pos.shape[0]):
         slot[pos[k]] = k
+        first_free[pool[rows[pos[k]]]] = np.nan  # to scan again: once per pool, not per start
+    for k in range(pos.shape[0]):
         p = pool[rows[pos[k]]]
-        first_free[p] = _earliest_free(free, srv_ptr[p], srv_ptr[p + 1])
+        if first_free[p] != first_free[p]:  # (a court pool of 300 servers starts a dozen a day)
+            first_free[p] = _earliest_free(free, srv_ptr[p], srv_ptr[p + 1])
     m = pos.shape[0]
     o_pos = np.empty(m, np.int64)
     o_start = np.empty(m, np.float64)

@@ -29,6 +29,13 @@ def mark_started(tab: CaseTable, rows: np.ndarray, start: np.ndarray, end: np.nd
                   tab["stage"], tab["levels_served"])
 
 
+def with_ends(done: np.ndarray, rows: np.ndarray, end: np.ndarray, t1: float) -> np.ndarray:
+    """The rows ``done`` (ascending) and those of ``rows`` (ascending, disjoint from ``done``) whose
+    service ``end`` is before ``t1``, ascending: what ``np.sort(np.concatenate([done,
+    rows[end < t1]]))`` gives, merged in one compiled pass instead of four numpy calls."""
+    return _with_ends(np.asarray(done, dtype=np.int64), np.asarray(rows, dtype=np.int64), end, float(t1))
+
+
 def settle_outcomes(tab: CaseTable, rows: np.ndarray, p: np.ndarray, level: int, warmup_hours: float, top: bool,
                     resolved: int, unresolved: int) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Outcomes of the services at ``level`` that end today (cases ``rows``, success chances
@@ -116,3 +123,29 @@ def _mark_started(rows, start, end, server, level, in_service, t_arrive, acc_fro
         server_col[i] = server[k]
         stage[i] = in_service
         levels_served[i] |= bit
+
+
+@njit(cache=True)
+def _with_ends(done, rows, end, t1):  # pragma: no cover - compiled
+    m = 0
+    for k in range(rows.shape[0]):
+        if end[k] < t1:
+            m += 1
+    nd = done.shape[0]
+    out = np.empty(nd + m, np.int64)
+    i = 0
+    w = 0
+    for k in range(rows.shape[0]):
+        if end[k] < t1:
+            r = rows[k]
+            while i < nd and done[i] < r:
+                out[w] = done[i]
+                w += 1
+                i += 1
+            out[w] = r
+            w += 1
+    while i < nd:
+        out[w] = done[i]
+        w += 1
+        i += 1
+    return out
