@@ -20,12 +20,12 @@ from .pcg import geometric, next_double, standard_exponential, standard_normal
 def arrival_draws(rng, flat, n_cat, t0):  # pragma: no cover - compiled
     """Emergence's first draws for the new cases ``flat`` (cell indices, grid-major):
     ``grid, cat = flat // n_cat, flat % n_cat``; times ``t0 + 24 rng.random(n)``; the cases in
-    time order (numpy's stable argsort), then ``u = rng.random((n, 4))``."""
+    time order (numpy's stable argsort: :func:`stable_order`), then ``u = rng.random((n, 4))``."""
     n = flat.shape[0]
     t = np.empty(n)
     for i in range(n):
         t[i] = t0 + 24.0 * next_double(rng)
-    order = np.argsort(t, kind="mergesort")  # stable, so the same permutation as numpy's
+    order = stable_order(t, t0, 24.0)
     grid = np.empty(n, np.int64)
     cat = np.empty(n, np.int64)
     ts = np.empty(n)
@@ -39,6 +39,40 @@ def arrival_draws(rng, flat, n_cat, t0):  # pragma: no cover - compiled
         for c in range(4):
             u[j, c] = next_double(rng)
     return grid, cat, ts, u
+
+
+@njit(cache=True)
+def stable_order(t, lo, span):  # pragma: no cover - compiled
+    """``np.argsort(t, kind="stable")`` for times ``t`` spread over ``[lo, lo + span]`` (finite,
+    not NaN), in expected linear time: numba's mergesort spent ~75 ns a case (0.58 ms for 5x's
+    7,500 a day). A counting sort into ``n`` buckets by ``(t - lo) × n / span`` keeps ties in
+    index order; the bucket is a non-decreasing function of ``t`` (each rounded operation is
+    monotone), so an insertion sort within each bucket (moving only past strictly greater
+    times) gives the one stable order."""
+    n = t.shape[0]
+    scale = n / span
+    bucket = np.empty(n, np.int64)
+    start = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        b = min(max(int((t[i] - lo) * scale), 0), n - 1)  # int(): truncation, as a cast
+        bucket[i] = b
+        start[b + 1] += 1
+    for c in range(n):
+        start[c + 1] += start[c]
+    order = np.empty(n, np.int64)
+    fill = start[:n].copy()
+    for i in range(n):  # in index order: ties stay in it
+        order[fill[bucket[i]]] = i
+        fill[bucket[i]] += 1
+    for c in range(n):
+        for j in range(start[c] + 1, start[c + 1]):
+            x = order[j]
+            k = j
+            while k > start[c] and t[order[k - 1]] > t[x]:
+                order[k] = order[k - 1]
+                k -= 1
+            order[k] = x
+    return order
 
 
 @njit(cache=True)
