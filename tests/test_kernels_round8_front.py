@@ -30,3 +30,46 @@ def test_stable_order_edges() -> None:
     for n in (1, 2, 1_500, 20_000):
         t = 240.0 + 24.0 * pick.random(n)
         assert np.array_equal(stable_order(t, 240.0, 24.0), np.argsort(t, kind="stable"))
+
+
+# ----------------------------------------------------------------- channel choice
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.5, 5.0, 60.0]))
+def test_choose_is_the_numpy_code(seed: int, spread: float) -> None:
+    # _choose (round 8: no scratch array, the second choice only after a failed negotiation, the
+    # inverse CDF stopped at the first share above the uniform) against ChoiceModel.act's numpy
+    # code; utilities spread wide enough that many shares underflow (a row whose available shares
+    # all do would divide by 0: numba raises, before round 8 too, and the model never has one)
+    from sim.engine.cases import CITY_OPTIONS, Stage
+    from sim.engine.choice import CHANNEL_OF_OPTION, LUMP, NEGOTIATE, _choose, pick, probabilities
+
+    rng = np.random.default_rng(seed)
+    m, n = 50, int(rng.integers(0, 40))
+    rows = np.sort(rng.choice(m, n, replace=False))
+    util = rng.normal(0.0, spread, (n, 8))
+    collective = (rng.random(m) < 0.3).astype(np.int8)
+    cu = rng.random((m, 4)).astype(np.float32)
+    cu[rng.random((m, 4)) < 0.05] = 0.0
+    t_act = rng.random(n) * 24
+    neg = np.float32(rng.choice([0.0, 0.5, 1.0]))
+    group = collective[rows] == 1
+    mask = np.ones((n, 8), dtype=bool)
+    mask[group, LUMP] = mask[group, NEGOTIATE] = False
+    with np.errstate(invalid="ignore"):
+        first = pick(probabilities(util, mask), cu[rows, 0])
+        others = np.ones(8, dtype=bool)
+        others[NEGOTIATE] = False
+        second = pick(probabilities(util, others), cu[rows, 2])
+    failed = (first == NEGOTIATE) & (cu[rows, 1] >= neg)
+    final = np.where(failed, second, first)
+    tried = ((1 << first) | np.where(failed, 1 << second, 0)).astype(np.uint8)
+    city = np.isin(final, CITY_OPTIONS)
+    cols = {"tried": np.zeros(m, np.uint8), "entry": np.full(m, -1, np.int8), "stage": np.zeros(m, np.int8),
+            "t_close": np.full(m, np.inf), "detect_left": np.zeros(m), "t_detect": np.full(m, np.inf),
+            "channel": np.full(m, -1, np.int8)}
+    z = util - util.max(axis=1, keepdims=True)
+    ci, ch = _choose(np.exp(z), rows, t_act, collective, cu, neg, *cols.values(), CHANNEL_OF_OPTION,
+                     int(Stage.SETTLED), int(Stage.PETITIONED), int(Stage.WENT_PUBLIC), int(Stage.REPORTING))
+    assert np.array_equal(ci, rows[city]) and np.array_equal(ch, final[city])
+    assert np.array_equal(cols["tried"][rows], tried)
+    assert np.array_equal(cols["entry"][rows], final)

@@ -144,20 +144,28 @@ def _shifted_utilities(base, sev_coef, trust_w, resp_w, distrust_w, tension_w, t
     return z
 
 
+@njit(cache=True, inline="always")
+def _masked(e, i, j, skip_a, skip_b):  # pragma: no cover - compiled
+    # e × available for option j of row i (recomputed where needed: a scratch array per call
+    # was a heap allocation per pick)
+    return e[i, j] * (0.0 if (j == skip_a or j == skip_b) else 1.0)
+
+
 @njit(cache=True)
 def _pick_masked(e, i, skip_a, skip_b, u):  # pragma: no cover - compiled
     # pick(probabilities(util, available), u) for row i of e = exp(z), options skip_a and skip_b
     # masked out (-1: none): e × available, numpy's pairwise sum of the eight, cumsum, inverse CDF
-    a = np.empty(8)
-    for j in range(8):
-        a[j] = e[i, j] * (0.0 if (j == skip_a or j == skip_b) else 1.0)
-    total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+    total = (((_masked(e, i, 0, skip_a, skip_b) + _masked(e, i, 1, skip_a, skip_b))
+              + (_masked(e, i, 2, skip_a, skip_b) + _masked(e, i, 3, skip_a, skip_b)))
+             + ((_masked(e, i, 4, skip_a, skip_b) + _masked(e, i, 5, skip_a, skip_b))
+                + (_masked(e, i, 6, skip_a, skip_b) + _masked(e, i, 7, skip_a, skip_b))))
     cum = 0.0
     x = 0
     for j in range(7):
-        cum += a[j] / total
-        if u >= cum:
-            x += 1
+        cum += _masked(e, i, j, skip_a, skip_b) / total
+        if not u >= cum:  # cum never falls (shares >= 0; NaN stays NaN): no later one counts
+            break
+        x += 1
     return x
 
 
@@ -176,10 +184,12 @@ def _choose(e, rows, t_act, collective, choice_u, neg_success, channels_tried, e
         r = rows[i]
         group = collective[r] == 1
         first = _pick_masked(e, i, LUMP if group else -1, NEGOTIATE if group else -1, np.float64(choice_u[r, 0]))
-        second = _pick_masked(e, i, NEGOTIATE, -1, np.float64(choice_u[r, 2]))
         failed = first == NEGOTIATE and choice_u[r, 1] >= neg_success  # float32, as numpy compares them
-        final = second if failed else first
-        tried = (1 << first) | ((1 << second) if failed else 0)
+        final = first
+        tried = 1 << first
+        if failed:  # the second choice only where it counts (numpy drew it for every row: no draw here)
+            final = _pick_masked(e, i, NEGOTIATE, -1, np.float64(choice_u[r, 2]))
+            tried |= 1 << final
         channels_tried[r] |= np.uint8(tried)
         entry_channel[r] = final
         if final == NEGOTIATE or final == PETITION or final == PUBLIC:
