@@ -3,11 +3,22 @@ each gives what the code it replaces gave, bit for bit (old code kept here as th
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sim
+from sim.engine.cases import HOTLINE, Stage
 from sim.engine.front_kernels import stable_order
+from sim.engine.levels import Level
+
+
+def model(days: int = 40, **over: object) -> sim.CityModel:
+    scn = sim.load_scenario("town", {"city.residents": 60_000, "world.emergence_multiplier": 5,
+                                     "levers.responsibility_clarity": 0.3, **over})
+    return sim.CityModel(scn, rng=5).run(days)
 
 
 # ----------------------------------------------------------------- emergence: arrival order
@@ -73,3 +84,76 @@ def test_choose_is_the_numpy_code(seed: int, spread: float) -> None:
     assert np.array_equal(ci, rows[city]) and np.array_equal(ch, final[city])
     assert np.array_equal(cols["tried"][rows], tried)
     assert np.array_equal(cols["entry"][rows], final)
+
+
+# ----------------------------------------------------------------- routing: triage
+def reference_triage(router, s, rows):
+    """Router.triage's numpy code before round 8."""
+    tab = s.cases
+    sev = tab["severity"][rows]
+    spot = ((tab["channel"][rows] != HOTLINE) & (sev == 0)
+            & (tab["route_u"][rows, Level.GRID] < router.handling["on_the_spot_share"])
+            & (s.pools[Level.GRID].counts[tab["grid"][rows]] > 0))
+    si = rows[spot]
+    tab["level"][si] = Level.GRID
+    tab["entry_level"][si] = Level.GRID
+    tab["pool"][si] = tab["grid"][si]
+    tab["t_arrive"][si] = tab["t_detect"][si]
+    tab["levels_routed"][si] |= np.uint8(1 << Level.GRID)
+    rest = rows[~spot]
+    router.route(s, rest, router.entry_level(s, rest), tab["t_detect"][rest], router.handling["hops_to_platform"])
+    tab["entry_level"][rest] = tab["level"][rest]
+
+
+def test_triage_is_the_numpy_code() -> None:
+    m = model()
+    rng = np.random.default_rng(11)
+    n = len(m.state.cases)
+    tab = m.state.cases
+    tab["channel"][:] = rng.integers(-1, 7, n)  # every channel, the hotline's among them
+    tab["t_detect"][:] = rng.random(n) * 1000.0
+    m.state.pools[Level.GRID].counts[rng.random(m.state.layout.n_grids) < 0.3] = 0  # grids without workers
+    for share, clarity in ((0.6, 0.3), (0.7, 1.0), (0.0, 0.3), (1.0, 0.0)):
+        # 0.7: a share whose float32 lies below it (the uniforms are compared in float32)
+        tab["route_u"][:5, Level.GRID] = np.float32(share)
+        rows = np.sort(rng.choice(n, n // 2, replace=False))
+        for picked in (rows, rows[:0], rows[:1]):
+            a, b = copy.deepcopy(m), copy.deepcopy(m)
+            for x in (a, b):
+                x.router.handling["on_the_spot_share"] = share
+                x.state.levers.responsibility_clarity = clarity
+            a.router.triage(a.state, picked)
+            reference_triage(b.router, b.state, picked)
+            for col in a.cases.cols:
+                np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=f"{share} {col}")
+
+
+def reference_walk_in(router, s, rows, level):
+    """Router.walk_in's numpy code before round 8."""
+    tab = s.cases
+    level = np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape)
+    pool = router.pool_index(s, level, rows)
+    tab["level"][rows] = level
+    tab["pool"][rows] = pool
+    tab["t_arrive"][rows] = tab["t_detect"][rows]
+    tab["t_start"][rows] = np.inf
+    tab["t_end"][rows] = np.inf
+    tab["stage"][rows] = Stage.REPORTING
+    tab["levels_routed"][rows] |= (1 << level).astype(np.uint8)
+    tab["entry_level"][rows] = level
+
+
+def test_walk_in_is_the_numpy_code() -> None:
+    m = model()
+    rng = np.random.default_rng(12)
+    n = len(m.state.cases)
+    m.state.cases["t_detect"][:] = rng.random(n) * 1000.0
+    rows = np.sort(rng.choice(n, n // 3, replace=False))
+    for level in (Level.COMMUNITY, Level.COURT, rng.integers(0, len(Level), rows.size)):
+        for picked in (rows, rows[:0]):
+            lv = level if np.ndim(level) == 0 else level[: picked.size]
+            a, b = copy.deepcopy(m), copy.deepcopy(m)
+            a.router.walk_in(a.state, picked, lv)
+            reference_walk_in(b.router, b.state, picked, lv)
+            for col in a.cases.cols:
+                np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=f"{level} {col}")
