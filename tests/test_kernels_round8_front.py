@@ -6,11 +6,14 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.engine.cases import HOTLINE, Stage
+from sim.engine.cases import HOTLINE, N_DETECTION_CLOCKS, Stage
+from sim.engine.choice import LUMP
+from sim.engine.detection import _channel_pick, _latent
 from sim.engine.front_kernels import stable_order
 from sim.engine.levels import Level
 
@@ -157,3 +160,69 @@ def test_walk_in_is_the_numpy_code() -> None:
             reference_walk_in(b.router, b.state, picked, lv)
             for col in a.cases.cols:
                 np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=f"{level} {col}")
+
+
+# ----------------------------------------------------------------- detection
+def reference_detection(d, s):
+    """Round 7's Detection.__call__: _latent's outcomes written by numpy (round 8: _settle)."""
+    tab, t0, t1 = s.cases, s.clock.t0, s.clock.t1
+    s.today["detected"] = 0
+    lev, w, cats = s.levers, s.world, s.categories
+    seen = lev.resource_integration + (1.0 - lev.resource_integration) / cats.n
+    delay = float(w["report_delay_hours"])
+    fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** np.arange(4, dtype=np.float64)
+    r = s.residents
+    enabled = d.choice.enabled
+    n_latent, di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f = _latent(
+        tab["stage"], tab["grid"], tab["category"], tab["resident_a"], tab["proactive_only"],
+        tab["entry_channel"], tab["severity"], tab["t_emerge"], tab["detect_left"], tab["fade_left"],
+        s.pools[Level.GRID].counts, cats.patrol_visible, d.video_covered(s), r.propensity, r.trust,
+        r.trust_shift, fade, float(t0), float(t1), LUMP, not enabled,
+        float(w["patrol_visits_per_worker_day"]), float(w["patrol_detection_per_visit"]), float(seen),
+        float(lev.screening_per_week / 7.0 * w["screening_detection"]), float(w["video_detection_per_day"]),
+        float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay))
+    if n_latent == 0:
+        return
+    channel = _channel_pick(h_d, instant, tab["channel_u"], di)
+    tab["t_close"][fi] = t_fade
+    tab["stage"][fi] = np.where(lumped_f, Stage.LUMPED, Stage.FADED)
+    acted = channel == N_DETECTION_CLOCKS - 1
+    if enabled and acted.any():
+        ai = di[acted]
+        tab["fade_left"][ai] -= fade_d[acted] * (t_det[acted] - t_from[acted])
+        reached = d.choice.act(s, ai, t_det[acted])
+        di, channel, t_found = di[~acted], channel[~acted], t_det[~acted]
+    else:
+        reached, t_found = di[:0], t_det
+    tab["t_detect"][di] = t_found
+    tab["channel"][di] = channel
+    tab["stage"][di] = Stage.REPORTING
+    s.today["detected"] = int(di.size + reached.size)
+    d.router.triage(s, di)
+
+
+@pytest.mark.parametrize("over", [{}, {"choice.enabled": False}, {"world.report_delay_hours": 0.0},
+                                  {"choice.enabled": False, "world.report_delay_hours": 0.0}])
+def test_detection_is_round_7s(over: dict) -> None:
+    from sim.model import TIMESERIES_KEYS
+
+    m = model(30, **over)
+    rng = np.random.default_rng(len(over))
+    for _day in range(6):
+        tab = m.cases
+        latent = np.flatnonzero(tab["stage"] == Stage.LATENT)
+        # more of the rare outcomes: fading today, lumped, found only by the city's channels
+        tab["fade_left"][latent[rng.random(latent.size) < 0.2]] = 1e-3
+        tab["entry_channel"][latent[rng.random(latent.size) < 0.2]] = LUMP
+        tab["proactive_only"][latent[rng.random(latent.size) < 0.1]] = True
+        a, b = copy.deepcopy(m), copy.deepcopy(m)
+        for x in (a, b):
+            x.state.clock.start_day()
+            x.state.today = dict.fromkeys(TIMESERIES_KEYS, 0)
+            x.state.failures_today = []
+        a.detection(a.state)
+        reference_detection(b.detection, b.state)
+        assert a.state.today == b.state.today
+        for col in a.cases.cols:
+            np.testing.assert_array_equal(a.cases[col], b.cases[col], err_msg=f"{over} {col}")
+        m.run(1)
