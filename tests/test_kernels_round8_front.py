@@ -89,6 +89,25 @@ def test_choose_is_the_numpy_code(seed: int, spread: float) -> None:
     assert np.array_equal(cols["entry"][rows], final)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60))
+def test_walk_split_is_the_numpy_code(seed: int, n: int) -> None:
+    from sim.engine.choice import COURT, MEDIATION, _walk_split
+
+    rng = np.random.default_rng(seed)
+    m = 3 * n + 1
+    ci = np.sort(rng.choice(m, n, replace=False)).astype(np.int64)
+    ch = rng.integers(2, 6, n)  # the city's options: grid, hotline, mediation, court
+    category = rng.integers(0, 4, m).astype(np.int16)
+    severity = rng.integers(0, 4, m).astype(np.int8)
+    entry_level = rng.integers(0, len(Level), (4, 4)).astype(np.int64)
+    walk = ((ch == MEDIATION) & (entry_level[category[ci], severity[ci]] <= Level.COMMUNITY)) | (ch == COURT)
+    wi, wl, ti = _walk_split(ci, ch, category, severity, entry_level, MEDIATION, COURT, int(Level.COMMUNITY),
+                             int(Level.COURT))
+    assert np.array_equal(wi, ci[walk]) and np.array_equal(ti, ci[~walk])
+    assert np.array_equal(wl, np.where(ch[walk] == COURT, int(Level.COURT), int(Level.COMMUNITY)))
+
+
 # ----------------------------------------------------------------- routing: triage
 def reference_triage(router, s, rows):
     """Router.triage's numpy code before round 8."""
