@@ -46,6 +46,62 @@ def test_stable_order_edges() -> None:
         assert np.array_equal(stable_order(t, 240.0, 24.0), np.argsort(t, kind="stable"))
 
 
+
+# ----------------------------------------------------------------- emergence: rates in the draws' pass
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 60), st.integers(1, 6),
+       st.sampled_from([1e-4, 0.02, 0.5, 3.0, 40.0]), st.sampled_from([1.0, 0.5, 0.0]))
+def test_poisson_outer_is_poisson_cells_of_the_rates(seed: int, n_grids: int, n_cat: int, scale: float,
+                                                    factor: float) -> None:
+    from sim.engine.draws import poisson_cells, poisson_outer
+
+    rng = np.random.default_rng(seed)
+    per_grid = rng.integers(0, 5_000, n_grids)
+    per_grid[rng.random(n_grids) < 0.2] = 0
+    weight = rng.gamma(4.0, 0.25, n_grids)
+    per_cat = rng.random(n_cat) * scale / 1_000.0
+    rate = per_grid * weight
+    rate = rate[:, None] * per_cat[None, :]
+    if factor != 1.0:
+        rate = rate * factor
+    words = rng.integers(0, 2**63, 4, dtype=np.uint64)
+    want_st, got_st = words.copy(), words.copy()
+    want = poisson_cells(want_st, rate)
+    got = poisson_outer(got_st, per_grid, weight, per_cat, factor)
+    if got is None:  # a rate of 10 or more: numpy's own draws, the state untouched
+        assert rate.max() >= 10.0 and np.array_equal(got_st, words)
+    else:
+        assert np.array_equal(got, want) and np.array_equal(got_st, want_st)
+
+
+_SHOCKS = [{"name": "flood", "category": "", "multiplier": 3.0, "start_day": 3, "days": 4, "share_of_grids": 0.4,
+            "collective_boost": 0.2}]
+
+
+@pytest.mark.parametrize("over", [{}, {"world.contagion_magnitude": 0.0, "world.contagion_escalation_magnitude": 0.0},
+                                  {"shocks": _SHOCKS}])
+def test_emergence_without_the_rate_array_is_the_array_path(over: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the fused day (poisson_outer) against the rate array every day (daily_rates, split, poisson_cells)
+    from sim.engine import emergence
+
+    over = dict(over)
+    shocks = over.pop("shocks", [])
+    runs = []
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.setattr(emergence, "poisson_outer", lambda *a: None)
+        scn = sim.load_scenario("town", {"city.residents": 60_000, **over})
+        m = sim.CityModel(scn, rng=3)
+        if shocks:  # a shock from day 3 to day 6 (the scenarios' shocks are tables, not overrides)
+            m.state.world["shocks"] = copy.deepcopy(shocks)
+            m.emergence.shock_masks = emergence.Emergence(m.state, m.emergence.calendar).shock_masks
+        m.run(12)
+        runs.append((m.timeseries().to_csv(), {c: m.cases[c].copy() for c in m.cases.cols}))
+    assert runs[0][0] == runs[1][0]
+    for c, v in runs[0][1].items():
+        np.testing.assert_array_equal(v, runs[1][1][c], err_msg=c)
+
+
 # ----------------------------------------------------------------- channel choice
 @settings(max_examples=200, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from([0.5, 5.0, 60.0]))
