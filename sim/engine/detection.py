@@ -23,7 +23,7 @@ from .routing import Router
 from .state import CityState
 from .streams import Stream
 
-_AHEAD = 32  # prefetch distance in table rows: the resident record of the latent row that far ahead
+_AHEAD = 16  # prefetch distance in latent rows: the resident record of the latent case that far ahead
 
 
 class Detection:
@@ -110,11 +110,16 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
     nf = 0
     zero32 = np.float32(0.0)
     h = np.empty(5)
+    rows = np.empty(m, np.int64)  # the latent rows first: the prefetch can then look _AHEAD of them
+    k = 0
     for i in range(n):
-        if stage[i] != 0:
-            continue
-        if i + _AHEAD < n and stage[i + _AHEAD] == 0:  # a random resident record per latent case
-            prefetch(propensity, resident[i + _AHEAD])
+        if stage[i] == 0:
+            rows[k] = i
+            k += 1
+    for j in range(m):
+        i = rows[j]
+        if j + _AHEAD < m:  # a random resident record per latent case
+            prefetch(propensity, resident[rows[j + _AHEAD]])
         g = grid[i]
         vis = visible[category[i]]
         w = workers[g]
