@@ -42,6 +42,7 @@ LUMP, NEGOTIATE, GRID, HOTLINE_OPT, MEDIATION, COURT, PETITION, PUBLIC = range(l
 PROTEST_OPTIONS = (PETITION, PUBLIC)
 _CITY = np.isin(np.arange(len(OPTIONS)), CITY_OPTIONS)
 _PROTEST = np.isin(np.arange(len(OPTIONS)), PROTEST_OPTIONS)
+_CITY_F, _PROTEST_F = _CITY.astype(np.float64), _PROTEST.astype(np.float64)  # as the kernel takes them
 # detection channel code of each option (−1: the option does not reach the city)
 CHANNEL_OF_OPTION = np.array([-1, -1, CHANNELS.index("grid_report"), CHANNELS.index("hotline"),
                               CHANNELS.index("mediation"), CHANNELS.index("court"), -1, -1], dtype=np.int8)
@@ -97,8 +98,7 @@ class ChoiceModel:
             np.asarray(base, dtype=np.float64), np.asarray(p["severity_coef"], dtype=np.float64),
             float(p["trust_weight"]), float(p["responsiveness_weight"]), float(p["distrust_weight"]),
             float(p["tension_weight"]), s.residents.trust_of(res, g).astype(np.float64), self.responsiveness, g,
-            s.residents.tension_at(res, s.clock.t0).astype(np.float64), tab["severity"], rows,
-            _CITY.astype(np.float64), _PROTEST.astype(np.float64))
+            s.residents.tension_at(res, s.clock.t0).astype(np.float64), tab["severity"], rows, _CITY_F, _PROTEST_F)
         # A collective incident is a mobilised group: it has already acted together, so it
         # cannot lump its grievance or settle it by a private negotiation (§7.19).
         ci, ch = _choose(np.exp(z), rows, t_act, tab["collective"], tab["choice_u"],
@@ -106,9 +106,11 @@ class ChoiceModel:
                          tab["stage"], tab["t_close"], tab["detect_left"], tab["t_detect"], tab["channel"],
                          CHANNEL_OF_OPTION, int(Stage.SETTLED), int(Stage.PETITIONED), int(Stage.WENT_PUBLIC),
                          int(Stage.REPORTING))
-        walk = ((ch == MEDIATION) & (self.router.entry_level(s, ci) <= Level.COMMUNITY)) | (ch == COURT)
-        self.router.walk_in(s, ci[walk], np.where(ch[walk] == COURT, int(Level.COURT), int(Level.COMMUNITY)))
-        self.router.triage(s, ci[~walk])
+        # mediation (where the route goes to mediators) and court are walked in; the rest triaged
+        wi, wl, ti = _walk_split(ci, ch, tab["category"], tab["severity"], s.categories.entry_level, MEDIATION,
+                                 COURT, int(Level.COMMUNITY), int(Level.COURT))
+        self.router.walk_in(s, wi, wl)
+        self.router.triage(s, ti)
         return ci
 
     def perceive(self, s: CityState) -> None:
@@ -144,20 +146,28 @@ def _shifted_utilities(base, sev_coef, trust_w, resp_w, distrust_w, tension_w, t
     return z
 
 
+@njit(cache=True, inline="always")
+def _masked(e, i, j, skip_a, skip_b):  # pragma: no cover - compiled
+    # e × available for option j of row i (recomputed where needed: a scratch array per call
+    # was a heap allocation per pick)
+    return e[i, j] * (0.0 if (j == skip_a or j == skip_b) else 1.0)
+
+
 @njit(cache=True)
 def _pick_masked(e, i, skip_a, skip_b, u):  # pragma: no cover - compiled
     # pick(probabilities(util, available), u) for row i of e = exp(z), options skip_a and skip_b
     # masked out (-1: none): e × available, numpy's pairwise sum of the eight, cumsum, inverse CDF
-    a = np.empty(8)
-    for j in range(8):
-        a[j] = e[i, j] * (0.0 if (j == skip_a or j == skip_b) else 1.0)
-    total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+    total = (((_masked(e, i, 0, skip_a, skip_b) + _masked(e, i, 1, skip_a, skip_b))
+              + (_masked(e, i, 2, skip_a, skip_b) + _masked(e, i, 3, skip_a, skip_b)))
+             + ((_masked(e, i, 4, skip_a, skip_b) + _masked(e, i, 5, skip_a, skip_b))
+                + (_masked(e, i, 6, skip_a, skip_b) + _masked(e, i, 7, skip_a, skip_b))))
     cum = 0.0
     x = 0
     for j in range(7):
-        cum += a[j] / total
-        if u >= cum:
-            x += 1
+        cum += _masked(e, i, j, skip_a, skip_b) / total
+        if not u >= cum:  # cum never falls (shares >= 0; NaN stays NaN): no later one counts
+            break
+        x += 1
     return x
 
 
@@ -176,10 +186,12 @@ def _choose(e, rows, t_act, collective, choice_u, neg_success, channels_tried, e
         r = rows[i]
         group = collective[r] == 1
         first = _pick_masked(e, i, LUMP if group else -1, NEGOTIATE if group else -1, np.float64(choice_u[r, 0]))
-        second = _pick_masked(e, i, NEGOTIATE, -1, np.float64(choice_u[r, 2]))
         failed = first == NEGOTIATE and choice_u[r, 1] >= neg_success  # float32, as numpy compares them
-        final = second if failed else first
-        tried = (1 << first) | ((1 << second) if failed else 0)
+        final = first
+        tried = 1 << first
+        if failed:  # the second choice only where it counts (numpy drew it for every row: no draw here)
+            final = _pick_masked(e, i, NEGOTIATE, -1, np.float64(choice_u[r, 2]))
+            tried |= 1 << final
         channels_tried[r] |= np.uint8(tried)
         entry_channel[r] = final
         if final == NEGOTIATE or final == PETITION or final == PUBLIC:
@@ -195,6 +207,30 @@ def _choose(e, rows, t_act, collective, choice_u, neg_success, channels_tried, e
             city_opt[m] = final
             m += 1
     return city_rows[:m].copy(), city_opt[:m].copy()
+
+
+@njit(cache=True)
+def _walk_split(ci, ch, category, severity, entry_level, mediation, court, community,
+                court_level):  # pragma: no cover - compiled
+    # ChoiceModel.act's split of the rows that reached the city: mediation where the route's
+    # entry level is at most the community's, and court, walked in (at the community or the
+    # court); the rest triaged, each in the order of ci
+    n = ci.shape[0]
+    wi = np.empty(n, np.int64)
+    wl = np.empty(n, np.int64)
+    ti = np.empty(n, np.int64)
+    nw = 0
+    nt = 0
+    for k in range(n):
+        r = ci[k]
+        if (ch[k] == mediation and entry_level[category[r], severity[r]] <= community) or ch[k] == court:
+            wi[nw] = r
+            wl[nw] = court_level if ch[k] == court else community
+            nw += 1
+        else:
+            ti[nt] = r
+            nt += 1
+    return wi[:nw], wl[:nw], ti[:nt]
 
 
 @njit(cache=True)

@@ -77,23 +77,63 @@ def _poisson_mult(st, lam, margin):  # pragma: no cover - compiled
 def _poisson_fill(st, lam, margin, cells):  # pragma: no cover - compiled
     # the cells, in one pass, into ``cells``; their number, -1 if ``cells`` is too small, -2
     # at a rate numpy's multiplication method does not take
-    n = lam.shape[0]
-    room = cells.shape[0]
     total = 0
-    for i in range(n):
-        lm = lam[i]
-        if not (lm >= 0.0 and lm < 10.0):
-            return -2
-        if lm == 0.0:
-            continue
-        prod = next_double(st)  # numpy: prod = 1.0, then prod *= U (1.0 * U is U exactly)
-        if prod < (1.0 - lm) - margin:  # surely <= exp(-lam): a count of 0 after one uniform
-            continue
-        enlam = math.exp(-lm)
-        while prod > enlam:
-            if total == room:
-                return -1
-            cells[total] = i
-            total += 1
-            prod *= next_double(st)
+    for i in range(lam.shape[0]):
+        total = _cell(st, lam[i], margin, i, cells, total)
+        if total < 0:
+            return total
+    return total
+
+
+@njit(cache=True, inline="always")
+def _cell(st, lm, margin, i, cells, total):  # pragma: no cover - compiled
+    # numpy's random_poisson_mult for cell i at rate lm: its index appended once per count;
+    # the new number of cells, -1 if ``cells`` is too small, -2 at a rate it does not take
+    if not (lm >= 0.0 and lm < 10.0):
+        return -2
+    if lm == 0.0:
+        return total
+    prod = next_double(st)  # numpy: prod = 1.0, then prod *= U (1.0 * U is U exactly)
+    if prod < (1.0 - lm) - margin:  # surely <= exp(-lam): a count of 0 after one uniform
+        return total
+    enlam = math.exp(-lm)
+    while prod > enlam:
+        if total == cells.shape[0]:
+            return -1
+        cells[total] = i
+        total += 1
+        prod *= next_double(st)
+    return total
+
+
+def poisson_outer(st: np.ndarray, per_grid: np.ndarray, weight: np.ndarray, per_cat: np.ndarray,
+                  factor: float) -> np.ndarray | None:
+    """:func:`poisson_cells` of the rates ``(per_grid × weight)[:, None] × per_cat[None, :] ×
+    factor`` (numpy's products, in that order) from the state words ``st``, without the rate
+    array (emergence's day: one pass instead of four over 64,765 cells); None, with ``st`` as
+    it was, where a rate needs numpy's own draws."""
+    size = 64 + per_grid.shape[0] * per_cat.shape[0] // 16
+    while True:
+        cells = np.empty(size, np.int64)
+        total = _outer_fill(st, per_grid, weight, per_cat, float(factor), _MARGIN, cells)
+        if total >= 0:
+            return cells[:total].copy()
+        if total == -2:
+            return None
+        size *= 4
+
+
+@njit(cache=True)
+def _outer_fill(st, per_grid, weight, per_cat, factor, margin, cells):  # pragma: no cover - compiled
+    # _poisson_fill over the rates of poisson_outer, made cell by cell (st put back unless done)
+    saved = st.copy()
+    n_cat = per_cat.shape[0]
+    total = 0
+    for g in range(per_grid.shape[0]):
+        x = np.float64(per_grid[g]) * weight[g]
+        for c in range(n_cat):
+            total = _cell(st, (x * per_cat[c]) * factor, margin, g * n_cat + c, cells, total)
+            if total < 0:
+                st[:] = saved
+                return total
     return total

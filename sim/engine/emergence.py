@@ -27,7 +27,7 @@ import numpy as np
 from .calendar import Calendar, trend_factor
 from .cases import RETURNING_EXITS, Stage, stage_rows
 from .contagion import Contagion
-from .draws import poisson_cells
+from .draws import poisson_cells, poisson_outer
 from .front_kernels import arrival_draws, clock_draws, new_case_rows
 from .state import CityState
 from .streams import Stream
@@ -50,25 +50,30 @@ class Emergence:
         self.pending: dict[str, np.ndarray] = {k: np.zeros(0, dt) for k, dt in _RETURN_FIELDS.items()}
         self.contagion: Contagion | None = None  # set by the model: grievances triggered nearby (§7.16)
         self._rate: np.ndarray | None = None  # today's rates, kept across days (see __call__)
+        self._split = False  # whether contagion's split() has primed its excitation (see __call__)
 
     # ----------------------------------------------------------------- rates
     def daily_rates(self, s: CityState, out: np.ndarray | None = None) -> np.ndarray:
         """Expected new cases today per grid and category (seasons, weekdays, shocks, noise);
         into ``out`` (grids x categories) when given."""
         w, cats, lay, day = s.world, s.categories, s.layout, s.clock.day
-        doy = self.calendar.day_of_year(day)
-        season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
-        weekday = w["weekday_multipliers"][self.calendar.weekday_index(day)]
-        per_cat = cats.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
-        per_cat = per_cat * trend_factor(w, self.calendar, day) * self._common_multiplier(s)
-        per_cat = per_cat * self._week_multiplier(s) * self.prevention_factor(s)
         # deprived communities have more grievances (need factor, mean 1: §7.15)
-        rate = _outer(lay.residents_per_grid * s.residents.need_factor, per_cat, out)
+        rate = _outer(lay.residents_per_grid * s.residents.need_factor, self._per_category(s), out)
         for shock, mask in zip(w["shocks"], self.shock_masks, strict=True):
             if _active(shock, day):
                 cols = [cats.names.index(shock["category"])] if shock["category"] else slice(None)
                 rate[np.ix_(mask, np.arange(cats.n)[cols])] *= shock["multiplier"]
         return rate
+
+    def _per_category(self, s: CityState) -> np.ndarray:
+        """Today's rate per resident of each category (before need factors and shocks)."""
+        w, day = s.world, s.clock.day
+        doy = self.calendar.day_of_year(day)
+        season = 1.0 + w["seasonality_amplitude"] * np.cos(2 * np.pi * (doy - w["seasonality_peak_day"]) / 365)
+        weekday = w["weekday_multipliers"][self.calendar.weekday_index(day)]
+        per_cat = s.categories.rate / 1000.0 / 365.0 * w["emergence_multiplier"] * season * weekday
+        per_cat = per_cat * trend_factor(w, self.calendar, day) * self._common_multiplier(s)
+        return per_cat * self._week_multiplier(s) * self.prevention_factor(s)
 
     @staticmethod
     def prevention_factor(s: CityState) -> np.ndarray:
@@ -119,37 +124,47 @@ class Emergence:
         With contagion (§7.16) the background and the triggered grievances are drawn apart, each
         from its own stream, so that a policy that changes the triggered ones leaves every draw of
         the background cases as it was (common random numbers)."""
-        day = s.clock.day
-        # [grids, categories], expected new cases today, in a buffer kept across days (and the
-        # background rates in the same buffer): two fresh 0.5 MB arrays a day cost more than
-        # their arithmetic
-        shape = (s.layout.n_grids, s.categories.n)
-        if self._rate is None or self._rate.shape != shape:
-            self._rate = np.empty(shape)
-        rate = self.daily_rates(s, self._rate)
-        con = self.contagion
-        if con is not None and con.on:
-            background, triggered = con.split(rate, rate)
-            n = self._spawn(s, background, s.streams.state(Stream.EMERGENCE, day), ())
-            k = self._spawn(s, triggered, s.streams.state(Stream.CONTAGION, day), (3,))
-        else:
-            n, k = self._spawn(s, rate, s.streams.state(Stream.EMERGENCE, day), ()), 0
+        day, n_cat = s.clock.day, s.categories.n
+        con = self.contagion if self.contagion is not None and self.contagion.on else None
+        rng = s.streams.state(Stream.EMERGENCE, day)
+        flat = None
+        if (self._split or con is None) and not any(_active(shock, day) for shock in s.world["shocks"]):
+            # the usual day: the background rates (split()'s rate × background share) made
+            # cell by cell in the draws' pass, no grid × category array (None: numpy's draws)
+            flat = poisson_outer(rng, s.layout.residents_per_grid, s.residents.need_factor, self._per_category(s),
+                                 1.0 if con is None else con.background)
+        if flat is None:
+            # [grids, categories], expected new cases today, in a buffer kept across days (and
+            # the background rates in the same buffer)
+            shape = (s.layout.n_grids, n_cat)
+            if self._rate is None or self._rate.shape != shape:
+                self._rate = np.empty(shape)
+            rate = self.daily_rates(s, self._rate)
+            if con is not None:
+                rate = con.split(rate, rate)[0]  # the first call primes the excitation
+                self._split = True
+            flat = poisson_cells(rng, rate)  # rng.poisson(rate)'s counts, each cell repeated by its count
+        n = self._spawn(s, flat, n_cat, rng, ())
+        k = 0
+        if con is not None:
+            rng = s.streams.state(Stream.CONTAGION, day)
+            k = self._spawn(s, poisson_cells(rng, con.excitation), n_cat, rng, (3,))
         s.today["new_cases"] = n + k
         s.today["triggered"] = k
         self._add_returns(s)
 
-    def _spawn(self, s: CityState, rate: np.ndarray, rng: np.ndarray, qualifiers: tuple[int, ...]) -> int:
-        """Draw Poisson(``rate``) new cases from the stream ``rng`` (its PCG64 state words:
-        :meth:`~sim.engine.streams.Streams.state`; their clocks from the streams qualified by
-        ``qualifiers``); returns how many."""
+    def _spawn(self, s: CityState, flat: np.ndarray, n_cat: int, rng: np.ndarray, qualifiers: tuple[int, ...]) -> int:
+        """The new cases of the cells ``flat`` (:func:`~sim.engine.draws.poisson_cells`' of the
+        grid × ``n_cat`` rates), their draws from the stream ``rng`` (its PCG64 state words:
+        :meth:`~sim.engine.streams.Streams.state`, after the counts; their clocks from the
+        streams qualified by ``qualifiers``); returns how many."""
         t0 = s.clock.t0
-        flat = poisson_cells(rng, rate)  # rng.poisson(rate)'s counts, each cell repeated by its count
         n = flat.size
         if n == 0:
             return 0
         # the draws and the table's rows in compiled passes, numpy's numbers in numpy's order
         # (sim/engine/front_kernels.py); picking residents stays the residents' own
-        grid, cat, t, u = arrival_draws(rng, flat, rate.shape[1], float(t0))
+        grid, cat, t, u = arrival_draws(rng, flat, n_cat, float(t0))
         cats, lay = s.categories, s.layout
         res_a = s.residents.pick(u[:, 0], grid)  # repeat disputants are picked more often (§7.15)
         tab = s.cases

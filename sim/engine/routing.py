@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from .cases import HOTLINE, Stage
+from .front_kernels import triage_split
 from .levels import DEPARTMENT_LEVELS, LEVEL_TABLE, TOP, Level, PoolScope
 from .state import CityState
 
@@ -89,19 +90,14 @@ class Router:
         if rows.size == 0:
             return
         tab = s.cases
-        sev = tab["severity"][rows]
-        spot = ((tab["channel"][rows] != HOTLINE) & (sev == 0)
-                & (tab["route_u"][rows, Level.GRID] < self.handling["on_the_spot_share"])
-                & (s.pools[Level.GRID].counts[tab["grid"][rows]] > 0))
-        si = rows[spot]
-        tab["level"][si] = Level.GRID
-        tab["entry_level"][si] = Level.GRID
-        tab["pool"][si] = tab["grid"][si]
-        tab["t_arrive"][si] = tab["t_detect"][si]
-        tab["levels_routed"][si] |= np.uint8(1 << Level.GRID)
-        rest = rows[~spot]
-        self.route(s, rest, self.entry_level(s, rest), tab["t_detect"][rest], self.handling["hops_to_platform"])
-        tab["entry_level"][rest] = tab["level"][rest]
+        # one compiled pass places the spot fixes and finds the rest's entry levels (some
+        # thirty numpy calls on a day's few thousand rows before)
+        rest, level, t_ready, u = triage_split(
+            np.asarray(rows, dtype=np.int64), tab["channel"], tab["severity"], tab["category"], tab["grid"],
+            tab["route_u"], tab["t_detect"], s.pools[Level.GRID].counts, s.categories.entry_level, HOTLINE,
+            np.float32(self.handling["on_the_spot_share"]), int(Level.GRID), tab["level"], tab["entry_level"],
+            tab["pool"], tab["t_arrive"], tab["levels_routed"])
+        self._move(s, rest, level, t_ready, u, self.handling["hops_to_platform"])
 
     def walk_in(self, s: CityState, rows: np.ndarray, level: np.ndarray | int) -> None:
         """Residents bring cases ``rows`` in person to ``level`` (a mediation committee, a court):
@@ -109,8 +105,10 @@ class Router:
         if rows.size == 0:
             return
         tab = s.cases
-        level = np.broadcast_to(np.asarray(level, dtype=np.int64), rows.shape)
-        self._place(s, rows, level, self.pool_index(s, level, rows), tab["t_detect"][rows])
+        rows = np.asarray(rows, dtype=np.int64)
+        level = per_row(level, rows.shape, np.int64)
+        # a move without delay or bounces (t + 0.0 + 0 × c is t): pool by scope, placed, as _place
+        self._land(s, rows, level, tab["t_detect"][rows], _NO_LOG, np.float64(1.0), False, 0.0, 0.0)
         tab["entry_level"][rows] = level
 
     def route(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, hops: int) -> None:
@@ -118,23 +116,32 @@ class Router:
         between departments. Staffed or not: an unstaffed level's queue waits for the review."""
         if rows.size == 0:
             return
-        tab, lev, h = s.cases, s.levers, self.handling
         rows = np.asarray(rows, dtype=np.int64)
-        level = per_row(level, rows.shape, np.int64)
+        self._move(s, rows, per_row(level, rows.shape, np.int64), per_row(t_ready, rows.shape, np.float64), None,
+                   hops)
+
+    def _move(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, u: np.ndarray | None,
+              hops: int) -> None:
+        # route() for int64 rows and levels and float64 times; ``u``: the routing uniforms at
+        # those levels when already gathered
+        tab, lev, h = s.cases, s.levers, self.handling
         delay = hops * lev.latency_hours_per_hop + lev.silo_penalty_hours * (1.0 - lev.resource_integration)
         p_mis = h["misroute_base"] * (1.0 - lev.responsibility_clarity) * (1.0 - lev.resource_integration)
         # P(k bounces) = p^k (1 - p): a geometric number of wrong departments before the right
         # one, floor(log u / log p); the logs stay numpy's (its float32 loop), the rest of the
         # move is one compiled pass (pool, arrival, placement, bounces)
-        lu = np.log(np.maximum(tab["route_u"][rows, level], 1e-12)) if p_mis > 0 else _NO_LOG
+        lu = np.log(np.maximum(tab["route_u"][rows, level] if u is None else u, 1e-12)) if p_mis > 0 else _NO_LOG
         lp = np.log(p_mis) if p_mis > 0 else np.float64(1.0)
-        lay = s.layout
-        _route_place(rows, level, per_row(t_ready, rows.shape, np.float64),
-                     lu, lp, p_mis > 0, float(delay), float(h["bounce_hours"] + lev.latency_hours_per_hop),
-                     _IS_DEPARTMENT, _SCOPE, tab["grid"], tab["category"], s.categories.department,
-                     lay.street_of, lay.district_of, self.n_departments, tab["level"], tab["pool"],
-                     tab["t_arrive"], tab["t_start"], tab["t_end"], tab["stage"], tab["levels_routed"],
-                     tab["bounces"], int(Stage.REPORTING))
+        self._land(s, rows, level, t_ready, lu, lp, p_mis > 0, float(delay),
+                   float(h["bounce_hours"] + lev.latency_hours_per_hop))
+
+    def _land(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, lu: np.ndarray,
+              lp: np.float64, misroute: bool, delay: float, c_bounce: float) -> None:
+        tab, lay = s.cases, s.layout
+        _route_place(rows, level, t_ready, lu, lp, misroute, delay, c_bounce, _IS_DEPARTMENT, _SCOPE, tab["grid"],
+                     tab["category"], s.categories.department, lay.street_of, lay.district_of, self.n_departments,
+                     tab["level"], tab["pool"], tab["t_arrive"], tab["t_start"], tab["t_end"], tab["stage"],
+                     tab["levels_routed"], tab["bounces"], int(Stage.REPORTING))
 
     def _place(self, s: CityState, rows: np.ndarray, level: np.ndarray, pool: np.ndarray,
                t_arrive: np.ndarray) -> None:
