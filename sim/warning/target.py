@@ -20,18 +20,20 @@ KINDS = ("escalation", "collective", "escalation_or_collective")
 
 
 def target_events(tab: CaseTable, steps_today: np.ndarray, t0: float, t1: float,
-                  kind: str = "escalation_or_collective") -> np.ndarray:
+                  kind: str = "escalation_or_collective", first: int = 0) -> np.ndarray:
     """Target events per grid in ``[t0, t1)``: ``steps_today`` are the day's escalation steps per
     grid; collective incidents are cases whose severity reached 2 in the day (``t_severity2``) or
     that emerged in the day at severity ≥ 2. The union counts escalation steps plus the cases
-    that emerged collective (a case escalating to 2 is already a step)."""
+    that emerged collective (a case escalating to 2 is already a step). ``first``: the first row
+    that may have emerged in the day (rows before it were appended before the day began: a case
+    enters the table on the day it emerges), so only the newest rows are looked at."""
     if kind not in KINDS:
         raise ValueError(f"target kind {kind!r}: must be one of {KINDS}")
     n = steps_today.size
     if kind == "escalation":
         return steps_today.astype(np.float64)
-    born = _born_serious(tab["t_emerge"], tab["severity0"], float(t0), float(t1))  # rows, in order
-    born_collective = np.bincount(tab["grid"][born], minlength=n).astype(np.float64)
+    born = _born_serious(tab["t_emerge"][first:], tab["severity0"][first:], float(t0), float(t1))  # in order
+    born_collective = np.bincount(tab["grid"][first:][born], minlength=n).astype(np.float64)
     if kind == "escalation_or_collective":
         return steps_today + born_collective
     reached = (tab["t_severity2"] >= t0) & (tab["t_severity2"] < t1)
