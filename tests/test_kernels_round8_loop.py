@@ -82,3 +82,29 @@ def test_warning_stage_scans_only_the_new_rows_it_may_count():
             m.plan[i] = type(stage)(stage.name, Spy(), stage.reads, stage.writes, stage.doc)
     m.run(30)
     assert max(firsts) > 0
+
+
+def _survival_before(events, censored, n_total):
+    """``km_quantiles``' survival curve as numpy computed it (the reference)."""
+    removed_before = np.concatenate([[0], np.cumsum(events + censored)[:-1]])
+    at_risk = n_total - removed_before
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(at_risk > 0, events / np.maximum(at_risk, 1), 0.0)
+    return np.cumprod(1.0 - hazard)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.sampled_from([0, 1, 500, -3]),
+       st.sampled_from([3000, 1, 7]), st.booleans())
+def test_survival_curve_is_numpys(seed, density, extra, size, as_float):
+    from sim.outcomes.accumulate import _survival
+
+    rng = np.random.default_rng(seed)
+    events = (rng.random(size) < density) * rng.integers(1, 50, size)
+    censored = (rng.random(size) < density) * rng.integers(1, 20, size)
+    # more removed than at risk (extra < 0) too: at_risk <= 0 gives no hazard
+    n_total = max(int(events.sum() + censored.sum()) + extra, 1)
+    if as_float:
+        events, censored = events.astype(np.float64), censored.astype(np.float64)
+    want = _survival_before(events, censored, n_total)
+    assert _survival(events, censored, n_total).tobytes() == want.tobytes()
