@@ -108,3 +108,25 @@ def test_survival_curve_is_numpys(seed, density, extra, size, as_float):
         events, censored = events.astype(np.float64), censored.astype(np.float64)
     want = _survival_before(events, censored, n_total)
     assert _survival(events, censored, n_total).tobytes() == want.tobytes()
+
+
+def test_bin_of_is_the_histograms_bin_at_every_edge():
+    # unsigned indices in bin_of: every edge, its neighbouring floats and values beyond both ends
+    from numba import njit
+
+    from sim.outcomes.accumulate import _TOP, BIN_GUESS, EDGES, bin_of, hours_histogram
+
+    @njit
+    def bins(h, edges, top, key0, guess):
+        out = np.empty(h.size, np.int64)
+        for i in range(h.size):
+            out[i] = bin_of(h[i], edges, top, key0, guess)
+        return out
+
+    h = np.concatenate([EDGES, np.nextafter(EDGES, -np.inf), np.nextafter(EDGES, np.inf),
+                        [0.0, -5.0, 1e-300, 1e9, np.inf, -np.inf, _TOP],
+                        np.random.default_rng(0).lognormal(3.0, 3.0, 5000)])
+    got = bins(h, EDGES, _TOP, *BIN_GUESS)
+    want = np.searchsorted(EDGES, np.clip(h, EDGES[0], _TOP), side="right") - 1
+    assert np.array_equal(got, want)
+    assert np.array_equal(np.bincount(got, minlength=EDGES.size - 1), hours_histogram(h))
