@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sim.engine.cases import BURIED, CHANNELS, CaseTable
 from sim.warning.observe import ObservedHistory, observable_cases
-from sim.warning.target import target_events
+from sim.warning.target import add_target_events, target_events
 
 
 def _table(rng: np.random.Generator, n_old: int, n_new: int, n_grids: int, t0: float) -> CaseTable:
@@ -53,10 +53,18 @@ def test_warning_day_reads_the_table_as_before(n_old, n_new, n_grids, seed):
     # target events: only the rows appended since the day began (ids in row order)
     steps = rng.integers(0, 3, n_grids).astype(np.float64)
     first = int(np.searchsorted(tab["case_id"], n_old))
+    seen = rng.integers(0, 50, n_grids)
+    esc = seen + rng.integers(0, 3, n_grids)
     for kind in ("escalation", "collective", "escalation_or_collective"):
         a = target_events(tab, steps, t0, t0 + 24.0, kind)
         b = target_events(tab, steps, t0, t0 + 24.0, kind, first)
         assert a.tobytes() == b.tobytes()
+        # the stage's in-place form: week += target_events(esc - seen), seen = esc
+        week = rng.integers(0, 9, n_grids).astype(np.float64)
+        want = week + target_events(tab, (esc - seen).astype(np.float64), t0, t0 + 24.0, kind)
+        got_seen = seen.copy()
+        add_target_events(week, tab, esc, got_seen, t0, t0 + 24.0, kind, first)
+        assert week.tobytes() == want.tobytes() and got_seen.tobytes() == esc.tobytes()
     assert (tab["stage"] == BURIED).sum() == tab.buried
 
 

@@ -44,7 +44,7 @@ from .observe import (
 )
 from .response import book_visits, visit
 from .scoring import at_budget, auc
-from .target import target_events
+from .target import add_target_events
 
 METHODS = ("smoothed", "naive", "learned")
 NAIVE_WEEKS = 4
@@ -99,10 +99,9 @@ class EarlyWarning:
         # the cases that emerged today were appended since this stage last ran (ids are given in
         # row order and a compaction keeps it): only those rows are looked at, not the backlog
         first = int(np.searchsorted(tab["case_id"], self._next_id))
-        self.events_week += target_events(tab, (esc - self.esc_seen).astype(np.float64), t0, t1,
-                                          self.target, first)
+        # events_week += target_events(..., esc - esc_seen, ...); esc_seen = esc (in place)
+        add_target_events(self.events_week, tab, esc, self.esc_seen, t0, t1, self.target, first)
         self._next_id = tab.next_id
-        self.esc_seen = esc.copy()
         if (s.clock.day + 1) % 7 == 0:
             self._week(s)
 

@@ -54,3 +54,30 @@ def _born_serious(t_emerge, severity0, t0, t1):  # pragma: no cover - compiled
             rows[j] = i
             j += 1
     return rows
+
+
+def add_target_events(week: np.ndarray, tab: CaseTable, esc: np.ndarray, seen: np.ndarray, t0: float, t1: float,
+                      kind: str = "escalation_or_collective", first: int = 0) -> None:
+    """``week += target_events(tab, (esc - seen).astype(float), t0, t1, kind, first)``, then
+    ``seen[:] = esc``: ``esc`` are the escalation steps per grid so far, ``seen`` those at the
+    day's start. The default kind in one compiled pass (no grid-sized temporaries a day; the
+    counts are whole numbers, so the sums are the same floats)."""
+    if kind != "escalation_or_collective":
+        week += target_events(tab, (esc - seen).astype(np.float64), t0, t1, kind, first)
+        seen[...] = esc
+        return
+    _add_day(week, esc, seen, tab["t_emerge"][first:], tab["severity0"][first:], tab["grid"][first:],
+             float(t0), float(t1))
+
+
+@njit(cache=True)
+def _add_day(week, esc, seen, t_emerge, severity0, grid, t0, t1):  # pragma: no cover - compiled
+    # born = np.bincount(grid[_born_serious(...)], minlength=n).astype(float64), then
+    # week += (esc - seen).astype(float64) + born and seen[:] = esc
+    born = np.zeros(week.size)
+    for i in range(t_emerge.size):
+        if t_emerge[i] >= t0 and t_emerge[i] < t1 and severity0[i] >= 2:
+            born[grid[i]] += 1.0
+    for g in range(week.size):
+        week[g] += np.float64(esc[g] - seen[g]) + born[g]
+        seen[g] = esc[g]
