@@ -57,13 +57,30 @@ def km_quantiles(events: np.ndarray, censored: np.ndarray, n_total: int, qs: tup
     two quantiles of the same curve: the curve is the cost)."""
     if n_total == 0:
         return [float("nan")] * len(qs)
-    removed_before = np.concatenate([[0], np.cumsum(events + censored)[:-1]])
-    at_risk = n_total - removed_before
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, events / np.maximum(at_risk, 1), 0.0)
-    surv = np.cumprod(1.0 - hazard)  # S after each bin
+    surv = _survival(np.asarray(events), np.asarray(censored), int(n_total))  # S after each bin
     falling = -surv  # ascending, for searchsorted
     return [_quantile_of(surv, falling, q, horizon) for q in qs]
+
+
+@njit(cache=True)
+def _survival(events, censored, n_total):  # pragma: no cover - compiled
+    # numpy's ten passes over the bins in one (the daily record reads the curve every day):
+    # removed_before = concatenate([0], cumsum(events + censored)[:-1]); at_risk = n_total -
+    # removed_before; hazard = where(at_risk > 0, events / maximum(at_risk, 1), 0.0);
+    # surv = cumprod(1.0 - hazard) -- the same operations in the same order (true division of
+    # the two as float64, a running sum and a running product from the first bin)
+    surv = np.empty(events.size)
+    if events.size == 0:
+        return surv
+    removed = events[0] - events[0] + censored[0] - censored[0]  # 0 in the dtype of events + censored
+    s = 1.0
+    for k in range(events.size):
+        at_risk = n_total - removed
+        hazard = np.float64(events[k]) / np.float64(max(at_risk, 1)) if at_risk > 0 else 0.0
+        s = (1.0 - hazard) if k == 0 else s * (1.0 - hazard)
+        surv[k] = s
+        removed += events[k] + censored[k]
+    return surv
 
 
 def _quantile_of(surv: np.ndarray, falling: np.ndarray, q: float, horizon: float) -> float:
@@ -179,10 +196,12 @@ def bin_of(h, edges, top, key0, guess):  # pragma: no cover - compiled
     edges[i] <= h < edges[i + 1] (np.histogram's). A first guess from the float's exponent and
     leading mantissa bits (``guess``, keys from ``key0``), then exact comparisons."""
     h = min(max(h, edges[0]), top)
-    b = guess[(np.float64(h).view(np.int64) >> 42) - key0]
+    # unsigned indices (both are >= 0: h >= edges[0] is a key >= key0): numba adds no test for
+    # a negative index, a tenth of the daily record's pass over a backlog
+    b = guess[np.uint64((np.float64(h).view(np.int64) >> 42) - key0)]
     # edges[b] <= h (the guess is the bin of a float <= h); at most one edge lies between them
     # (checked below, where the table is built), and top < edges[-1]: one step, without a branch
-    return b + (edges[b + 1] <= h)
+    return b + (edges[np.uint64(b + 1)] <= h)
 
 
 @njit(cache=True)

@@ -156,8 +156,10 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
         if st < 0:  # a buried closed row (CaseTable.bury)
             continue
         sv = severity[i]
-        stages[st] += 1
-        severities[sv] += 1
+        # unsigned indices (a stage here is >= 0, a severity always is): no test for a negative
+        # index (with the same in bin_of, 4.4 -> 3.8 ms over 860,000 rows at 5x)
+        stages[np.uint64(st)] += 1
+        severities[np.uint64(sv)] += 1
         te = t_emerge[i]
         if not te >= warmup_hours:
             continue
@@ -172,7 +174,7 @@ def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, n
             nd += 1
             if st <= in_service:
                 n_opened += 1
-                hist[bin_of(now - td, edges, top, key0, guess)] += 1
+                hist[np.uint64(bin_of(now - td, edges, top, key0, guess))] += 1
     per_stage += stages
     per_severity += severities
     counts[0], counts[1], counts[2] = n_keep, n_det, n_opened

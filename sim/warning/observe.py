@@ -231,6 +231,14 @@ class ObservedHistory:
         _tally_into(self.week, obs["t_detect"], obs["grid"], obs["severity"], obs["channel"], obs["recurrence"],
                     float(t0), float(t1), VIDEO)
 
+    def add_reports_of(self, tab: CaseTable, t0: float, t1: float) -> None:
+        """:meth:`add_reports` of ``observable_cases(tab, t0, t1)`` straight from the table's
+        observable columns: the same pass counts only the rows detected in ``[t0, t1)`` (latent
+        rows have no detection time), without first copying those rows out (at 5x the copy took
+        two passes over a million detection times a day)."""
+        _tally_into(self.week, tab["t_detect"], tab["grid"], tab["severity"], tab["channel"], tab["recurrence"],
+                    float(t0), float(t1), VIDEO)
+
     def close_week(self) -> None:
         """End the current week: keep its tallies, update the smoothed count, start a new one."""
         x = self.week[0] + self.week[1]

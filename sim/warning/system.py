@@ -44,7 +44,7 @@ from .observe import (
 )
 from .response import book_visits, visit
 from .scoring import at_budget, auc
-from .target import target_events
+from .target import add_target_events
 
 METHODS = ("smoothed", "naive", "learned")
 NAIVE_WEEKS = 4
@@ -78,6 +78,7 @@ class EarlyWarning:
         self.escalation, self.router, self.accounts = escalation, router, accounts
         self.hist = ObservedHistory(n)
         self.esc_seen = escalation.escalations_by_grid.copy()
+        self._next_id = 0  # the case table's next id when this stage last ran (see __call__)
         self.events_week = np.zeros(n)
         self.events: list[np.ndarray] = []  # realised target events per closed week
         self.issues: list[Issue] = []
@@ -92,12 +93,15 @@ class EarlyWarning:
         self.found = 0
 
     def __call__(self, s: CityState) -> None:
-        t0, t1 = s.clock.t0, s.clock.t1
-        self.hist.add_reports(observable_cases(s.cases, t0, t1), t0, t1)  # add_day(daily_tally(...)), compiled
+        t0, t1, tab = s.clock.t0, s.clock.t1, s.cases
+        self.hist.add_reports_of(tab, t0, t1)  # add_day(daily_tally(observable_cases(...))), compiled
         esc = self.escalation.escalations_by_grid
-        self.events_week += target_events(s.cases, (esc - self.esc_seen).astype(np.float64), t0, t1,
-                                          self.target)
-        self.esc_seen = esc.copy()
+        # the cases that emerged today were appended since this stage last ran (ids are given in
+        # row order and a compaction keeps it): only those rows are looked at, not the backlog
+        first = int(np.searchsorted(tab["case_id"], self._next_id))
+        # events_week += target_events(..., esc - esc_seen, ...); esc_seen = esc (in place)
+        add_target_events(self.events_week, tab, esc, self.esc_seen, t0, t1, self.target, first)
+        self._next_id = tab.next_id
         if (s.clock.day + 1) % 7 == 0:
             self._week(s)
 
