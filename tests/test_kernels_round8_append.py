@@ -4,6 +4,8 @@ order and their contents are those the old way (still that of heap columns) give
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -121,3 +123,16 @@ def test_mostly_dead_table_moves_to_the_front(monkeypatch):
     assert tab.cols["case_id"].shape[0] == 1500
     for k in COLUMNS:
         np.testing.assert_array_equal(tab[k][: sl.start], before[k][keep])
+
+
+def test_pickle_holds_the_live_rows_only(monkeypatch):
+    tab, before = _large_table(monkeypatch)
+    tab.append(200)  # grown in place: 300 dead rows before ``base``, 300 spare after the rows
+    again = pickle.loads(pickle.dumps(tab))
+    assert again.base == 0 and again.n == tab.n and again.cols["case_id"].shape[0] == tab.n
+    assert (again.buried, again.old_buried, again.next_id) == (tab.buried, tab.old_buried, tab.next_id)
+    for t in (tab, again):
+        t.append(1000)
+        t.compact()
+    assert _open_rows(again) == _open_rows(tab)
+    np.testing.assert_array_equal(again["t_emerge"][:697], np.delete(before["t_emerge"], [0, 5, 699]))

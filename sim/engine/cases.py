@@ -165,7 +165,11 @@ class CaseTable:
         return self._flats
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_flats": None}  # views: made again after loading
+        # the live rows only: a large table's dead rows before ``base`` (:meth:`_make_room`) and
+        # its spare rows hold no memory here, but would in the pickle; the byte views are made
+        # again after loading
+        cols = {k: c[self.base: self.base + self.n] for k, c in self.cols.items()}
+        return {**self.__dict__, "cols": cols, "base": 0, "_flats": None}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
