@@ -165,7 +165,11 @@ class CaseTable:
         return self._flats
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_flats": None}  # views: made again after loading
+        # the live rows only: a large table's dead rows before ``base`` (:meth:`_make_room`) and
+        # its spare rows hold no memory here, but would in the pickle; the byte views are made
+        # again after loading
+        cols = {k: c[self.base: self.base + self.n] for k, c in self.cols.items()}
+        return {**self.__dict__, "cols": cols, "base": 0, "_flats": None}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
@@ -183,24 +187,38 @@ class CaseTable:
 
     def append(self, count: int) -> slice:
         """Reserve ``count`` new rows (filled with defaults, ids assigned); return their slice."""
-        need = self.n + count
+        if self.base + self.n + count > self.cols["case_id"].shape[0]:
+            self._make_room(count)
+        lo, need = self.base + self.n, self.n + count
+        # every column's defaults and the ids in one compiled call (a call per column cost more)
+        _fill_rows(self._bytes(), _ROW_BYTES, _FILL_BYTES, lo, self.base + need, self.cols["case_id"], self.next_id)
+        self.next_id += count
+        self.n = need
+        return slice(need - count, need)
+
+    def _make_room(self, count: int) -> None:
+        """Room for ``count`` more rows after the last one. A large table (its columns in mappings
+        of their own, sim/engine/buffers.py) grows at its end, in place, its rows left where they
+        are: its dead rows before ``base`` hold no memory (:meth:`drop` gave their pages back), and
+        moving the live rows to the front instead copied the whole table (at 5x 300 MB, 0.2 s, a
+        dozen times a year) and first compacted it. A small table, or one with more dead rows
+        before ``base`` than live ones, drops its buried rows and moves its rows to the front,
+        growing by half when that is not enough room."""
         cap = self.cols["case_id"].shape[0]
-        if self.base + need > cap and self.buried:
-            self.compact()  # the rows are about to be copied: drop the buried ones first
-            need = self.n + count
+        if self.base < self.n and mapping_of(self.cols["case_id"]) is not None:
+            self._flats = None
+            new_cap = max(self.base + self.n + count, cap + cap // 2)
+            for name in COLUMNS:
+                self.cols[name] = _grown(self.cols, name, self.base, self.base + self.n, new_cap)
+            return
+        self.compact()  # the rows are about to be copied: drop the buried ones first
+        need = self.n + count
         if self.base + need > cap:
-            # move the rows to the front; grow by half when that is not enough room
             new_cap = cap if need <= 0.75 * cap else max(need, cap + cap // 2)
             self._flats = None
             for name in COLUMNS:
                 self.cols[name] = _moved_front(self.cols, name, self.base, self.n, need, new_cap)
             self.base = 0
-        # every column's defaults and the ids in one compiled call (a call per column cost more)
-        _fill_rows(self._bytes(), _ROW_BYTES, _FILL_BYTES, self.base + self.n, self.base + need,
-                   self.cols["case_id"], self.next_id)
-        self.next_id += count
-        self.n = need
-        return slice(need - count, need)
 
     def take(self, rows: np.ndarray, names: tuple[str, ...] = RECORD_COLUMNS) -> dict[str, np.ndarray]:
         """Copy of the columns ``names`` (default: the record columns) of ``rows`` (a boolean mask
@@ -326,15 +344,22 @@ def _bury(rows, stage, collective, resident_a, resident_b, t_emerge, t_detect, t
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:
-    """Column ``name``'s rows ``base:base+n`` moved to the front of a buffer of ``cap`` rows: the
-    column itself when it has that many, else resized in place when it can be (no copy, and the
-    old and the new buffer are never both resident), else a copy. The pages of the rows from
-    ``need`` on are given back (dead until appended to)."""
-    dt, _fill, shape = COLUMNS[name]
-    col = cols.pop(name)  # the table's reference: the mapping is resized only if it was the last
+    """Column ``name``'s rows ``base:base+n`` moved to the front of a buffer of ``cap`` rows
+    (:func:`_grown`). The pages of the rows from ``need`` on are given back (dead until appended to)."""
+    col = cols[name]
     if base:
         col[:n] = col[base: base + n]  # numpy copies overlapping ranges safely
     release_rows(col, need, base + n, 0, n)
+    del col  # the table's reference must be the last for the buffer to be resized in place
+    return _grown(cols, name, 0, n, cap)
+
+
+def _grown(cols: dict[str, np.ndarray], name: str, lo: int, hi: int, cap: int) -> np.ndarray:
+    """Column ``name`` with a buffer of ``cap`` rows, its rows ``lo:hi`` (the live ones) in place:
+    the column itself when it has that many, else resized in place when it can be (no copy, and the
+    old and the new buffer are never both resident), else a copy."""
+    dt, _fill, shape = COLUMNS[name]
+    col = cols.pop(name)  # the table's reference: the mapping is resized only if it was the last
     if cap == col.shape[0]:
         return col
     buf, rows = mapping_of(col), col.shape[0]
@@ -345,7 +370,7 @@ def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need
             return grown
         col = np.frombuffer(buf, dtype=dt, count=len(buf) // np.dtype(dt).itemsize).reshape(rows, *shape)
     arr = new_column(cap, dt, shape)  # pages of the spare capacity are only touched when used
-    arr[:n] = col[:n]
+    arr[lo:hi] = col[lo:hi]
     return arr
 
 
