@@ -72,6 +72,27 @@ def _segment_sums(a, start):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _mean_trust_terms(trust_sum, size, shift):  # pragma: no cover - compiled
+    """``(np.clip(trust_sum / np.maximum(size, 1) + shift, 0, 1) * size, size.sum())`` for integer
+    ``size``: the terms of the city's mean trust in one pass (numpy made four grid-sized
+    temporaries). Their sum stays numpy's np.sum: a kernel calling the recursive :func:`_pairwise`
+    on float64 for it segfaulted when loaded from numba's cache in a later process."""
+    n = size.shape[0]
+    y = np.empty(n)
+    total = 0
+    for g in range(n):
+        m = size[g]
+        total += m
+        v = trust_sum[g] / np.float64(m if m > 1 else 1) + shift[g]
+        if v < 0.0:  # np.clip: only values outside [0, 1] replaced (NaN stays NaN)
+            v = 0.0
+        elif v > 1.0:
+            v = 1.0
+        y[g] = v * np.float64(m)
+    return y, total
+
+
+@njit(cache=True, nogil=True)
 def _scale_clipped(values, start, factor):  # pragma: no cover - compiled
     """``values[start[g]:start[g + 1]] = np.minimum(values[...] * factor[g], 1)`` for every grid
     ``g``, in float32 as numpy computes it (NaN stays NaN)."""

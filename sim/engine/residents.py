@@ -31,6 +31,7 @@ from .city import CityLayout
 from .resident_kernels import (
     _effective_trust,
     _logit_interp,
+    _mean_trust_terms,
     _move_trust,
     _position_rows,
     _scale_clipped,
@@ -271,8 +272,10 @@ class ResidentTable:
 
     def mean_trust(self) -> float:
         """City mean trust, from per-grid sums (O(grids), not O(residents))."""
-        w = self.layout.residents_per_grid
-        return float(np.sum(self.grid_mean_trust() * w) / max(w.sum(), 1))
+        # np.sum(self.grid_mean_trust() * w) / max(w.sum(), 1), w the residents per grid: the terms
+        # and w.sum() in one compiled pass (the daily record's call: 45 µs as numpy, 13 µs so)
+        terms, total = _mean_trust_terms(self.trust_sum, self.layout.residents_per_grid, self.trust_shift)
+        return float(np.sum(terms) / max(total, 1))
 
     def view(self, index: int, now: float) -> Resident:
         """A read-only snapshot of one resident."""
