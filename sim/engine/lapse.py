@@ -74,12 +74,25 @@ def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1, lev
     acts = np.empty(n, np.int64)
     k = 0
     m = 0
+    # The levels at which the escalation pass acts on a row only to integrate its hazard: at or
+    # above the top (no review), not street-scoped and no entry level above them (no referral up),
+    # by the level's byte (negative levels are 128..255: never quiet). At 5x nearly the whole
+    # backlog waits at the court with severity 3: its rows need neither category, entry nor
+    # t_arrive read (-18 % of the pass at 5x day 200).
+    e_max = entry.max() if entry.size else -1
+    quiet = np.zeros(256, np.bool_)
+    for lv in range(min(street_scoped.size, 128)):
+        quiet[lv] = e_max <= lv and lv >= top and not street_scoped[lv]
     for i in range(n):
         st = stage[i]
-        if st == 1 or st == 2:
-            start = _max(_max(acc_from[i], t0), t_detect[i])
+        if st < 0 or st > 2:
+            continue
+        a = acc_from[i]
+        sv = severity[i]
+        if st != 0:  # REPORTING or QUEUED
+            start = _max(_max(a, t0), t_detect[i])
             span = _max(t1 - start, 0.0)
-            rate = rate_of[severity[i]]
+            rate = rate_of[sv]
             left = lapse_left[i]
             if rate > 0 and left <= rate * span:
                 out[k] = i
@@ -91,14 +104,16 @@ def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1, lev
         # tests in its order, with the severity before its integration (a row it integrates is
         # acted on either way). Written out here: as a compiled function taking the arrays, each
         # call cost 70 ns (their reference counts), the pass 20 times as long.
-        if st < 0 or st > 2:
+        lv = level[i]
+        if quiet[np.uint8(lv)]:  # entry[...] <= e_max <= lv, lv >= top, not street-scoped
+            if a < t_end and sv < 3:
+                acts[m] = i
+                m += 1
             continue
         acted = False
-        if acc_from[i] < t_end:
-            acted = severity[i] < 3 or (
-                (st == 1 or st == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i])
+        if a < t_end:
+            acted = sv < 3 or ((st == 1 or st == 2) and lv >= 0 and entry[category[i], sv] > lv)
         if not acted and st == 2:
-            lv = level[i]
             acted = (lv < top and t_end - t_arrive[i] >= review_after) or (
                 lv >= 0 and street_scoped[lv] and t_end - t_arrive[i] >= -np.inf)
         if acted:
