@@ -169,3 +169,50 @@ def test_spend_with_its_quiet_levels_is_the_full_test(n, seed, top, review_after
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype
         assert np.array_equal(g, w, equal_nan=True)
+
+
+def _perceive_before(stage, t_close, t_detect, grid, resolved, lapsed, unresolved, fair, memory, r):
+    """``choice._perceive`` as it was: every row's stage tested (the reference)."""
+    n_grids = r.shape[0]
+    n = np.zeros(n_grids, np.int64)
+    total = np.zeros(n_grids)
+    for i in range(stage.shape[0]):
+        st = stage[i]
+        if st == resolved or st == lapsed or st == unresolved:
+            if st == resolved:
+                hours = t_close[i] - t_detect[i]
+                sat = fair / (hours if (hours >= fair or hours != hours) else fair)
+            else:
+                sat = 0.0
+            g = grid[i]
+            n[g] += 1
+            total[g] += sat
+    for g in range(n_grids):
+        if n[g] > 0:
+            k = np.float64(n[g])
+            r[g] += k / (k + memory) * (total[g] / k - r[g])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 70), st.integers(0, 20), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_perceive_passing_over_words_is_the_full_pass(n, base, seed, closed):
+    from sim.engine.cases import Stage
+    from sim.engine.choice import _perceive_words
+    from sim.engine.intrinsics import repeat_byte
+
+    rng = np.random.default_rng(seed)
+    buf = rng.integers(-1, 12, base + n + int(rng.integers(0, 9))).astype(np.int8)  # every stage, buried
+    buf[rng.random(buf.size) >= closed] = 2  # runs of open rows, words without an outcome
+    stage = buf[base: base + n]
+    words = buf[: buf.size // 8 * 8].view(np.uint64)
+    t_detect = rng.choice([0.0, 10.0, np.nan, np.inf], n)
+    t_close = t_detect + rng.choice([0.0, 5.0, 48.0, 100.0, np.nan], n)
+    grid = rng.integers(0, 4, n).astype(np.int32)
+    r0 = rng.random(4)
+    outcomes = (int(Stage.RESOLVED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
+    want, got = r0.copy(), r0.copy()
+    with np.errstate(invalid="ignore"):  # inf - inf
+        _perceive_before(stage, t_close, t_detect, grid, *outcomes, 48.0, 20.0, want)
+    _perceive_words(stage, words, base, *(repeat_byte(v) for v in outcomes), t_close, t_detect, grid, *outcomes,
+                    48.0, 20.0, got)
+    assert got.tobytes() == want.tobytes()
