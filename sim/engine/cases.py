@@ -65,11 +65,9 @@ HOTLINE = CHANNELS.index("hotline")  # resident reports; every other channel dis
 BURIED = -1
 """Stage code of a closed row left in place until the next compaction (:meth:`CaseTable.bury`):
 not a :class:`Stage` (no open or closed stage test matches it, ``stage & 255`` is 255)."""
-COMPACT_SHARE = 0.10
+COMPACT_SHARE = 0.05
 """Buried rows are compacted away once they are more than this share of the table's rows (not
-counting those a partial compaction left among the older rows). 10% rather than 5% since a large
-table grows in place (no compaction before its appends): at 5x a year's close 2.03 -> 1.60 s CPU,
-no other stage slower beyond the noise, peak RSS +6 MB."""
+counting those a partial compaction left among the older rows)."""
 TAIL_SHARE = 0.2
 """A partial compaction removes the buried rows among the newest fifth of the rows: most cases
 close young, so most buried rows are there (at 5x on day 250, 81% of them), and moving the rows
