@@ -4,7 +4,9 @@ order, from the day's fresh streams as PCG64 state words (:mod:`sim.engine.pcg`,
 
 ``random()``, ``exponential(1.0)``, ``standard_normal()`` and ``geometric(p)`` drawn one at a
 time give exactly the numbers of numpy's vectorised calls on the stream's ``Generator``
-(``tests/test_kernels_round6_front.py`` compares every kernel with the numpy code it replaces).
+(``tests/test_kernels_round6_front.py`` compares every kernel with the numpy code it replaces);
+the exponential and normal draws are inlined here (:mod:`sim.engine.pcg`; numba's cache does not
+see a change there: edit this file too, or delete its cache, when they change).
 A day's few thousand new cases then cost a few compiled loops instead of some sixty numpy calls
 on small arrays and twenty ``Generator`` objects. Detection's triage of what it found
 (:func:`triage_split`, for :meth:`~sim.engine.routing.Router.triage`): one pass instead of some
