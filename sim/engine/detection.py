@@ -24,17 +24,14 @@ from .service import _rows_at
 from .state import CityState
 from .streams import Stream
 
-_LATENT_BYTES = repeat_byte(int(Stage.LATENT))  # the stage code 0 in every byte of a word (_rows_at)
+_LATENT_BYTES = repeat_byte(int(Stage.LATENT))  # the stage code in every byte of a word (_rows_at)
 _AHEAD = 16  # prefetch distance in latent rows: the resident record of the latent case that far ahead
 
 
 class Detection:
     """Stage ``detection``. Reads latent cases, levers, world, grid-worker pools, residents'
     propensity and trust; writes detection time, channel and stage (detected or faded), then
-    triages what was found. Keeps the fixed order in which grids get cameras, and the id below
-    which no case is latent."""
-
-    _first_id = 0  # no row with a smaller id is latent (see __call__); a class default: models pickled before it load
+    triages what was found. Keeps the fixed order in which grids get cameras."""
 
     def __init__(self, s: CityState, router: Router, choice: ChoiceModel) -> None:
         self.router = router
@@ -58,37 +55,28 @@ class Detection:
         fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** np.arange(4, dtype=np.float64)
         r = s.residents
         enabled = self.choice.enabled
-        # The latent rows, in row order: no row before the first one latent after the last
-        # pass (by its id: rows move only when the table compacts, in order) can be latent, since
-        # a row is latent only from its append (clock_draws) on, and at 5x a backlog of queued
-        # rows lies before it (day 200: 44 % of the rows); the rest scanned eight rows at a time.
-        lo = int(np.searchsorted(tab["case_id"], self._first_id))
+        # The latent rows, found eight rows at a time where none is (at 5x most rows are queued:
+        # one row in fifty is latent at day 200). One compiled pass over them finds their
+        # clocks' hazards and what happens to them today; it spends the quiet ones' budgets in
+        # place and returns only the detected and faded rows (numpy's arithmetic, dtypes and
+        # order: see _latent).
         words, base = tab.words("stage")
-        rows = _rows_at(tab["stage"][lo:], words, base + lo, _LATENT_BYTES, 0)
-        # One compiled pass over them finds their clocks' hazards and what happens to them
-        # today; it spends the quiet ones' budgets in place and returns only the detected and
-        # faded rows (numpy's arithmetic, dtypes and order: see _latent).
-        n_latent, first, di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f = _latent(
-            rows, lo, tab["stage"], tab["grid"], tab["category"], tab["resident_a"], tab["proactive_only"],
+        rows = _rows_at(tab["stage"], words, base, _LATENT_BYTES, int(Stage.LATENT))
+        n_latent, di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f = _latent(
+            tab["stage"], tab["grid"], tab["category"], tab["resident_a"], tab["proactive_only"],
             tab["entry_channel"], tab["severity"], tab["t_emerge"], tab["detect_left"], tab["fade_left"],
             s.pools[Level.GRID].counts, cats.patrol_visible, self.video_covered(s), r.propensity, r.trust,
             r.trust_shift, fade, float(t0), float(t1), LUMP, not enabled,
             float(w["patrol_visits_per_worker_day"]), float(w["patrol_detection_per_visit"]), float(seen),
             float(lev.screening_per_week / 7.0 * w["screening_detection"]), float(w["video_detection_per_day"]),
-            float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay))
+            float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay), rows)
         if n_latent == 0:
-            self._first_id = tab.next_id
             return
         # what they come to, written in one compiled pass (some twenty numpy calls before)
         ai, t_act, di = _settle(di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f, tab["channel_u"],
                                 tab["t_close"], tab["stage"], tab["fade_left"], tab["t_detect"], tab["channel"],
                                 enabled, N_DETECTION_CLOCKS - 1, int(Stage.LUMPED), int(Stage.FADED),
                                 int(Stage.REPORTING))
-        # rows still latent after today: the quiet ones and those acting (choosing to lump it),
-        # the first of them named by its id before anything can move the rows
-        if ai.size:
-            first = min(first, int(ai[0]))
-        self._first_id = int(tab["case_id"][first]) if first < tab.n else tab.next_id
         # the rows whose residents' own clock rang first choose (their rows' moves touch no
         # other row: acting after the others' writes gives what acting before them gave)
         reached = self.choice.act(s, ai, t_act) if ai.size else ai
@@ -97,21 +85,35 @@ class Detection:
 
 
 @njit(cache=True)
-def _latent(rows, lo, stage, grid, category, resident, proactive_only, entry_channel, severity, t_emerge, detect_left,
+def _latent(stage, grid, category, resident, proactive_only, entry_channel, severity, t_emerge, detect_left,
             fade_left, workers, visible, covered, propensity, trust, trust_shift, fade, t0, t1, lump,
             trust_scales, patrol_visits, patrol_detection, seen, screening, video, volunteer, delay,
-            delay32):  # pragma: no cover - compiled
-    """Detection's day for the latent cases (stage 0) at rows ``lo + rows`` (ascending), with the arithmetic the vectorised numpy
+            delay32, rows=None):  # pragma: no cover - compiled
+    """Detection's day for every latent case (stage 0), with the arithmetic the vectorised numpy
     code did, in its dtypes and order: the five clocks' hazards (patrol, screening, video,
     volunteers, the residents' own clock: float32 propensity times 0 or 1, divided by the delay
     in float32 — or, with channel choice off, times their effective trust in float64), their
     sum left to right (numpy's row sum of five), the fading rate of the case's severity; when the
     clocks ring today. Quiet cases spend their budgets in place. Returns the number of latent
-    cases; the first quiet row (the table's length if none); the detected rows with their hazards, detection time, start of today's exposure,
+    cases; the detected rows with their hazards, detection time, start of today's exposure,
     fading rate and whether their report was instant; the faded rows, their fading time and
-    whether their residents had lumped it."""
+    whether their residents had lumped it. The latent rows are ``rows`` (ascending), or found
+    here when not given."""
     n = stage.shape[0]
-    m = rows.shape[0]
+    if rows is None:  # a branch numba prunes: compiled apart with and without the rows
+        m = 0
+        for i in range(n):
+            if stage[i] == 0:
+                m += 1
+        lat = np.empty(m, np.int64)
+        k = 0
+        for i in range(n):
+            if stage[i] == 0:
+                lat[k] = i
+                k += 1
+    else:
+        lat = rows
+        m = rows.shape[0]
     di = np.empty(m, np.int64)
     h_d = np.empty((m, 5))
     t_det_d = np.empty(m)
@@ -125,11 +127,10 @@ def _latent(rows, lo, stage, grid, category, resident, proactive_only, entry_cha
     nf = 0
     zero32 = np.float32(0.0)
     h = np.empty(5)
-    first = n  # the first quiet row
     for j in range(m):  # the latent rows listed first: the prefetch can then look _AHEAD of them
-        i = lo + rows[j]
+        i = lat[j]
         if j + _AHEAD < m:  # a random resident record per latent case
-            prefetch(propensity, resident[lo + rows[j + _AHEAD]])
+            prefetch(propensity, resident[lat[j + _AHEAD]])
         g = grid[i]
         vis = visible[category[i]]
         w = workers[g]
@@ -175,12 +176,10 @@ def _latent(rows, lo, stage, grid, category, resident, proactive_only, entry_cha
             lumped_f[nf] = lumped
             nf += 1
         else:
-            if first == n:
-                first = i
             span = t1 - t_from
             detect_left[i] = left - h_det * span
             fade_left[i] = fade_left[i] - h_fade * span
-    return (m, first, di[:nd].copy(), h_d[:nd].copy(), t_det_d[:nd].copy(), t_from_d[:nd].copy(), fade_d[:nd].copy(),
+    return (m, di[:nd].copy(), h_d[:nd].copy(), t_det_d[:nd].copy(), t_from_d[:nd].copy(), fade_d[:nd].copy(),
             instant_d[:nd].copy(), fi[:nf].copy(), t_fade_f[:nf].copy(), lumped_f[:nf].copy())
 
 
