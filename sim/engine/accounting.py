@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..outcomes.accumulate import KpiAccumulator
-from .cases import CLOSED_STAGES, RECORD_COLUMNS, Stage, stage_rows
+from .cases import RECORD_COLUMNS, Stage
 from .levels import LEVELS, N_LEVELS, Level
 from .saturation import SaturationMonitor
 from .service_kernels import book_intervals
@@ -92,7 +92,7 @@ class Accounts:
         them. Reads and writes the case table; writes today's exits."""
         tab = s.cases
         stage = tab["stage"]
-        closed = stage_rows(stage, CLOSED_STAGES)  # one compiled pass
+        closed = tab.closed_rows(s.clock.t1)  # the list the stages before made (or one compiled pass)
         exits = np.bincount(stage[closed], minlength=len(Stage))
         s.today["resolved"] = int(exits[Stage.RESOLVED])
         s.today["lapsed"] = int(exits[Stage.LAPSED])

@@ -1,4 +1,5 @@
-"""Compiled passes over every column of the case table (:class:`sim.engine.cases.CaseTable`).
+"""Compiled passes over the columns of the case table (:class:`sim.engine.cases.CaseTable`): its
+compaction, and the marks of buried rows.
 
 A compaction moves the rows kept after the removed ones, in every column. Closed cases are
 scattered through the table (at 1x a day closes one row in eight, all ages alike; at 5x a
@@ -80,3 +81,15 @@ def _move_rows(v, w, base, holes, j, right, left):  # pragma: no cover - compile
                 t = d - (q + 1) * w
                 for e in range(w):
                     v[t + e] = v[s + e]
+
+
+@njit(cache=True, nogil=True)
+def bury_rows(rows, buried, stage, collective, resident_a, resident_b, t_emerge, t_detect,
+              t_severity2):  # pragma: no cover - compiled
+    """The marks of :meth:`sim.engine.cases.CaseTable.bury` on ``rows`` (stage ``buried``), in one pass."""
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        stage[i] = buried
+        collective[i] = -1
+        resident_a[i] = resident_b[i] = -1
+        t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan

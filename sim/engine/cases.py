@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
-from .case_kernels import compact_all
+from .case_kernels import bury_rows, compact_all
 from .intrinsics import memmove
 from .levels import N_LEVELS
 
@@ -155,6 +155,7 @@ class CaseTable:
         self.buried = 0  # closed rows still in place (stage BURIED), see :meth:`bury`
         self.old_buried = 0  # ... of which left among the older rows by a partial compaction
         self._flats: tuple[np.ndarray, ...] | None = None  # see :meth:`_bytes`
+        self._closed: tuple[tuple, np.ndarray] | None = None  # :meth:`closed_rows`
 
     def _bytes(self) -> tuple[np.ndarray, ...]:
         """Every column's whole buffer as bytes, in ``COLUMNS`` order (for the compiled passes over
@@ -169,7 +170,7 @@ class CaseTable:
         # its spare rows hold no memory here, but would in the pickle; the byte views are made
         # again after loading
         cols = {k: c[self.base: self.base + self.n] for k, c in self.cols.items()}
-        return {**self.__dict__, "cols": cols, "base": 0, "_flats": None}
+        return {**self.__dict__, "cols": cols, "base": 0, "_flats": None, "_closed": None}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.cols[name][self.base: self.base + self.n]
@@ -180,6 +181,16 @@ class CaseTable:
         col = self.cols[name]
         assert col.dtype.itemsize == 1 and col.ndim == 1
         return col[: col.shape[0] // 8 * 8].view(np.uint64), self.base
+
+    def closed_rows(self, t: float) -> np.ndarray:
+        """Rows of closed cases, ascending, on the day ending at hour ``t``: one list for the last
+        stages of the day (``grievance_memory``, ``stories``, ``close``, one after another in the
+        plan: they vouch that no stage is written between them), made again after an append, bury
+        or compaction or when ``t`` moves on."""
+        key = (self.n, self.base, self.next_id, self.buried, float(t))
+        if self._closed is None or self._closed[0] != key:
+            self._closed = (key, stage_rows(self["stage"], CLOSED_STAGES))
+        return self._closed[1]
 
     def __len__(self) -> int:
         """Open cases: the rows of the columns less the buried ones (:meth:`bury`)."""
@@ -272,7 +283,8 @@ class CaseTable:
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return
-        _bury(rows, self["stage"], self["collective"], self["resident_a"], self["resident_b"], self["t_emerge"],
+        self._closed = None  # the rows change stage
+        bury_rows(rows, BURIED, self["stage"], self["collective"], self["resident_a"], self["resident_b"], self["t_emerge"],
               self["t_detect"], self["t_severity2"])
         self.buried += rows.size
         if self.buried - self.old_buried > COMPACT_SHARE * self.n:
@@ -330,17 +342,6 @@ def _fill_rows(flats, widths, fills, lo, hi, case_id, next_id):  # pragma: no co
         at += w
     for i in range(total):
         case_id[lo + i] = next_id + i
-
-
-@njit(cache=True, nogil=True)
-def _bury(rows, stage, collective, resident_a, resident_b, t_emerge, t_detect, t_severity2):  # pragma: no cover
-    """The marks of :meth:`CaseTable.bury` on ``rows``, in one pass."""
-    for k in range(rows.shape[0]):
-        i = rows[k]
-        stage[i] = BURIED
-        collective[i] = -1
-        resident_a[i] = resident_b[i] = -1
-        t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:

@@ -83,8 +83,11 @@ class CollectiveAction:
             return
         self.memory *= self.fade
         tab = s.cases
-        _remember(tab["stage"], tab["collective"], tab["grid"], tab["category"], tab["n_involved"],
-                  s.layout.community_of, self.memory, int(Stage.FADED), int(Stage.LAPSED), int(Stage.UNRESOLVED))
+        # the day's closed rows, listed once for this stage, ``stories`` and ``close``: the same
+        # rows in the same order as a pass over the table (the memory's additions unchanged)
+        _remember(tab.closed_rows(s.clock.t1), tab["stage"], tab["collective"], tab["grid"], tab["category"],
+                  tab["n_involved"], s.layout.community_of, self.memory, int(Stage.FADED), int(Stage.LAPSED),
+                  int(Stage.UNRESOLVED))
 
     def __call__(self, s: CityState) -> None:
         """Stage ``collective``: threshold cascades among each community's aggrieved; new
@@ -171,11 +174,12 @@ def _mark_joined(collective, last, chain, keys):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _remember(stage, collective, grid, category, n_involved, community_of, memory, faded, lapsed,
+def _remember(rows, stage, collective, grid, category, n_involved, community_of, memory, faded, lapsed,
               unresolved):  # pragma: no cover - compiled
     # np.add.at(memory, (community, category), n_involved) over the rows that left unresolved
-    # (faded, lapsed, decided against) and were not mobilised, in row order
-    for i in range(stage.size):
+    # (faded, lapsed, decided against) and were not mobilised, in row order (``rows``: the
+    # closed rows, ascending)
+    for i in rows:
         st = stage[i]
         if (st == faded or st == lapsed or st == unresolved) and collective[i] == 0:
             memory[community_of[grid[i]], category[i]] += np.float64(n_involved[i])

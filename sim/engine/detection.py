@@ -17,12 +17,14 @@ from numba import njit
 
 from .cases import N_DETECTION_CLOCKS, Stage
 from .choice import LUMP, ChoiceModel
-from .intrinsics import prefetch
+from .intrinsics import prefetch, repeat_byte
 from .levels import Level
 from .routing import Router
+from .service import _rows_at
 from .state import CityState
 from .streams import Stream
 
+_LATENT_BYTES = repeat_byte(int(Stage.LATENT))  # the stage code in every byte of a word (_rows_at)
 _AHEAD = 16  # prefetch distance in latent rows: the resident record of the latent case that far ahead
 
 
@@ -53,9 +55,13 @@ class Detection:
         fade = w["self_resolution_per_day"] / 24.0 * w["lapse_severity_factor"] ** np.arange(4, dtype=np.float64)
         r = s.residents
         enabled = self.choice.enabled
-        # One compiled pass over the table finds the latent cases, their clocks' hazards and
-        # what happens to them today; it spends the quiet ones' budgets in place and returns
-        # only the detected and faded rows (numpy's arithmetic, dtypes and order: see _latent).
+        # The latent rows, found eight rows at a time where none is (at 5x most rows are queued:
+        # one row in fifty is latent at day 200). One compiled pass over them finds their
+        # clocks' hazards and what happens to them today; it spends the quiet ones' budgets in
+        # place and returns only the detected and faded rows (numpy's arithmetic, dtypes and
+        # order: see _latent).
+        words, base = tab.words("stage")
+        rows = _rows_at(tab["stage"], words, base, _LATENT_BYTES, int(Stage.LATENT))
         n_latent, di, h_d, t_det, t_from, fade_d, instant, fi, t_fade, lumped_f = _latent(
             tab["stage"], tab["grid"], tab["category"], tab["resident_a"], tab["proactive_only"],
             tab["entry_channel"], tab["severity"], tab["t_emerge"], tab["detect_left"], tab["fade_left"],
@@ -63,7 +69,7 @@ class Detection:
             r.trust_shift, fade, float(t0), float(t1), LUMP, not enabled,
             float(w["patrol_visits_per_worker_day"]), float(w["patrol_detection_per_visit"]), float(seen),
             float(lev.screening_per_week / 7.0 * w["screening_detection"]), float(w["video_detection_per_day"]),
-            float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay))
+            float(lev.volunteer_participation * w["volunteer_detection_per_day"]), delay, np.float32(delay), rows)
         if n_latent == 0:
             return
         # what they come to, written in one compiled pass (some twenty numpy calls before)
@@ -82,7 +88,7 @@ class Detection:
 def _latent(stage, grid, category, resident, proactive_only, entry_channel, severity, t_emerge, detect_left,
             fade_left, workers, visible, covered, propensity, trust, trust_shift, fade, t0, t1, lump,
             trust_scales, patrol_visits, patrol_detection, seen, screening, video, volunteer, delay,
-            delay32):  # pragma: no cover - compiled
+            delay32, rows=None):  # pragma: no cover - compiled
     """Detection's day for every latent case (stage 0), with the arithmetic the vectorised numpy
     code did, in its dtypes and order: the five clocks' hazards (patrol, screening, video,
     volunteers, the residents' own clock: float32 propensity times 0 or 1, divided by the delay
@@ -91,12 +97,23 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
     clocks ring today. Quiet cases spend their budgets in place. Returns the number of latent
     cases; the detected rows with their hazards, detection time, start of today's exposure,
     fading rate and whether their report was instant; the faded rows, their fading time and
-    whether their residents had lumped it."""
+    whether their residents had lumped it. The latent rows are ``rows`` (ascending), or found
+    here when not given."""
     n = stage.shape[0]
-    m = 0
-    for i in range(n):
-        if stage[i] == 0:
-            m += 1
+    if rows is None:  # a branch numba prunes: compiled apart with and without the rows
+        m = 0
+        for i in range(n):
+            if stage[i] == 0:
+                m += 1
+        lat = np.empty(m, np.int64)
+        k = 0
+        for i in range(n):
+            if stage[i] == 0:
+                lat[k] = i
+                k += 1
+    else:
+        lat = rows
+        m = rows.shape[0]
     di = np.empty(m, np.int64)
     h_d = np.empty((m, 5))
     t_det_d = np.empty(m)
@@ -110,16 +127,10 @@ def _latent(stage, grid, category, resident, proactive_only, entry_channel, seve
     nf = 0
     zero32 = np.float32(0.0)
     h = np.empty(5)
-    rows = np.empty(m, np.int64)  # the latent rows first: the prefetch can then look _AHEAD of them
-    k = 0
-    for i in range(n):
-        if stage[i] == 0:
-            rows[k] = i
-            k += 1
-    for j in range(m):
-        i = rows[j]
+    for j in range(m):  # the latent rows listed first: the prefetch can then look _AHEAD of them
+        i = lat[j]
         if j + _AHEAD < m:  # a random resident record per latent case
-            prefetch(propensity, resident[rows[j + _AHEAD]])
+            prefetch(propensity, resident[lat[j + _AHEAD]])
         g = grid[i]
         vis = visible[category[i]]
         w = workers[g]

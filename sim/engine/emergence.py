@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from .calendar import Calendar, trend_factor
-from .cases import RETURNING_EXITS, Stage, stage_rows
+from .cases import RETURNING_EXITS, Stage
 from .contagion import Contagion
 from .draws import poisson_cells, poisson_outer
-from .front_kernels import arrival_draws, clock_draws, new_case_rows
+from .front_kernels import arrival_draws, clock_draws, exit_rows, new_case_rows
 from .state import CityState
 from .streams import Stream
 
@@ -186,7 +186,8 @@ class Emergence:
         """Stage ``returns``: of today's unresolved exits (``RETURNING_EXITS``), those whose
         draw falls under ``world.recurrence_share`` are set to come back as new cases."""
         tab, w = s.cases, s.world
-        rows = stage_rows(tab["stage"], RETURNING_EXITS)
+        words, base = tab.words("stage")
+        rows = exit_rows(tab["stage"], words, base, _RETURNING)  # stage_rows(stage, RETURNING_EXITS)
         rows = rows[tab["return_u"][rows] < w["recurrence_share"]]
         if rows.size == 0:
             return
@@ -219,6 +220,9 @@ class Emergence:
         t0 = s.clock.t0
         s.residents.add_tension(tab["resident_a"][sl], s.world["tension_per_case"], t0)
 
+
+_RETURNING = np.zeros(256, np.bool_)  # the codes of RETURNING_EXITS (closed stages, 4-127: exit_rows)
+_RETURNING[np.asarray(RETURNING_EXITS, np.int64)] = True
 
 _RETURN_FIELDS = {"t": np.float64, "category": np.int16, "grid": np.int32, "resident_a": np.int64,
                   "resident_b": np.int64, "n_involved": np.int32, "severity": np.int8, "recurrence": np.int8,

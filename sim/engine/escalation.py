@@ -20,9 +20,20 @@ import numpy as np
 from numba import njit
 
 from .city import CityLayout
-from .intrinsics import prefetch
+from .escalation_kernels import (
+    _STREET_SCOPED,
+    _accrue_steps,
+    _end_of_day,
+    _end_of_day_rows,
+    _gather_residents,
+    _gather_rows,
+    _hazard,
+    _hazard_rows,
+    _per_1000,
+    _uncapped_rows,
+)
 from .levels import TOP
-from .routing import STREET_SCOPED, Router
+from .routing import Router
 from .state import CityState
 
 
@@ -81,6 +92,15 @@ class Escalation:
     _near_floor: np.ndarray | None = None
     # the rows the end-of-day pass may act on, as found by the lapse stage (:meth:`expect`)
     _expected: tuple[tuple[int, int, int, int, int, float], np.ndarray] | None = None
+    # Whether today's hazard of the capped cases (severity 3) is wanted. Nothing in a run reads
+    # it: their severity cannot rise (the end-of-day pass leaves their integral alone; an accrue
+    # of one integrates it into hazard_acc, read by nothing, and steps nothing). Only the hazard
+    # column and the map layer escalation_risk show it, after a day. A caller that will not look
+    # after today may set this False: the stage then takes the uncapped cases alone (5x, day 250:
+    # 32,000 of 830,000 rows, 12 -> 2 ms a day); their hazards and the neighbour term are the
+    # same, the capped cases keep an older hazard.
+    capped_hazard = True
+    _rows = np.empty(0, dtype=np.int64)  # the uncapped rows' buffer (kept; a class default for old pickles)
 
     def __init__(self, s: CityState, router: Router) -> None:
         self.router = router
@@ -114,20 +134,32 @@ class Escalation:
         n = tab.n
         if self._scratch.shape[1] < n:
             self._scratch = np.empty((4, n + n // 4), dtype=np.float32)
-        x, tension, trust, decay = self._scratch[:, :n]
-        _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust, np.float32(t0),
-                          np.float32(r.relax_hours), x, tension, trust)
+        rows = None
+        if not self.capped_hazard:  # the uncapped rows: counted with the rest, then theirs alone
+            if self._rows.shape[0] < n:
+                self._rows = np.empty(n + n // 4, dtype=np.int64)
+            rows = self._rows[:_uncapped_rows(tab["resident_a"], g, tab["severity"], open_per_grid, self._rows)]
+        x, tension, trust, decay = self._scratch[:, :n if rows is None else rows.shape[0]]
+        if rows is None:
+            _gather_residents(tab["resident_a"], g, open_per_grid, r.tension_t, r.tension, r.trust, np.float32(t0),
+                              np.float32(r.relax_hours), x, tension, trust)
+        else:
+            _gather_rows(rows, tab["resident_a"], r.tension_t, r.tension, r.trust, np.float32(t0),
+                         np.float32(r.relax_hours), x, tension, trust)
         np.exp(x, out=decay)
         # the open cases around each grid per 1,000 residents there, in one compiled pass
         self.open_nearby_per_1000 = _per_1000(open_per_grid, map_neighbours(s.layout), self._near_floor)
         neighbour = w["escalation_neighbour_weight"] * (
             1.0 - w["escalation_disclosure_damping"] * s.levers.information_disclosure)
-        _hazard(tab["hazard"], g, tab["t_emerge"], decay, tension, trust, r.trust_shift,
-                self.open_nearby_per_1000, float(t0), float(w["escalation_hazard_per_hour"]),
-                float(w["escalation_growth_per_day"]), float(w["escalation_max_multiplier"]),
-                np.float32(w["escalation_tension_weight"]), float(w["escalation_distrust_weight"]),
-                float(neighbour), s.categories.escalation_mult, tab["category"], tab["bounces"],
-                float(w["escalation_bounce_weight"]))
+        args = (tab["hazard"], g, tab["t_emerge"], decay, tension, trust, r.trust_shift, self.open_nearby_per_1000,
+                float(t0), float(w["escalation_hazard_per_hour"]), float(w["escalation_growth_per_day"]),
+                float(w["escalation_max_multiplier"]), np.float32(w["escalation_tension_weight"]),
+                float(w["escalation_distrust_weight"]), float(neighbour), s.categories.escalation_mult,
+                tab["category"], tab["bounces"], float(w["escalation_bounce_weight"]))
+        if rows is None:
+            _hazard(*args)
+        else:
+            _hazard_rows(rows, *args)
 
     def accrue(self, s: CityState, rows: np.ndarray, until: np.ndarray | float) -> None:
         """Integrate today's hazard over each case's exposure up to ``until``; apply the severity
@@ -191,199 +223,4 @@ class Escalation:
         r.balance(s, queued)
 
 
-# ----------------------------------------------------------------- compiled kernels
-_STREET_SCOPED = np.zeros(int(TOP) + 1, dtype=np.bool_)  # levels whose street backlogs are balanced
-_STREET_SCOPED[list(STREET_SCOPED)] = True
-_AHEAD = 128  # prefetch distance in cases (a resident record is one random cache line; 32 to 256
-#               measured: 128 was fastest, 2.5 to 4 times faster than no prefetch)
-
-
-@njit(cache=True)
-def _accrue_row(i, u, t0, acc_from, hazard, hazard_acc, thr):  # pragma: no cover - compiled
-    """Integrate the hazard of row ``i`` from ``max(acc_from, t0)`` to ``u``; returns the number
-    of thresholds crossed before and after, the start of the exposure and the integral before."""
-    a = acc_from[i]
-    start = a if a >= t0 else t0
-    span = u - start
-    if not span >= 0.0:
-        span = 0.0
-    before = hazard_acc[i]
-    after = before + hazard[i] * span
-    k0 = 0
-    k1 = 0
-    for c in range(3):
-        t = np.float64(thr[i, c])
-        if t <= before:
-            k0 += 1
-        if t <= after:
-            k1 += 1
-    hazard_acc[i] = after
-    acc_from[i] = u
-    return k0, k1, start, before
-
-
-@njit(cache=True)
-def _accrue_steps(rows, until, t0, acc_from, hazard, hazard_acc, thr, severity0, severity, grid, category,
-                  t_severity2, by_grid, by_grid_category):  # pragma: no cover - compiled
-    """Integrate ``hazard`` from ``max(acc_from, t0)`` to ``until`` (one value, or one per row)
-    for ``rows`` and apply the severity steps of the thresholds crossed (:func:`_step_row`);
-    returns the number of steps."""
-    one = until.shape[0] == 1
-    steps = 0
-    for r in range(rows.shape[0]):
-        i = rows[r]
-        k0, k1, start, before = _accrue_row(i, until[0] if one else until[r], t0, acc_from, hazard, hazard_acc,
-                                            thr)
-        if k1 != k0:
-            steps += _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid, category,
-                               t_severity2, by_grid, by_grid_category)
-    return steps
-
-
-@njit(cache=True)
-def _end_of_day(stage, level, severity0, severity, category, grid, t_arrive, acc_from, hazard, hazard_acc, thr,
-                t_severity2, entry, top, review_after, street_scoped, t0, t1, by_grid,
-                by_grid_category):  # pragma: no cover - compiled
-    """:meth:`Escalation.end_of_day`'s pass: :func:`_accrue_steps` to ``t1``
-    for the rows in stages 0..2 with ``acc_from < t1``; returns the number of steps and, ascending,
-    the rows of those that wait (reporting or queued) below their route's level for their new
-    severity (``entry[category, severity]``), then of the other queued rows those that waited
-    ``review_after`` hours at a level below ``top``, then of the rest those queued at a level
-    with ``street_scoped[level]``."""
-    return _end_of_day_rows(np.empty(0, np.int64), True, stage, level, severity0, severity, category, grid,
-                            t_arrive, acc_from, hazard, hazard_acc, thr, t_severity2, entry, top, review_after,
-                            street_scoped, t0, t1, by_grid, by_grid_category)
-
-
-@njit(cache=True)
-def _end_of_day_rows(rows, every, stage, level, severity0, severity, category, grid, t_arrive, acc_from, hazard,
-                     hazard_acc, thr, t_severity2, entry, top, review_after, street_scoped, t0, t1, by_grid,
-                     by_grid_category):  # pragma: no cover - compiled
-    """:func:`_end_of_day` over ``rows`` (ascending), or over every row when ``every``."""
-    n = stage.shape[0] if every else rows.shape[0]
-    up = np.empty(n, np.int64)
-    due = np.empty(n, np.int64)
-    bal = np.empty(n, np.int64)
-    n_up = 0
-    n_due = 0
-    n_bal = 0
-    steps = 0
-    for r in range(n):
-        i = r if every else rows[r]
-        st = stage[i]
-        if st > 2 or st < 0:
-            continue
-        if acc_from[i] < t1:
-            if severity[i] < 3:
-                k0, k1, start, before = _accrue_row(i, t1, t0, acc_from, hazard, hazard_acc, thr)
-                if k1 != k0:
-                    steps += _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid,
-                                       category, t_severity2, by_grid, by_grid_category)
-            # else: severity is capped (severity0 + thresholds crossed, at most 3, never lower), so
-            # no crossing can change anything: the integral (read by nothing else) and its start
-            # are left as they are — most of a 5x backlog. The start stays below t1, which is
-            # tomorrow's t0, and every reader takes max(acc_from, t0) (accrue, lapse) or tests
-            # acc_from < t1 (this pass): the same as if it had moved to t1.
-            if (st == 1 or st == 2) and level[i] >= 0 and entry[category[i], severity[i]] > level[i]:
-                up[n_up] = i
-                n_up += 1
-                continue
-        if st == 2:
-            lv = level[i]
-            if lv < top and t1 - t_arrive[i] >= review_after:
-                due[n_due] = i
-                n_due += 1
-            elif lv >= 0 and street_scoped[lv] and t1 - t_arrive[i] >= -np.inf:
-                bal[n_bal] = i
-                n_bal += 1
-    return steps, up[:n_up].copy(), due[:n_due].copy(), bal[:n_bal].copy()
-
-
-@njit(cache=True)
-def _gather_residents(res, grid, per_grid, tension_t, tension, trust, now, relax, x, ten,
-                      tru):  # pragma: no cover - compiled
-    """For residents ``res``, into ``x``, ``ten``, ``tru``: ``-max(now - tension_t, 0) / relax`` in
-    float32 (the exponent of tension decay), their tension and their own trust (one pass over the
-    resident records); ``per_grid`` (zeros) counts the rows of each ``grid`` (exact integers, as
-    np.bincount). Rows without a resident (-1: closed rows buried in place, CaseTable.bury) are
-    skipped (zeros)."""
-    n = res.shape[0]
-    zero = np.float32(0.0)
-    for k in range(n):
-        if k + _AHEAD < n:  # the record a few dozen cases ahead: its cache miss overlaps this one
-            prefetch(tension_t, res[k + _AHEAD])
-        i = res[k]
-        if i < 0:
-            x[k] = ten[k] = tru[k] = zero
-            continue
-        per_grid[grid[k]] += 1.0
-        dt = now - tension_t[i]
-        if not dt >= zero:
-            dt = zero
-        x[k] = -dt / relax
-        ten[k] = tension[i]
-        tru[k] = trust[i]
-
-
-@njit(cache=True)
-def _per_1000(counts, nb, floor):  # pragma: no cover - compiled
-    """``neighbourhood_sum(counts) / floor * 1000.0`` (per grid), the same additions in the same
-    order. Most of a map's neighbour cells hold no grid (72 % in xian), irregularly: their 0.0
-    is selected, not branched to (a branch per cell mispredicted often: 146 µs a day against
-    84 µs)."""
-    n = counts.shape[0]
-    out = np.empty(n)
-    for g in range(n):
-        total = 0.0
-        for j in range(9):
-            h = nb[g, j]
-            v = counts[h if h >= 0 else 0]
-            total += v if h >= 0 else 0.0
-        out[g] = total / floor[g] * 1000.0
-    return out
-
-
-@njit(cache=True)
-def _hazard(out, g, t_emerge, decay, tension, trust, shift, per_1000, t0, base, growth, max_mult,
-            w_tension, w_distrust, w_neighbour, cat_mult, category, bounces,
-            w_bounce):  # pragma: no cover - compiled
-    """The hazard of the module docstring for every open case. Closed rows buried in place
-    (CaseTable.bury: NaN emergence time, which no open case has) are skipped: nothing reads
-    their hazard."""
-    one32 = np.float32(1.0)
-    for k in range(out.shape[0]):
-        if t_emerge[k] != t_emerge[k]:
-            continue
-        waited_days = t0 - t_emerge[k]
-        if not waited_days >= 0.0:
-            waited_days = 0.0
-        waited_days = waited_days / 24.0
-        waiting = 1.0 + growth * waited_days
-        if waiting > max_mult:
-            waiting = max_mult
-        tension_now = tension[k] * decay[k]  # float32
-        trust_now = np.float64(trust[k]) + shift[g[k]]
-        trust_now = min(max(trust_now, 0.0), 1.0)
-        personal = np.float64(one32 + w_tension * tension_now) + w_distrust * (1.0 - trust_now)
-        out[k] = (base * cat_mult[category[k]] * waiting * personal * (1.0 + w_bounce * bounces[k])
-                  * (1.0 + w_neighbour * per_1000[g[k]]))
-
-
-@njit(cache=True, error_model="numpy")
-def _step_row(i, k0, k1, start, before, hazard, thr, severity0, severity, grid, category, t_severity2, by_grid,
-              by_grid_category):  # pragma: no cover - compiled
-    """Severity steps of row ``i`` that crossed thresholds ``k0`` to ``k1``: severity0 + crossed
-    (capped at 3), tallied per grid and per grid and category; the time severity first reached
-    2, ``start + (threshold - before) / hazard`` (float32 threshold in float64). Returns the
-    number of steps."""
-    sev0 = np.int64(severity0[i])
-    sb = min(sev0 + k0, 3)
-    sa = min(sev0 + k1, 3)
-    d = sa - sb
-    by_grid[grid[i]] += d
-    by_grid_category[grid[i], category[i]] += d
-    severity[i] = sa
-    if sb < 2 and sa >= 2:
-        j = k0 + (2 - sb) - 1  # the threshold that took it to 2
-        t_severity2[i] = start + (np.float64(thr[i, j]) - before) / hazard[i]
-    return d
+__all__ = ["Escalation", "map_neighbourhood_sum", "map_neighbours", "neighbourhood_sum", "_end_of_day", "_per_1000"]

@@ -96,9 +96,11 @@ def next_double(st):  # pragma: no cover - compiled
     return np.float64(next_uint64(st) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def standard_exponential(st):  # pragma: no cover - compiled
-    """``Generator.standard_exponential()`` (= ``exponential(1.0)``): numpy's ziggurat."""
+    """``Generator.standard_exponential()`` (= ``exponential(1.0)``): numpy's ziggurat. Inlined:
+    as a call (the state array passed as a struct of seven words) it took 5.1 ns a draw, inline
+    2.9 (emergence's clocks draw fifteen a case)."""
     while True:
         ri = next_uint64(st) >> np.uint64(3)
         idx = ri & np.uint64(0xFF)
@@ -112,7 +114,7 @@ def standard_exponential(st):  # pragma: no cover - compiled
             return x
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def standard_normal(st):  # pragma: no cover - compiled
     """``Generator.standard_normal()``: numpy's ziggurat."""
     while True:

@@ -57,7 +57,8 @@ class StoryLog:
     def __call__(self, s: CityState) -> None:
         """Stage ``stories``: log today's closed cases with their parties' trust after the outcome."""
         tab = s.cases
-        rows = _closed_rows(tab["stage"], int(Stage.RESOLVED))[-self.capacity:]
+        # the day's closed rows (every stage from RESOLVED on), listed once for the stages at the end of the day
+        rows = tab.closed_rows(s.clock.t1)[-self.capacity:]
         n = rows.size
         if n == 0:
             return
@@ -126,7 +127,8 @@ def _entry(names: list[str], r: dict, index: int, closed: bool) -> StoryEntry:
 
 @njit(cache=True)
 def _closed_rows(stage, first_closed):  # pragma: no cover - compiled
-    # np.flatnonzero(stage >= first_closed)
+    # np.flatnonzero(stage >= first_closed): the stage's list before CaseTable.closed_rows (the
+    # numpy reference of tests/test_kernels_round6_back.py reads it)
     n = 0
     for i in range(stage.size):
         if stage[i] >= first_closed:
