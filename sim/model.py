@@ -239,8 +239,15 @@ class CityModel(mesa.Model):
 
             # shown only when the run lasts more than two seconds
             it = tqdm(it, desc=f"{self.spec.name}", unit="day", leave=False, delay=2.0, file=sys.stderr)
-        for _ in it:
-            self.step()
+        # Capped cases (severity 3) cannot step again: their hazard feeds only the escalation-risk
+        # map layer, so it is computed on the run's last day alone (Escalation.capped_hazard; at
+        # 5x most of the backlog is capped). step() on its own computes every hazard.
+        try:
+            for day in it:
+                self.escalation.capped_hazard = day == days - 1
+                self.step()
+        finally:
+            self.escalation.capped_hazard = True
         return self
 
     def _record_day(self) -> None:
