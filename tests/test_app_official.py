@@ -13,12 +13,13 @@ import solara
 from test_app_render import _find, _inside
 
 from sim.app import session as session_mod
-from sim.app.app import Page, open_session, play_pause
+from sim.app.app import Page, open_session
 from sim.app.charts import CHARTS, all_options
 from sim.app.citymap import map_option
 from sim.app.compare import run_policies
 from sim.app.levers import parse_box
 from sim.app.live import daily_csv, kpi_csv
+from sim.app.pacing import Players, play_pause
 from sim.app.session import AppSession
 from sim.app.share import levers_from_query, read_settings, settings_json, share_query
 from sim.config.params import ScenarioError
@@ -194,6 +195,27 @@ def test_bad_settings_files_are_refused(data) -> None:
 def test_play_speed() -> None:
     assert play_pause(5, 0.05, 1) == pytest.approx(0.15)
     assert play_pause(0, 0.05, 3) < 0.05
+
+
+def test_many_players_share_the_processors() -> None:
+    """Alone, a session rests only for its speed; with ten playing on two processors each rests
+    until all together are busy at most BUSY_SHARE of them, and the count goes back down."""
+    from sim.app.pacing import BUSY_SHARE
+
+    players = Players(cpus=2)
+    with players.playing():
+        assert players.rest(0, 0.05, 3) == play_pause(0, 0.05, 3)
+        assert players.rest(5, 0.05, 1) == pytest.approx(0.15)
+    stack = [players.playing() for _ in range(10)]
+    for block in stack:
+        block.__enter__()
+    took = 0.06
+    rest = players.rest(0, took, 3)
+    assert 10 * took / (took + rest) == pytest.approx(BUSY_SHARE * 2)
+    assert players.rest(1, took, 1) == pytest.approx(1 - took)  # a slow speed rests longer still
+    for block in stack:
+        block.__exit__(None, None, None)
+    assert players.count == 0
 
 
 def test_three_policies_share_the_scenario_runs() -> None:

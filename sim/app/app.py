@@ -33,24 +33,17 @@ from .compare_view import CompareView
 from .i18n import LANGS, scenario_label, t
 from .levers import LeverPanel
 from .live import LiveView
+from .pacing import FRAME_SECONDS, PLAYERS
 from .session import AppSession, backend, check_scenario_choice, page_error
 from .share import levers_from_query, read_settings, settings_json
 from .urlbar import UrlQuery
 
-FRAME_SECONDS = 0.2  # "fastest": simulate this long between redraws
 SPEEDS: tuple[int, ...] = (1, 5, 20, 0)  # days per second; 0 = as fast as the machine goes
 YEAR = 365
 # a page away this long (tab closed, not a reconnect) stops play; 10 s was too short: with ten
 # sessions playing at once on 2 slow cores a page's websocket took longer to come back (CI, 2 Dec)
 DISCONNECT_GRACE_SECONDS = 60.0
 
-
-def play_pause(speed: int, took: float, days: int) -> float:
-    """Seconds to rest after ``days`` days that took ``took`` s, for ``speed`` days per second
-    (0: fastest, no rest beyond a short yield so other sessions get the processor)."""
-    if speed <= 0:
-        return 0.01
-    return max(0.0, days / speed - took)
 
 CSS = """
 .cr-lever { margin: 2px 0 6px 0; }
@@ -153,6 +146,10 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
     connected = solara.use_memo(_page_connected, [])
 
     def play_loop() -> None:
+        with PLAYERS.playing():
+            play_frames()
+
+    def play_frames() -> None:
         while playing.value:
             if not connected():  # the tab was closed: stop instead of simulating for nobody
                 print(f"cityrisk app: no page connected for {DISCONNECT_GRACE_SECONDS:.0f} s; "
@@ -181,7 +178,8 @@ def Controls(session: AppSession, lang: str, sim_version: solara.Reactive,
             session.rendered.clear()
             bump()
             session.rendered.wait(timeout=30)
-            time.sleep(play_pause(speed.value, time.perf_counter() - t0, days))
+            # the speed's pause, or longer while many sessions play (each leaves the others a share)
+            time.sleep(PLAYERS.rest(speed.value, time.perf_counter() - t0, days))
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
