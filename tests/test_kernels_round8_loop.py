@@ -4,6 +4,7 @@ they replaced, bit for bit, on small random case tables (edge cases included) an
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,28 +69,30 @@ def test_warning_day_reads_the_table_as_before(n_old, n_new, n_grids, seed):
     assert (tab["stage"] == BURIED).sum() == tab.buried
 
 
-def test_warning_stage_scans_only_the_new_rows_it_may_count():
-    # over a short run, the rows before the stage's first row never emerged on the day
+@pytest.mark.parametrize("name", ["warning", "contagion"])
+def test_stage_scans_only_the_new_rows_it_may_count(name):
+    # over a short run, the rows before the stage's first row (the rows appended since it last
+    # ran, found from the table's next id then) never emerged on the day
     from sim.model import CityModel
 
     m = CityModel("town", rng=3)
-    w = m.warning
+    stage_obj = getattr(m, name)
     firsts = []
-    orig = w.__call__
+    orig = stage_obj.__call__
 
     class Spy:
         def __call__(self, s):
             tab = s.cases
-            first = int(np.searchsorted(tab["case_id"], w._next_id))
+            first = int(np.searchsorted(tab["case_id"], stage_obj._next_id))
             assert not (tab["t_emerge"][:first] >= s.clock.t0).any()
             firsts.append(first)
             orig(s)
 
     for i, stage in enumerate(m.plan):
-        if stage.name == "warning":
+        if stage.name == name:
             m.plan[i] = type(stage)(stage.name, Spy(), stage.reads, stage.writes, stage.doc)
     m.run(30)
-    assert max(firsts) > 0
+    assert len(firsts) == 30 and max(firsts) > 0
 
 
 def _survival_before(events, censored, n_total):

@@ -65,30 +65,6 @@ def test_tally_today_from_the_new_rows_is_the_full_pass(n_old, n_new, n_grids, s
         assert np.array_equal(got_new, want_new)
 
 
-def test_contagion_scans_only_the_new_rows_it_may_count():
-    # over a short run, the rows before the stage's first row never emerged on the day
-    from sim.model import CityModel
-
-    m = CityModel("town", rng=3)
-    c = m.contagion
-    firsts = []
-    orig = c.__call__
-
-    class Spy:
-        def __call__(self, s):
-            tab = s.cases
-            first = int(np.searchsorted(tab["case_id"], c._next_id))
-            assert not (tab["t_emerge"][:first] >= s.clock.t0).any()
-            firsts.append(first)
-            orig(s)
-
-    for i, stage in enumerate(m.plan):
-        if stage.name == "contagion":
-            m.plan[i] = type(stage)(stage.name, Spy(), stage.reads, stage.writes, stage.doc)
-    m.run(30)
-    assert max(firsts) > 0
-
-
 def _fmax(a, b):
     return a if (a >= b or a != a) else b
 
