@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
+from types import ModuleType
 
 from sim.precompile import compile_kernels, kernels_cached
+
+
+def _benchmark(name: str) -> ModuleType:
+    """The script ``benchmarks/NAME.py`` loaded as a module (benchmarks/ is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_precompile_leaves_nothing_to_compile():
@@ -34,17 +47,28 @@ def test_warm_worker_loads_the_model_once():
 def test_fingerprint_script_is_deterministic():
     """benchmarks/fingerprint.py (how a speed-up is shown to leave results alone) gives the same
     hashes for the same run, and different ones for a different seed."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fingerprint.py"
-    spec = importlib.util.spec_from_file_location("fingerprint", path)
-    assert spec is not None and spec.loader is not None
-    fp = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fp)
+    fp = _benchmark("fingerprint")
     small = {"city.residents": 5_000, "world.emergence_multiplier": 5}
     a = fp.fingerprint("town", 20, small)
     assert a == fp.fingerprint("town", 20, small)
     assert a["closed_cases"] > 0
     b = fp.fingerprint("town", 20, small, seed=1)
     assert a["cases"] != b["cases"] and a["kpis"] != b["kpis"]
+
+
+def test_profile_kernels_maps_every_compiled_kernel(tmp_path):
+    """benchmarks/profile_kernels.py names numba's code for perf: a kernel that ran is in the map,
+    and the map's entries are perf's ``start size name`` lines that do not overlap."""
+    import numpy as np
+
+    from sim.engine.cases import stage_rows
+
+    pk = _benchmark("profile_kernels")
+    assert stage_rows(np.array([0, 3, 1, 3], np.int8), (3,)).tolist() == [1, 3]
+    starts = pk.kernel_map()
+    assert any(label == "cases._stage_rows" for _address, label in starts)
+    lines = pk.write_perf_map(123, starts, tmp_path).read_text().splitlines()
+    assert len(lines) == len(starts)
+    spans = [(int(a, 16), int(a, 16) + int(n, 16)) for a, n, _name in (line.split(" ", 2) for line in lines)]
+    assert all(end <= nxt for (_s, end), (nxt, _e) in zip(spans, spans[1:], strict=False))
+    assert all(0 < end - start <= 1 << 16 for start, end in spans)
