@@ -133,3 +133,34 @@ def test_format_summary_tolerates_missing_and_nan():
                            "new_kpi": 2.5})
     assert "n/a" in text and "new_kpi" in text
     assert format_summary({}).startswith("cityrisk run")
+
+
+def test_time_to_resolution_names_the_largest_categories_only():
+    """With many categories (Boston: 40 request types) the cumulative panel names the largest
+    MAX_NAMED_CATEGORIES and draws the rest under one grey entry, so its legend leaves the axes
+    room (constrained layout used to give up with a warning and the panels overlapped)."""
+    import io
+    import warnings
+
+    import numpy as np
+
+    from sim.io.figures import DPI, MAX_NAMED_CATEGORIES, fig_time_to_resolution
+
+    rng = np.random.default_rng(0)
+    n_cat, n = 40, 2_000
+    cat = np.minimum(rng.geometric(0.08, n) - 1, n_cat - 1)
+    t_detect = rng.uniform(0, 100, n)
+    cases = pd.DataFrame({"stage": 4, "level": rng.integers(0, 6, n), "category": cat,
+                          "t_detect": t_detect, "t_close": t_detect + rng.lognormal(3, 1.5, n)})
+    kpis = {"cases_total": n, "by_category": {f"type_{c}": {} for c in range(n_cat)}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # constrained layout warns when the axes collapse
+        fig = fig_time_to_resolution(cases, kpis, None)
+        fig.savefig(io.BytesIO(), dpi=DPI)  # as written (with every category named: a warning)
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    largest = pd.Series(cat).value_counts().index[:MAX_NAMED_CATEGORIES]
+    assert len(labels) == MAX_NAMED_CATEGORIES + 2  # the named, the others, all
+    assert {f"type {c}" for c in largest} == {label.split(" (")[0] for label in labels[:MAX_NAMED_CATEGORIES]}
+    n_others = len(set(cat.tolist())) - MAX_NAMED_CATEGORIES
+    assert labels[-2] == f"{n_others} other categories ({int((~np.isin(cat, largest)).sum()):,})"
+    assert labels[-1] == f"all ({n:,})"

@@ -33,6 +33,7 @@ TIME_TICKS = ((1 / 60, "1 min"), (10 / 60, "10 min"), (1, "1 h"), (8, "8 h"), (2
               (72, "3 d"), (168, "1 wk"), (720, "30 d"), (2160, "90 d"), (8760, "1 yr"),
               (26280, "3 yr"))
 XLABEL = "time from detection to resolution (log scale)"
+MAX_NAMED_CATEGORIES = 8  # categories named in a legend; the rest drawn grey under one entry
 STYLE: dict[mpl.typing.RcKeyType, Any]  # the rc keys matplotlib knows (its stubs check them)
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.labelsize": 9,
          "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
@@ -302,14 +303,20 @@ def fig_time_to_resolution(cases: pd.DataFrame | None, kpis: Mapping[str, Any],
     names = list((kpis.get("by_category") or {}).keys())
     cat = res["category"].to_numpy()
     palette = mpl.colormaps["tab10"]
-    for c in np.unique(cat):
-        x = np.sort(hours[cat == c])
+    present, sizes = np.unique(cat, return_counts=True)
+    # a legible legend: the largest categories by name, the rest (Boston has 40 request types,
+    # whose legend left the axes no room) as thin grey lines under one entry
+    named = np.sort(present[np.argsort(-sizes, kind="stable")[:MAX_NAMED_CATEGORIES]])
+    others = np.setdiff1d(present, named)
+    for i, c in enumerate(named):
         name = names[c] if c < len(names) else f"category {c}"
-        ax_c.step(x, np.arange(1, x.size + 1) / x.size * 100, where="post", lw=1.4,
-                  color=palette(int(c) % 10), label=f"{name.replace('_', ' ')} ({x.size:,})")
-    x = np.sort(hours)
-    ax_c.step(x, np.arange(1, x.size + 1) / x.size * 100, where="post", lw=2.2, color="black",
-              label=f"all ({x.size:,})")
+        _cumulative(ax_c, hours[cat == c], lw=1.4, color=palette(i % 10),
+                    label=f"{name.replace('_', ' ')} ({int((cat == c).sum()):,})")
+    n_other = int(np.isin(cat, others).sum())
+    for j, c in enumerate(others):
+        _cumulative(ax_c, hours[cat == c], lw=0.7, color="#bbbbbb", zorder=1,
+                    label=f"{others.size} other categories ({n_other:,})" if j == 0 else None)
+    _cumulative(ax_c, hours, lw=2.2, color="black", label=f"all ({hours.size:,})")
     for t in (24, 168, 720):
         if bins[0] < t < bins[-1]:
             ax_c.axvline(t, color="#999999", lw=0.7, ls=":")
@@ -319,6 +326,12 @@ def fig_time_to_resolution(cases: pd.DataFrame | None, kpis: Mapping[str, Any],
     ax_c.set(title="Cumulative share by category", xlabel=XLABEL,
              ylabel="% of resolved cases resolved within")
     return fig
+
+
+def _cumulative(ax: Any, hours: np.ndarray, **style: Any) -> None:
+    """The share (%) of ``hours`` at or below each value, as a step curve."""
+    x = np.sort(hours)
+    ax.step(x, np.arange(1, x.size + 1) / x.size * 100, where="post", **style)
 
 
 def _mark_quantiles(ax: Any, med: float | None, p90: float | None) -> None:
