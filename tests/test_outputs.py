@@ -136,7 +136,7 @@ def test_format_summary_tolerates_missing_and_nan():
 
 
 def test_time_to_resolution_names_the_largest_categories_only():
-    """With many categories (Boston: 40 request types) the cumulative panel names the largest
+    """With many categories (Boston: 150 request types) the cumulative panel names the largest
     MAX_NAMED_CATEGORIES and draws the rest under one grey entry, so its legend leaves the axes
     room (constrained layout used to give up with a warning and the panels overlapped)."""
     import io

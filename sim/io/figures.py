@@ -304,7 +304,7 @@ def fig_time_to_resolution(cases: pd.DataFrame | None, kpis: Mapping[str, Any],
     cat = res["category"].to_numpy()
     palette = mpl.colormaps["tab10"]
     present, sizes = np.unique(cat, return_counts=True)
-    # a legible legend: the largest categories by name, the rest (Boston has 40 request types,
+    # a legible legend: the largest categories by name, the rest (Boston has 150 request types,
     # whose legend left the axes no room) as thin grey lines under one entry
     named = np.sort(present[np.argsort(-sizes, kind="stable")[:MAX_NAMED_CATEGORIES]])
     others = np.setdiff1d(present, named)
