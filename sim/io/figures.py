@@ -300,10 +300,8 @@ def fig_time_to_resolution(cases: pd.DataFrame | None, kpis: Mapping[str, Any],
                 alignment="left")
     ax_h.set(title="Histogram, stacked by the level that resolved the case",
              xlabel=XLABEL, ylabel=f"resolved cases per bin ({bins.size - 1} log-spaced bins)")
-    names = list((kpis.get("by_category") or {}).keys())
-    cat = res["category"].to_numpy()
-    palette = mpl.colormaps["tab10"]
-    present, sizes = np.unique(cat, return_counts=True)
+    names, cat = list((kpis.get("by_category") or {}).keys()), res["category"].to_numpy()
+    palette, (present, sizes) = mpl.colormaps["tab10"], np.unique(cat, return_counts=True)
     # a legible legend: the largest categories by name, the rest (Boston has 150 request types,
     # whose legend left the axes no room) as thin grey lines under one entry
     named = np.sort(present[np.argsort(-sizes, kind="stable")[:MAX_NAMED_CATEGORIES]])
@@ -330,8 +328,7 @@ def fig_time_to_resolution(cases: pd.DataFrame | None, kpis: Mapping[str, Any],
 
 def _cumulative(ax: Any, hours: np.ndarray, **style: Any) -> None:
     """The share (%) of ``hours`` at or below each value, as a step curve."""
-    x = np.sort(hours)
-    ax.step(x, np.arange(1, x.size + 1) / x.size * 100, where="post", **style)
+    ax.step(np.sort(hours), np.arange(1, hours.size + 1) / hours.size * 100, where="post", **style)
 
 
 def _mark_quantiles(ax: Any, med: float | None, p90: float | None) -> None:
