@@ -252,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if os.environ.get("CITYRISK_THREADS"):  # checked before any work: sim/engine/split.py
+            from .engine.split import default_threads
+
+            try:
+                default_threads()
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         return code

@@ -48,6 +48,7 @@ def compile_kernels(scenario: str = "town") -> int:
     try:
         for overrides in WARM_RUNS:
             CityModel(scenario, rng=0, overrides=dict(overrides)).run(WARM_DAYS)
+        _warm_split_passes(scenario)
         # the early warning's feature matrix (trust survey, backlog) is built only when kept for
         # training or read by a learned forecaster: a week of it
         model = CityModel(scenario, rng=0, overrides=dict(WARM_RUNS[0]))
@@ -56,6 +57,22 @@ def compile_kernels(scenario: str = "town") -> int:
     finally:
         event.unregister("numba:compile", listener)
     return len(compiled)
+
+
+def _warm_split_passes(scenario: str) -> None:
+    """A few days with every large pass split over two threads, as a large table's are
+    (:mod:`sim.engine.split`): the kernels only those parts call (the compaction's column groups)."""
+    from .engine import split
+    from .model import CityModel
+
+    old_min, old_threads = split.SPLIT_MIN_ROWS, split.threads()
+    split.SPLIT_MIN_ROWS = 1
+    split.set_threads(2)
+    try:
+        CityModel(scenario, rng=0, overrides=dict(WARM_RUNS[0])).run(5)
+    finally:
+        split.SPLIT_MIN_ROWS = old_min
+        split.set_threads(old_threads)
 
 
 def kernels_cached() -> bool:

@@ -254,7 +254,7 @@ def test_collective_tallies_match_numpy():
     agg, best = np.zeros(size), np.full(size, -1, dtype=np.int64)
     last, chain = np.full(size, -1, dtype=np.int32), np.full(tab.n, -7, dtype=np.int32)
     _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of, n_cat,
-                agg, best, np.zeros(size, dtype=tab["n_involved"].dtype), last, chain)
+                agg, best, np.zeros(size, dtype=tab["n_involved"].dtype), last, chain, 0)
     assert agg.tobytes() == ref.tobytes()
     np.testing.assert_array_equal(np.flatnonzero(best >= 0), keys)
     np.testing.assert_array_equal(best[keys], free[order[first]])

@@ -161,7 +161,7 @@ def test_tally_free_resets_its_kept_buffers(n, n_cat, seed):
     best_n, last = rng.integers(-5, 50, size), rng.integers(-5, 50, size).astype(np.int32)
     chain = np.full(n, -7, np.int32)
     for _day in range(2):
-        _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg, best, best_n, last, chain)
+        _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg, best, best_n, last, chain, 0)
         assert agg.tobytes() == np.bincount(key, weights=n_involved[free], minlength=size).tobytes()
         order = np.lexsort((free, -n_involved[free], key))
         keys, first = np.unique(key[order], return_index=True)

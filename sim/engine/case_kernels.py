@@ -22,8 +22,15 @@ def compact_all(flats, widths, base, n, holes, j):  # pragma: no cover - compile
     """Remove rows ``holes`` (sorted, relative to ``base``; ``n`` rows) from every column
     (``flats``: their bytes, ``widths``: their bytes per row): the rows before ``holes[j]`` shift
     towards the end, those after it towards the front, their order kept."""
-    right, left = _kept_rows(n, holes, j)
-    for c in range(len(flats)):
+    right, left = kept_rows(n, holes, j)
+    move_columns(flats, widths, base, holes, j, right, left, 0, len(flats))
+
+
+@njit(cache=True, nogil=True)
+def move_columns(flats, widths, base, holes, j, right, left, first, stop):  # pragma: no cover - compiled
+    """:func:`compact_all`'s moves of the columns ``first`` to ``stop`` (``right`` and ``left``:
+    :func:`kept_rows`): columns apart can be moved by threads apart."""
+    for c in range(first, stop):
         flat, width = flats[c], widths[c]
         if width % 8 == 0:
             _move_rows(flat.view(np.uint64), width // 8, base, holes, j, right, left)
@@ -36,7 +43,7 @@ def compact_all(flats, widths, base, n, holes, j):  # pragma: no cover - compile
 
 
 @njit(cache=True, nogil=True)
-def _kept_rows(n, holes, j):  # pragma: no cover - compiled
+def kept_rows(n, holes, j):  # pragma: no cover - compiled
     """The kept rows that move: after ``holes[j]`` ascending, and before ``holes[j - 1]``
     descending (the order each side is written in)."""
     n_holes = holes.shape[0]

@@ -17,9 +17,10 @@ import numpy as np
 from numba import njit
 
 from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
-from .case_kernels import bury_rows, compact_all
+from .case_kernels import bury_rows, compact_all, kept_rows, move_columns
 from .intrinsics import memmove
 from .levels import N_LEVELS
+from .split import column_parts, in_parts
 
 INF = np.inf
 
@@ -261,9 +262,13 @@ class CaseTable:
         self.base += j
         self.n -= n_holes
         cols = [self.cols[name] for name in COLUMNS]
-        # every column moved as raw words in one compiled call (sim/engine/case_kernels.py): a call
-        # per column cost more than the moves of a day's compaction
-        compact_all(self._bytes(), _ROW_BYTES, lo, hi - lo, holes, j)
+        # every column moved as raw words in one compiled call (case_kernels.py: a call per column
+        # cost more than a day's moves), or a large table's in column groups, one per thread (split.py)
+        if len(groups := column_parts(hi - lo, _ROW_BYTES.tolist())) == 1:
+            compact_all(self._bytes(), _ROW_BYTES, lo, hi - lo, holes, j)
+        else:
+            (right, left), flats = kept_rows(hi - lo, holes, j), self._bytes()
+            in_parts(lambda a, b: move_columns(flats, _ROW_BYTES, lo, holes, j, right, left, a, b), groups)
         for col in cols:
             if col.nbytes >= MAP_BYTES:  # smaller columns are never in a mapping of their own
                 # the rows left at either end are dead: their pages go back to the system

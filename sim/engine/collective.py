@@ -25,8 +25,9 @@ import numpy as np
 from numba import njit
 from scipy import special
 
-from .cases import Stage
+from .cases import CaseTable, Stage
 from .emergence import Emergence, draw_case_clocks
+from .split import in_parts, row_parts
 from .state import CityState
 from .streams import Stream
 
@@ -74,7 +75,32 @@ class CollectiveAction:
         size = s.layout.n_communities * s.categories.n
         self._aggrieved, self._best = np.empty(size), np.empty(size, dtype=np.int64)
         self._best_n, self._last = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int32)
+        self._more: list[tuple[np.ndarray, ...]] = []  # the same four per further part (_tally)
         self._rng = np.random.Generator(np.random.PCG64())  # reseeded each day (Streams.reseed)
+
+    def _tally(self, tab: CaseTable, community_of: np.ndarray, n_cat: int, chain: np.ndarray) -> list[np.ndarray]:
+        """:func:`_tally_free` into the kept per-key arrays, a large table in a part per thread
+        (sim/engine/split.py), each with per-key arrays of its own, merged into the first: the
+        aggrieved are whole numbers (their float sums exact in any grouping), the best row is the
+        earlier part's on a tie. Returns each part's ``last`` (its rows' chains end in the part)."""
+        parts = row_parts(tab.n)
+        while len(self._more) < len(parts) - 1:
+            self._more.append(tuple(np.empty_like(a) for a in (self._aggrieved, self._best, self._best_n, self._last)))
+        own = [(self._aggrieved, self._best, self._best_n, self._last), *self._more[: len(parts) - 1]]
+        index = {lo: i for i, (lo, _hi) in enumerate(parts)}
+        cols = (tab["collective"], tab["grid"], tab["category"], tab["n_involved"])
+
+        def part(lo: int, hi: int) -> None:
+            args = (*(c[lo:hi] for c in cols), community_of, n_cat, *own[index[lo]], chain[lo:hi], lo)
+            _tally_free(*args)
+
+        in_parts(part, parts)
+        agg, best, best_n, _ = own[0]
+        for agg_i, best_i, best_n_i, _ in own[1:]:
+            agg += agg_i
+            take = (best_i >= 0) & ((best < 0) | (best_n_i > best_n))
+            best[take], best_n[take] = best_i[take], best_n_i[take]
+        return [o[3] for o in own]
 
     def remember(self, s: CityState) -> None:
         """Stage ``grievance_memory``: parties of today's unresolved exits (faded, lapsed, decided
@@ -101,12 +127,11 @@ class CollectiveAction:
         # (best: -1 where no open case of that community and category)
         # the same pass links the rows of each community and category (``last``, then ``chain``),
         # so that marking the rows of those that act visits only them, not the whole table
-        aggrieved, best, last = self._aggrieved, self._best, self._last
+        aggrieved, best = self._aggrieved, self._best
         if self._chain.size < tab.n:
             self._chain = np.empty(tab.n + tab.n // 4, dtype=np.int32)  # kept: no fresh pages a day
         chain = self._chain[: tab.n]
-        _tally_free(tab["collective"], tab["grid"], tab["category"], tab["n_involved"], lay.community_of,
-                    n_cat, aggrieved, best, self._best_n, last, chain)
+        lasts = self._tally(tab, lay.community_of, n_cat, chain)
         aggrieved += self.memory.ravel()
         cand = np.flatnonzero((best >= 0) & (aggrieved >= w["collective_min_participants"]))
         if cand.size == 0:
@@ -120,7 +145,8 @@ class CollectiveAction:
         if not fired.any():
             return
         keys, trig, n = cand[fired], trigger[fired], int(fired.sum())
-        _mark_joined(tab["collective"], last, chain, keys)
+        for last in lasts:
+            _mark_joined(tab["collective"], last, chain, keys)
         self.memory.ravel()[keys] = 0.0
         t = np.maximum(s.clock.t0 + 24.0 * rng.random(n), tab["t_emerge"][trig])
         new = {k: tab[k][trig].copy() for k in ("category", "grid", "resident_a", "resident_b")}
@@ -137,14 +163,15 @@ class CollectiveAction:
         s.today["mobilisations"] = n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _tally_free(collective, grid, category, n_involved, community_of, n_cat, aggrieved, best,
-                best_n, last, chain):  # pragma: no cover - compiled
+                best_n, last, chain, offset):  # pragma: no cover - compiled
     # For the rows with collective == 0, by key = community × n_cat + category, in row order:
     # aggrieved[key] += n_involved (np.bincount's weighted sum, same additions in the same order)
     # and best[key] = the first row with the largest n_involved (best_n[key] its n_involved);
     # the rows of a key are linked from the last: last[key], chain[last[key]], ... -1.
-    # The per-key arrays are reset first (aggrieved 0, best -1, best_n 0, last -1).
+    # The per-key arrays are reset first (aggrieved 0, best -1, best_n 0, last -1). The rows are
+    # rows ``offset`` on of the table: ``best``, ``last`` and ``chain`` hold the table's rows.
     for key in range(aggrieved.shape[0]):
         aggrieved[key] = 0.0
         best[key] = -1
@@ -156,10 +183,10 @@ def _tally_free(collective, grid, category, n_involved, community_of, n_cat, agg
             n = n_involved[i]
             aggrieved[key] += np.float64(n)
             if best[key] < 0 or n > best_n[key]:
-                best[key] = i
+                best[key] = i + offset
                 best_n[key] = n
             chain[i] = last[key]
-            last[key] = i
+            last[key] = i + offset
 
 
 @njit(cache=True)

@@ -15,6 +15,7 @@ from numba import njit
 
 from .cases import Stage
 from .escalation import Escalation
+from .split import in_parts, row_parts
 from .state import CityState
 
 
@@ -39,10 +40,18 @@ class Lapse:
         # severity is looked up in a table computed by the numpy formula itself. The same pass
         # lists the rows the escalation stage's pass, which follows, will act on (the rest of a
         # 5x backlog, capped and waiting, it only reads): that pass then takes those alone.
-        out, t_lapse, acts = _spend(tab["stage"], tab["acc_from"], tab["t_detect"], tab["severity"],
-                                    tab["lapse_left"], lapse_rate_per_hour(s.world, _SEVERITIES),
-                                    float(t0), float(t1), tab["level"], tab["category"], tab["t_arrive"],
-                                    *self.escalation.end_of_day_rules(s))
+        # A large backlog in a part per thread (sim/engine/split.py), the rows joined in order.
+        cols = (tab["stage"], tab["acc_from"], tab["t_detect"], tab["severity"], tab["lapse_left"])
+        rate, rules = lapse_rate_per_hour(s.world, _SEVERITIES), self.escalation.end_of_day_rules(s)
+        by_row = (tab["level"], tab["category"], tab["t_arrive"])
+
+        def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            o, t, a = _spend(*(c[lo:hi] for c in cols), rate, float(t0), float(t1),  # type: ignore[call-arg]
+                             *(c[lo:hi] for c in by_row), *rules)
+            return (o + lo, t, a + lo) if lo else (o, t, a)
+
+        parts = in_parts(part, row_parts(tab.n))
+        out, t_lapse, acts = parts[0] if len(parts) == 1 else (np.concatenate(x) for x in zip(*parts, strict=True))
         if out.size:
             self.escalation.accrue(s, out, t_lapse)  # the clock runs until they give up
             tab["stage"][out] = Stage.LAPSED
@@ -59,7 +68,7 @@ def _max(a, b):  # pragma: no cover - compiled
     return a if (a >= b or a != a) else b
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _spend(stage, acc_from, t_detect, severity, lapse_left, rate_of, t0, t1, level, category, t_arrive, entry, top,
            review_after, street_scoped, t_end):  # pragma: no cover - compiled
     """For cases in stages REPORTING or QUEUED: exposure from ``max(acc_from, t0, t_detect)`` to

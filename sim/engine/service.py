@@ -21,8 +21,9 @@ from numba import njit
 from .accounting import Accounts
 from .cases import Stage
 from .escalation import Escalation
-from .intrinsics import no_byte, repeat_byte
+from .intrinsics import repeat_byte
 from .levels import DEPARTMENT_LEVELS, MEDIATION_LEVELS, TOP, Level
+from .queue_heads import _level_heads, _rows_at, level_heads_in_parts  # noqa: F401 (tests use them)
 from .routing import Router
 from .service_kernels import mark_started, settle_outcomes, with_ends
 from .state import CityState
@@ -75,10 +76,10 @@ class Service:
         # how _heads scans each level's queue (timing only): densely at first at the court, where
         # a backlog collects, sparsely below it; then by the share of rows found there last time
         self._dense = [lv == TOP for lv in Level]
-        # per level, the FCFS heads' heaps (pools x _HEADS) and per-pool counts, kept across days:
-        # a fresh 3 MB array for the grid level's 13,000 pools cost a page fault per pool touched,
-        # every day (see _level_heads)
-        self._scratch: dict[int, tuple[np.ndarray, ...]] = {}
+        # per level and part of a split pass (queue_heads.py), the FCFS heads' heaps (pools x _HEADS)
+        # and per-pool counts, kept across days: a fresh 3 MB array for the grid level's 13,000
+        # pools cost a page fault per pool touched, every day (see _level_heads)
+        self._scratch: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
 
     def handle(self, s: CityState, level: Level) -> None:
         """Serve the queue of every pool at ``level`` for this day, then settle finished services."""
@@ -131,15 +132,20 @@ class Service:
         of rows is read in a compiled case of its own, not through copies of the rows: on a 5x
         day-100 table 40-50% less time below the court.)"""
         tab, t1, pools = s.cases, float(s.clock.t1), s.pools[level]
-        scratch = self._scratch.get(level)
-        if scratch is None or scratch[0].shape[0] != pools.n_pools:
-            n = pools.n_pools
-            scratch = self._scratch[level] = (np.empty((n, _HEADS), dtype=np.int64), np.zeros(n, np.int64),
-                                              np.zeros(n, np.int64), np.full(n, -np.inf), np.empty(n, np.int64))
+
+        def scratch(part: int) -> tuple[np.ndarray, ...]:  # part's heaps and per-pool arrays, kept
+            got = self._scratch.get((int(level), part))
+            if got is None or got[0].shape[0] != pools.n_pools:
+                n = pools.n_pools
+                got = self._scratch[(int(level), part)] = (
+                    np.empty((n, _HEADS), dtype=np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
+                    np.full(n, -np.inf), np.empty(n, np.int64))
+            return got
+
         cols = (tab["level"], tab["stage"], tab["t_arrive"], tab["t_end"], tab["case_id"], int(level), t1,
                 tab["pool"], pools.first_free)
         if self._dense[level]:
-            heads, n_wait, cut, done = _level_heads(None, *cols, *scratch)
+            heads, n_wait, cut, done = level_heads_in_parts(None, cols, scratch, tab.n)
             # waiting rows of the pools that can start, and ending services: a lower bound of the
             # rows at the level, so switch only when it is far below one in eight
             self._dense[level] = (n_wait + done.size) * 32 >= tab.n
@@ -147,7 +153,7 @@ class Service:
         words, base = tab.words("level")
         rows = _rows_at(tab["level"], words, base, repeat_byte(int(level)), int(level))
         self._dense[level] = rows.size * 8 >= tab.n
-        return _level_heads(rows, *cols, *scratch)
+        return level_heads_in_parts(rows, cols, scratch, rows.size)
 
     def settle(self, s: CityState, level: Level, done: np.ndarray) -> None:
         """Cases whose service at ``level`` ends today (sorted rows ``done``): resolved, or failed —
@@ -237,144 +243,3 @@ def _level_rows(level_col, stage, t_arrive, t_end, level, t1, pool,
                 done[d] = i
                 d += 1
     return waiting[:w].copy(), done[:d].copy()
-
-
-@njit(cache=True)
-def _later(a, b, arrive, key):  # pragma: no cover - compiled
-    """Row ``a`` comes after row ``b`` in FCFS order (arrival, then case id)."""
-    return arrive[a] > arrive[b] or (arrive[a] == arrive[b] and key[a] > key[b])
-
-
-@njit(cache=True)
-def _level_heads(rows, level_col, stage, t_arrive, t_end, key, level, t1, pool, first_free, heap, kept, total,
-                 bound, touched):  # pragma: no cover - compiled
-    """:func:`_level_rows` for FCFS over the rows at ``level`` (``rows``, ascending; None: every
-    row whose ``level_col`` is ``level``; numba compiles the two cases apart), keeping of each
-    pool's waiting rows only the ``k`` first by (arrival, case id): a bounded max-heap per pool
-    (``heap``: pools x k, scratch). A pool can start someone where its ``first_free`` time is
-    before ``t1``. Returns the kept rows (grouped by pool, unsorted), the number of waiting rows
-    in the pools that can start, the pools with more waiting rows than kept (cut queues, which
-    kept ``k``), and the rows whose service ends today.
-
-    The per-pool ``kept``, ``total`` (zeros) and ``bound`` (-inf) are kept across days and
-    handed back as they came: only the pools met (``touched``, scratch) are set up and reset,
-    not four fresh arrays of every pool (13,000 grid pools at 1x, whose queues hold about 1,000
-    rows a day)."""
-    k = heap.shape[1]  # heap[p, :kept[p]] holds pool p's kept rows; the rest is never read
-    # Rows arriving later than ``bound[p]`` cannot enter pool p's heap: NaN where no one can
-    # start (no arrival passes ``<=``), +inf until the heap is full, then the arrival of its last
-    # kept row; -inf before the pool's first row (arrival times are finite). One well predicted
-    # test per row instead of a branch on the pool (in a long court queue, whether a row's pool
-    # can start is a coin flip the CPU mispredicts half the time).
-    nt = 0
-    n = stage.shape[0] if rows is None else rows.shape[0]
-    done = np.empty(n, np.int64)
-    d = 0
-    for r in range(n):
-        if rows is None:
-            i = r
-            if level_col[i] != level:
-                continue
-        else:
-            i = rows[r]
-        s = stage[i]
-        if (s == 1 or s == 2) and t_arrive[i] < t1:
-            if s == 1:
-                stage[i] = 2
-            p = pool[i]
-            b = bound[p]
-            if b == -np.inf:  # the pool's first row
-                b = np.inf if first_free[p] < t1 else np.nan
-                bound[p] = b
-                touched[nt] = p
-                nt += 1
-            total[p] += 1
-            if not t_arrive[i] <= b:
-                continue  # later than every kept row (or nobody starts in this pool)
-            m = kept[p]
-            if m < k:  # push, sift up
-                j = m
-                while j > 0:
-                    par = (j - 1) // 2
-                    if _later(i, heap[p, par], t_arrive, key):
-                        heap[p, j] = heap[p, par]
-                        j = par
-                    else:
-                        break
-                heap[p, j] = i
-                kept[p] = m + 1
-                if m + 1 == k:
-                    bound[p] = t_arrive[heap[p, 0]]
-            elif _later(heap[p, 0], i, t_arrive, key):  # replace the last kept, sift down
-                j = 0
-                while True:
-                    c = 2 * j + 1
-                    if c >= k:
-                        break
-                    if c + 1 < k and _later(heap[p, c + 1], heap[p, c], t_arrive, key):
-                        c += 1
-                    if _later(heap[p, c], i, t_arrive, key):
-                        heap[p, j] = heap[p, c]
-                        j = c
-                    else:
-                        break
-                heap[p, j] = i
-                bound[p] = t_arrive[heap[p, 0]]
-        elif s == 3 and t_end[i] < t1:
-            done[d] = i
-            d += 1
-    n_kept = 0
-    n_wait = 0
-    n_cut = 0
-    for t in range(nt):
-        p = touched[t]
-        n_kept += kept[p]
-        if bound[p] == bound[p]:  # can start (NaN: cannot, kept nothing)
-            n_wait += total[p]
-            n_cut += 1 if total[p] > kept[p] else 0
-    rows = np.empty(n_kept, np.int64)
-    cut = np.empty(n_cut, np.int64)
-    w = 0
-    c = 0
-    for t in range(nt):
-        p = touched[t]
-        for j in range(kept[p]):
-            rows[w] = heap[p, j]
-            w += 1
-        if bound[p] == bound[p] and total[p] > kept[p]:
-            cut[c] = p
-            c += 1
-        kept[p] = 0
-        total[p] = 0
-        bound[p] = -np.inf
-    # unsorted: the caller sorts them with numpy (a compiled sort costs seconds to compile)
-    return rows, n_wait, cut, done[:d].copy()
-
-
-@njit(cache=True)
-def _rows_at(level_col, words, base, rep, level):  # pragma: no cover - compiled
-    """Rows whose ``level_col`` is ``level``, ascending, skipping eight rows at a time where none
-    is (``words``, ``base``, ``rep``: the column as 8-byte words, ``CaseTable.words``, and the
-    level in every byte). Inside a word that holds the level, every row is written and the count
-    moves on only for a match: no branch to mispredict (2-4 times faster at 5x, one row in 10-80)."""
-    n = level_col.shape[0]
-    out = np.empty(n, np.int64)
-    k = 0
-    i = 0
-    while i < n and (base + i) & 7 != 0:  # up to the first whole word
-        if level_col[i] == level:
-            out[k] = i
-            k += 1
-        i += 1
-    while i + 8 <= n:
-        if not no_byte(words, base + i, rep):
-            for b in range(8):  # k <= i + b: the slot is inside ``out``
-                out[k] = i + b
-                k += 1 if level_col[i + b] == level else 0
-        i += 8
-    while i < n:
-        if level_col[i] == level:
-            out[k] = i
-            k += 1
-        i += 1
-    return out[:k].copy()

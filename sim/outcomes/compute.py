@@ -18,6 +18,7 @@ from numba import njit
 from ..engine.accounting import Accounts
 from ..engine.cases import OPTIONS, Stage
 from ..engine.levels import GRASSROOTS, LEVELS, Level
+from ..engine.split import in_parts, row_parts
 from ..engine.state import CityState
 from .accumulate import (
     BIN_GUESS,
@@ -116,12 +117,25 @@ class _Head:
         if tallies is None:
             tallies = {"per_stage": np.zeros(len(Stage), np.int64), "per_severity": np.zeros(4, np.int64)}
         # one compiled pass over the open cases for the counts, the detection delays (as
-        # tab["t_detect"][det] - tab["t_emerge"][det], summed by numpy) and the censored histogram
-        counts, delays, hist = _open_totals(tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"],
-                                            tab["stage"], float(acc.warmup_hours), s.clock.day * 24.0,
-                                            int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
-                                            float(EDGES[-1] * 0.999), *BIN_GUESS, tallies["per_stage"],
-                                            tallies["per_severity"])
+        # tab["t_detect"][det] - tab["t_emerge"][det], summed by numpy) and the censored histogram;
+        # a large backlog in a part per thread (sim/engine/split.py), each with its own tallies,
+        # the delays joined in row order before numpy sums them
+        cols = (tab["t_emerge"], tab["t_detect"], tab["severity"], tab["severity0"], tab["stage"])
+        rest = (float(acc.warmup_hours), s.clock.day * 24.0, int(Stage.IN_SERVICE), int(Stage.LATENT), EDGES,
+                float(EDGES[-1] * 0.999), *BIN_GUESS)
+
+        def part(lo: int, hi: int) -> tuple[Any, ...]:
+            stages, severities = np.zeros(len(Stage), np.int64), np.zeros(4, np.int64)
+            got = _open_totals(*(c[lo:hi] for c in cols), *rest, stages, severities)  # type: ignore[call-arg]
+            return (*got, stages, severities)
+
+        parts = in_parts(part, row_parts(tab.n))
+        counts, delays, hist, stages, severities = parts[0]
+        if len(parts) > 1:
+            counts, hist, stages, severities = (sum(p[k] for p in parts) for k in (0, 2, 3, 4))
+            delays = np.concatenate([p[1] for p in parts])
+        tallies["per_stage"] += stages
+        tallies["per_severity"] += severities
         n_keep, n_det, n_opened, n_esc, n_caused, backlog = (int(c) for c in counts)
         censored = k.censored.sum(axis=0)
         if n_opened:
@@ -132,7 +146,7 @@ class _Head:
                    k.events.sum(axis=0), censored, backlog)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _open_totals(t_emerge, t_detect, severity, severity0, stage, warmup_hours, now, in_service, latent,
                  edges, top, key0, guess, per_stage, per_severity):  # pragma: no cover - compiled
     # After the warm-up (t_emerge >= warmup_hours): cases, detected (finite t_detect), detected and

@@ -6,6 +6,7 @@ Kept light (numpy and the standard library) because every Dask worker imports it
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -76,9 +77,14 @@ _WARM: set[str] = set()  # run functions this process has warmed up
 def warm_worker(run_function: str) -> str:
     """Ready a worker before its first run: import the run function and, for the model's own
     (``sim.run``), load every compiled kernel from numba's cache by running two tiny cities
-    (:mod:`sim.precompile`), so no run pays the imports or the kernels; once per process.
+    (:mod:`sim.precompile`), so no run pays the imports or the kernels; once per process. Its
+    runs' large passes take one thread (:mod:`sim.engine.split`) unless ``CITYRISK_THREADS`` says.
     Returns its argument."""
     fn = resolve(run_function)
+    from sim.engine import split
+
+    if not os.environ.get(split.THREADS_ENV):  # a worker has its core: its runs pass in one thread
+        split.set_threads(1)
     if getattr(fn, "__module__", "") == "sim.runner" and run_function not in _WARM:
         _WARM.add(run_function)
         from sim.precompile import compile_kernels
