@@ -65,7 +65,8 @@ def set_threads(n: int) -> None:
 
 def row_parts(n: int) -> list[tuple[int, int]]:
     """Rows ``0..n`` as contiguous ``(lo, hi)`` parts, one per thread (one below ``SPLIT_MIN_ROWS``)."""
-    k = threads() if n >= SPLIT_MIN_ROWS else 1
+    if n < SPLIT_MIN_ROWS or (k := threads()) == 1:  # the usual case first: a small run's day
+        return [(0, n)]
     bounds = [n * p // k for p in range(k + 1)]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
@@ -73,7 +74,8 @@ def row_parts(n: int) -> list[tuple[int, int]]:
 def column_parts(n: int, row_bytes: Sequence[int]) -> list[tuple[int, int]]:
     """Columns (``row_bytes``: each one's bytes a row) as contiguous ``(first, stop)`` groups of
     about equal bytes, one per thread, for work on ``n`` rows of each (one below ``SPLIT_MIN_ROWS``)."""
-    k = min(threads(), len(row_bytes)) if n >= SPLIT_MIN_ROWS else 1
+    if n < SPLIT_MIN_ROWS or (k := min(threads(), len(row_bytes))) == 1:
+        return [(0, len(row_bytes))]
     ends = np.cumsum(row_bytes)
     cuts = [0, *(int(np.searchsorted(ends, ends[-1] * p / k)) + 1 for p in range(1, k)), len(row_bytes)]
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
