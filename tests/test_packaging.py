@@ -201,6 +201,17 @@ def test_version_and_help_import_nothing_heavy():
     assert "cityrisk " + prov.version() in r.stdout and "HEAVY []" in r.stdout, r.stdout + r.stderr
 
 
+def test_a_run_does_not_import_scipy_stats():
+    """``scipy.stats`` (with the integrate and optimize modules it pulls in) costs every process
+    that runs a model about 0.45 s to import; the model and its outputs use scipy.special only."""
+    code = ("import sys, sim\nfrom sim.model import CityModel\n"
+            "CityModel(sim.load_scenario('town'), rng=0).run(10)\n"
+            "print('LOADED', [m for m in ('scipy.stats', 'scipy.integrate', 'scipy.optimize') if m in sys.modules])")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                       env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert "LOADED []" in r.stdout, r.stdout + r.stderr
+
+
 @pytest.mark.parametrize(("argv", "extra", "blocked"), [
     (["app"], "app", "solara"),
     (["sweep", "experiments/staffing_knee.toml", "--out", "x"], "sweep", "dask"),

@@ -10,7 +10,23 @@ flag the top ``share`` of grids each week (at least one).
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
+
+
+def ranks(values: np.ndarray, method: str = "average") -> np.ndarray:
+    """Ranks from 1 of ``values`` (flattened), ties given their ``"average"`` rank or their
+    ``"min"`` one: ``scipy.stats.rankdata``'s, to the bit, and NaN everywhere if a value is NaN
+    (its default). Written here because importing ``scipy.stats`` costs every run about 0.45 s."""
+    if method not in ("average", "min"):
+        raise ValueError(f"method must be 'average' or 'min', not {method!r}")
+    a = np.ravel(values)
+    if np.isnan(a).any():
+        return np.full(a.size, np.nan)
+    s = np.sort(a)
+    below = np.searchsorted(s, a, side="left").astype(np.float64)  # values smaller than each
+    if method == "min":
+        return below + 1.0
+    # the ranks below+1 .. upto of a tie, averaged as rankdata does: (upto + below + 1) / 2
+    return 0.5 * (np.searchsorted(s, a, side="right") + below + 1.0)
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -20,7 +36,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    r = rankdata(s)
+    r = ranks(s)
     return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from scipy.stats import rankdata
 
 from ..engine.accounting import Accounts
 from ..engine.escalation import Escalation
@@ -43,7 +42,7 @@ from .observe import (
     survey,
 )
 from .response import book_visits, visit
-from .scoring import at_budget, auc
+from .scoring import at_budget, auc, ranks
 from .target import add_target_events
 
 METHODS = ("smoothed", "naive", "learned")
@@ -150,7 +149,7 @@ class EarlyWarning:
         lower; zeros before the first forecast): the map layer, ranked when first read."""
         if self._latest_of is not None:
             act, self._latest_of = self._latest_of, None
-            self._latest = (rankdata(act, method="min") - 1) / max(act.size - 1, 1)
+            self._latest = (ranks(act, method="min") - 1) / max(act.size - 1, 1)
         return self._latest
 
     # ----------------------------------------------------------------- scoring
