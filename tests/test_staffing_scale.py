@@ -70,3 +70,28 @@ def test_halving_the_reference_doubles_the_court_and_ends_its_saturation():
     assert arms[100_000][0] == 15 and arms[50_000][0] == 30
     assert arms[100_000][1]["saturated_levels"] == 1 and arms[50_000][1]["saturated_levels"] == 0
     assert arms[50_000][1]["recent_utilisation_by_level"]["court"] < 0.95
+
+
+def test_the_builds_handlers_are_the_general_loops():
+    """The build makes a level's individual handlers (grid workers, mediators) in one pass
+    (``Staffing._resize_level``'s first branch): the agents the per-pool loop makes — pool
+    after pool, ``per_pool`` each, speeds from the staff stream in that order, free at the
+    start — registered with Mesa in that order, and the pools' arrays are theirs."""
+    m = sim.CityModel("baseline", rng=0)
+    want = m.staffing.desired()
+    t0 = m.state.clock.t0
+    for lv in (Level.GRID, Level.COMMUNITY):
+        agents, pools, per_pool = m.staffing.staff[lv], m.state.pools[lv], want[lv]
+        n = pools.n_pools * per_pool
+        assert n > 0 and len(agents) == n
+        assert [a.pool for a in agents] == np.repeat(np.arange(pools.n_pools), per_pool).tolist()
+        ids = [a.unique_id for a in agents]
+        assert ids == sorted(ids) and ids == list(range(ids[0], ids[0] + n))
+        m.staffing.staff[lv] = []  # the stream's key as the build saw it: no agents yet
+        speeds = m.staffing._speeds(lv, n)
+        m.staffing.staff[lv] = agents
+        assert np.array_equal(np.concatenate([a.speed for a in agents]), speeds)
+        assert all(a.servers == 1 and a.free_at.tolist() == [t0] for a in agents)
+        assert np.array_equal(pools.speed, speeds) and np.array_equal(pools.free, np.full(n, t0))
+        assert pools.counts.tolist() == [per_pool] * pools.n_pools
+        assert sum(isinstance(a, type(agents[0])) for a in m.agents) == n  # Mesa's registry agrees

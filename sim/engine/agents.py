@@ -24,16 +24,20 @@ class StaffAgent(mesa.Agent):
     """Common state: level, pool, servers (free times and speeds), cost per year."""
 
     def __init__(self, model: mesa.Model, staffing: Staffing, level: Level, pool: int,
-                 speeds: np.ndarray, free_at: float) -> None:
+                 speeds: np.ndarray, free_at: float, free: np.ndarray | None = None) -> None:
+        """``free``: the handlers' free times when the caller has them (each ``free_at``), e.g.
+        its slice of one array made for a whole level; else made here."""
         super().__init__(model)
         self.staffing = staffing
         self.level = level if type(level) is Level else Level(level)
         self.name = ""
         self.pool = int(pool)
         self.speed = np.asarray(speeds, dtype=np.float64)
-        # np.full's dispatch costs 0.65 µs, a tenth of the build's 70,000 agents
-        self.free_at = np.empty(self.speed.shape[0], dtype=np.float64)
-        self.free_at.fill(free_at)
+        if free is None:
+            # np.full's dispatch costs 0.65 µs, a tenth of the build's 70,000 agents
+            free = np.empty(self.speed.shape[0], dtype=np.float64)
+            free.fill(free_at)
+        self.free_at = free
 
     @property
     def servers(self) -> int:
