@@ -72,3 +72,18 @@ def test_profile_kernels_maps_every_compiled_kernel(tmp_path):
     spans = [(int(a, 16), int(a, 16) + int(n, 16)) for a, n, _name in (line.split(" ", 2) for line in lines)]
     assert all(end <= nxt for (_s, end), (nxt, _e) in zip(spans, spans[1:], strict=False))
     assert all(0 < end - start <= 1 << 16 for start, end in spans)
+
+
+def test_threads_by_day_alternates_and_restores(monkeypatch):
+    """benchmarks/bench_threads_by_day.py steps days on 1 and 2 threads in ABBA order, as many of
+    each, and leaves the process's thread count as it found it."""
+    from sim.engine import split
+
+    bench = _benchmark("bench_threads_by_day")
+    seen: list[int] = []
+    real = split.set_threads
+    monkeypatch.setattr(split, "set_threads", lambda n: (seen.append(n), real(n))[1])
+    r = bench.measure("town", 1.0, warmup=2, days=8)
+    assert seen[:8] == [1, 2, 2, 1, 1, 2, 2, 1] and seen[8] == split.default_threads()
+    assert r["days_each"] == 4 and r["ms_per_day_1_thread"] > 0 and r["ms_per_day_2_threads"] > 0
+    assert split.threads() == split.default_threads()
