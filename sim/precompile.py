@@ -80,10 +80,10 @@ def kernels_cached() -> bool:
     index is present and current); True when it cannot be told. ``cityrisk run`` uses it to say
     that a first run on a machine will compile for a while."""
     try:
-        from .engine.cases import _fill_rows
+        from .engine.case_kernels import fill_rows
 
         # numba's own index reader: empty when the index is missing or stale (the source changed)
-        return bool(_fill_rows._cache._cache_file._load_index())  # type: ignore[attr-defined]
+        return bool(fill_rows._cache._cache_file._load_index())  # type: ignore[attr-defined]
     except Exception:  # noqa: BLE001 - a private numba API: if it moves, stay quiet
         return True
 

@@ -27,8 +27,18 @@ class _Sink:
         pass
 
 
-def _run(share: float, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str, int]:
-    monkeypatch.setattr(cases, "COMPACT_SHARE", share)
+def compaction_shares(monkeypatch: pytest.MonkeyPatch, share: float, old: float | None = None) -> None:
+    """The compaction shares of every table size set to ``share`` (and ``old``)."""
+    for name in ("COMPACT_SHARE", "SMALL_COMPACT_SHARE"):
+        monkeypatch.setattr(cases, name, share)
+    if old is not None:
+        for name in ("OLD_SHARE", "SMALL_OLD_SHARE"):
+            monkeypatch.setattr(cases, name, old)
+
+
+def _run(shares: tuple[float, float] | None, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str, int]:
+    if shares is not None:  # None: the defaults (town's table is small: SMALL_COMPACT_SHARE)
+        compaction_shares(monkeypatch, *shares)
     sink = _Sink()
     scn = sim.load_scenario("town", {"world.emergence_multiplier": 3})
     m = sim.CityModel(scn, rng=5, case_sink=sink).run(60)
@@ -39,16 +49,17 @@ def _run(share: float, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str, 
 
 
 def test_burying_changes_no_output(monkeypatch):
-    daily = _run(0.0, monkeypatch)  # compacts at every close, as before burying
-    never = _run(10.0, monkeypatch)  # never compacts until the model's table is read
-    default = _run(cases.COMPACT_SHARE, monkeypatch)
+    daily = _run((0.0, 0.0), monkeypatch)  # compacts at every close, as before burying
+    never = _run((10.0, 10.0), monkeypatch)  # never compacts until the model's table is read
+    default = _run(None, monkeypatch)
+    large = _run((cases.COMPACT_SHARE, cases.OLD_SHARE), monkeypatch)  # a large table's shares on town's
     assert daily[3] == 0 and never[3] > 0  # the runs did differ in what the table held
     assert never[:3] == daily[:3]
-    assert default[:3] == daily[:3]
+    assert default[:3] == daily[:3] and large[:3] == daily[:3]
 
 
 def test_bury_marks_counts_and_compacts(monkeypatch):
-    monkeypatch.setattr(cases, "COMPACT_SHARE", 0.5)
+    compaction_shares(monkeypatch, 0.5)
     tab = CaseTable(capacity=4)
     tab.append(10)
     tab["stage"][:] = Stage.QUEUED
@@ -70,7 +81,7 @@ def test_bury_marks_counts_and_compacts(monkeypatch):
 def test_append_leaves_buried_rows_behind(monkeypatch, capacity, grows):
     """When the rows must move to the front of the columns, or the columns grow, the buried rows
     are compacted away first: the copy carries only open rows, in their order."""
-    monkeypatch.setattr(cases, "COMPACT_SHARE", 10.0)  # no compaction by bury itself
+    compaction_shares(monkeypatch, 10.0)  # no compaction by bury itself
     tab = CaseTable(capacity=capacity)
     tab.append(40)
     tab["t_emerge"][:] = np.arange(40.0)

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine import buffers, cases
+from sim.engine import buffers
 from sim.engine.buffers import mapping_of
 from sim.engine.cases import BURIED, COLUMNS, CaseTable
+from tests.test_case_bury import compaction_shares
 
 _WRITTEN = ("t_emerge", "severity", "choice_u", "service_u", "grid", "proactive_only")
 
@@ -36,7 +37,7 @@ def _open_rows(tab: CaseTable) -> dict[str, bytes]:
 def _ops(seed: int, map_bytes: int, share: float, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, bytes]]:
     """A random sequence of appends, burials, drops and compactions; the open rows after each."""
     monkeypatch.setattr(buffers, "MAP_BYTES", map_bytes)
-    monkeypatch.setattr(cases, "COMPACT_SHARE", share)
+    compaction_shares(monkeypatch, share)
     rng = np.random.default_rng(seed)
     tab, states = CaseTable(capacity=int(rng.integers(1, 200))), []
     for _ in range(50):
@@ -76,7 +77,7 @@ def _large_table(monkeypatch: pytest.MonkeyPatch) -> tuple[CaseTable, dict[str, 
     """A mapped table whose rows start 300 rows into its columns, with buried rows, and a copy of
     its live rows."""
     monkeypatch.setattr(buffers, "MAP_BYTES", 1)
-    monkeypatch.setattr(cases, "COMPACT_SHARE", 10.0)  # no compaction by bury itself
+    compaction_shares(monkeypatch, 10.0)  # no compaction by bury itself
     tab = CaseTable(capacity=1000)
     _write(tab, tab.append(1000), np.random.default_rng(3))
     tab.drop(np.arange(300))

@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 
 import sim
 from sim.cli import dumps
-from sim.engine import buffers, cases
+from sim.engine import buffers
 from sim.engine.buffers import mapping_of, new_column, release_rows, resized
 from sim.engine.cases import BURIED, COLUMNS, CaseTable
 from sim.engine.residents import _scale_clipped
 from sim.outcomes import compute
-from tests.test_case_bury import _Sink  # hashes every closed record it is handed
+from tests.test_case_bury import (  # _Sink hashes every closed record it is handed
+    _Sink,
+    compaction_shares,
+)
 
 _PAGE = mmap.PAGESIZE
 
@@ -132,7 +135,7 @@ def test_kpis_the_same_in_any_slicing(monkeypatch, fold_rows):
     over all of them, to the bit (the detection delays are summed once, in row order)."""
     m = sim.CityModel(sim.load_scenario("town", {"world.emergence_multiplier": 3}), rng=2).run(40)
     tab = m.state.cases
-    monkeypatch.setattr(cases, "COMPACT_SHARE", 10.0)  # kept buried, not compacted away
+    compaction_shares(monkeypatch, 10.0)  # kept buried, not compacted away
     tab.bury(np.flatnonzero(tab["stage"] != BURIED)[::7])  # buried rows are skipped in any slice
     assert tab.buried
     whole = dumps(compute.compute_kpis(m.state, m.accounts))

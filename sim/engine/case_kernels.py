@@ -1,5 +1,5 @@
 """Compiled passes over the columns of the case table (:class:`sim.engine.cases.CaseTable`): its
-compaction, and the marks of buried rows.
+compaction, the marks of buried rows, and the defaults of new rows.
 
 A compaction moves the rows kept after the removed ones, in every column. Closed cases are
 scattered through the table (at 1x a day closes one row in eight, all ages alike; at 5x a
@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from .intrinsics import memmove
 
 
 @njit(cache=True, nogil=True)
@@ -100,3 +102,25 @@ def bury_rows(rows, buried, stage, collective, resident_a, resident_b, t_emerge,
         collective[i] = -1
         resident_a[i] = resident_b[i] = -1
         t_emerge[i] = t_detect[i] = t_severity2[i] = np.nan
+
+
+@njit(cache=True, nogil=True)
+def fill_rows(flats, widths, fills, lo, hi, case_id, next_id):  # pragma: no cover - compiled
+    """Rows ``lo:hi`` of every column (``flats``: their bytes) set to the column's fill value
+    (``fills``: one row of each, one after another), then ``case_id`` to ``next_id, next_id + 1, ...``:
+    the first row byte by byte, the rest by doubling copies of the rows already filled."""
+    total = hi - lo
+    at = 0
+    for c in range(len(flats)):
+        flat, w = flats[c], widths[c]
+        if total > 0:
+            for b in range(w):
+                flat[lo * w + b] = fills[at + b]
+            done = 1
+            while done < total:
+                k = min(done, total - done)
+                memmove(flat, (lo + done) * w, lo * w, k * w)
+                done += k
+        at += w
+    for i in range(total):
+        case_id[lo + i] = next_id + i

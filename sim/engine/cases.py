@@ -17,8 +17,7 @@ import numpy as np
 from numba import njit
 
 from .buffers import MAP_BYTES, mapping_of, new_column, release_rows, resized
-from .case_kernels import bury_rows, compact_all, kept_rows, move_columns
-from .intrinsics import memmove
+from .case_kernels import bury_rows, compact_all, fill_rows, kept_rows, move_columns
 from .levels import N_LEVELS
 from .split import column_parts, in_parts
 
@@ -76,6 +75,13 @@ after the first of them moves a fifth of the table instead of nearly all of it."
 OLD_SHARE = 0.03
 """... unless the buried rows left among the older rows would be more than this share of the rows:
 then every buried row is removed (a full compaction)."""
+SMALL_TABLE_ROWS = 1 << 18
+SMALL_COMPACT_SHARE, SMALL_OLD_SHARE = 0.15, 0.10
+"""The two shares for a table of fewer rows than ``SMALL_TABLE_ROWS``: there a day's closed rows
+are a large part of the table (13 % at 1x in xian) and a compaction moves most of it, while the
+passes over buried rows cost little; two models stepped in turn in one process gave the 1x year
+10-13 % faster and the 2x year 10 % (issue 16, round 10). A large table keeps the shares above (at
+5x, 0.15 was no faster; it would hold more dead rows in memory at 10x)."""
 
 # name -> (dtype, fill value, trailing shape). One row per open case.
 COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
@@ -203,7 +209,7 @@ class CaseTable:
             self._make_room(count)
         lo, need = self.base + self.n, self.n + count
         # every column's defaults and the ids in one compiled call (a call per column cost more)
-        _fill_rows(self._bytes(), _ROW_BYTES, _FILL_BYTES, lo, self.base + need, self.cols["case_id"], self.next_id)
+        fill_rows(self._bytes(), _ROW_BYTES, _FILL_BYTES, lo, self.base + need, self.cols["case_id"], self.next_id)
         self.next_id += count
         self.n = need
         return slice(need - count, need)
@@ -292,7 +298,7 @@ class CaseTable:
         bury_rows(rows, BURIED, self["stage"], self["collective"], self["resident_a"], self["resident_b"], self["t_emerge"],
               self["t_detect"], self["t_severity2"])
         self.buried += rows.size
-        if self.buried - self.old_buried > COMPACT_SHARE * self.n:
+        if self.buried - self.old_buried > (COMPACT_SHARE if self.n >= SMALL_TABLE_ROWS else SMALL_COMPACT_SHARE) * self.n:
             self._tidy()
 
     def _tidy(self) -> None:
@@ -301,7 +307,7 @@ class CaseTable:
         keep their order either way, buried ones included."""
         holes = stage_rows(self["stage"], (BURIED,))
         old = int(np.searchsorted(holes, int(self.n * (1.0 - TAIL_SHARE))))  # holes among the older rows
-        if old > OLD_SHARE * self.n:
+        if old > (OLD_SHARE if self.n >= SMALL_TABLE_ROWS else SMALL_OLD_SHARE) * self.n:
             old = 0
         self.drop(holes[old:])
         self.buried = self.old_buried = old
@@ -325,28 +331,6 @@ _ROW_BYTES = np.array([(int(np.prod(shape)) if shape else 1) * np.dtype(dt).item
 _FILL_BYTES = np.concatenate([np.full(shape or (1,), fill, dt).reshape(-1).view(np.uint8)
                               for dt, fill, shape in COLUMNS.values()])
 """One row of every column's fill value, as bytes, the columns one after another."""
-
-
-@njit(cache=True, nogil=True)
-def _fill_rows(flats, widths, fills, lo, hi, case_id, next_id):  # pragma: no cover - compiled
-    """Rows ``lo:hi`` of every column (``flats``: their bytes) set to the column's fill value
-    (``fills``: one row of each, one after another), then ``case_id`` to ``next_id, next_id + 1, ...``:
-    the first row byte by byte, the rest by doubling copies of the rows already filled."""
-    total = hi - lo
-    at = 0
-    for c in range(len(flats)):
-        flat, w = flats[c], widths[c]
-        if total > 0:
-            for b in range(w):
-                flat[lo * w + b] = fills[at + b]
-            done = 1
-            while done < total:
-                k = min(done, total - done)
-                memmove(flat, (lo + done) * w, lo * w, k * w)
-                done += k
-        at += w
-    for i in range(total):
-        case_id[lo + i] = next_id + i
 
 
 def _moved_front(cols: dict[str, np.ndarray], name: str, base: int, n: int, need: int, cap: int) -> np.ndarray:
