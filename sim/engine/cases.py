@@ -79,9 +79,9 @@ SMALL_TABLE_ROWS = 1 << 18
 SMALL_COMPACT_SHARE, SMALL_OLD_SHARE = 0.15, 0.10
 """The two shares for a table of fewer rows than ``SMALL_TABLE_ROWS``: there a day's closed rows
 are a large part of the table (13 % at 1x in xian) and a compaction moves most of it, while the
-passes over buried rows cost little; two models stepped in turn in one process gave the 1x year
-10-13 % faster and the 2x year 10 % (issue 16, round 10). A large table keeps the shares above (at
-5x, 0.15 was no faster; it would hold more dead rows in memory at 10x)."""
+passes over buried rows cost little: the 1x year 1-5 % faster, the 2x year 8 % (issue 16, round
+10). A large table keeps the shares above (0.15 was slower at 5x in round 8, and would hold more
+dead rows in memory at 10x)."""
 
 # name -> (dtype, fill value, trailing shape). One row per open case.
 COLUMNS: dict[str, tuple[Any, Any, tuple[int, ...]]] = {
