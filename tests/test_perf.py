@@ -87,3 +87,19 @@ def test_threads_by_day_alternates_and_restores(monkeypatch):
     assert seen[:8] == [1, 2, 2, 1, 1, 2, 2, 1] and seen[8] == split.default_threads()
     assert r["days_each"] == 4 and r["ms_per_day_1_thread"] > 0 and r["ms_per_day_2_threads"] > 0
     assert split.threads() == split.default_threads()
+
+
+def test_routing_kernel_has_one_signature():
+    # every move (triage, referral, walk-in, review) lands through one compiled signature: a
+    # read-only and a writable array are different types to numba, and each signature is one
+    # more kernel to compile at install and to load in every process
+    import sim
+    from sim.engine.routing import _route_place
+    from sim.model import CityModel
+    from sim.precompile import WARM_DAYS, WARM_RUNS
+
+    for overrides in WARM_RUNS:
+        CityModel(sim.load_scenario("town", [f"{k}={v}" for k, v in overrides.items()]), rng=0).run(WARM_DAYS)
+    assert len(_route_place.signatures) == 1
+    level, t_ready = _route_place.signatures[0][1:3]
+    assert not level.mutable and not t_ready.mutable

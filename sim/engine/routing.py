@@ -138,6 +138,9 @@ class Router:
     def _land(self, s: CityState, rows: np.ndarray, level: np.ndarray, t_ready: np.ndarray, lu: np.ndarray,
               lp: np.float64, misroute: bool, delay: float, c_bounce: float) -> None:
         tab, lay = s.cases, s.layout
+        # read-only views whatever the caller passed (a broadcast level or a gathered column):
+        # numba types a read-only array apart, and each signature is one more kernel to load
+        level, t_ready = per_row(level, rows.shape, np.int64), per_row(t_ready, rows.shape, np.float64)
         _route_place(rows, level, t_ready, lu, lp, misroute, delay, c_bounce, _IS_DEPARTMENT, _SCOPE, tab["grid"],
                      tab["category"], s.categories.department, lay.street_of, lay.district_of, self.n_departments,
                      tab["level"], tab["pool"], tab["t_arrive"], tab["t_start"], tab["t_end"], tab["stage"],
