@@ -103,3 +103,23 @@ def test_routing_kernel_has_one_signature():
     assert len(_route_place.signatures) == 1
     level, t_ready = _route_place.signatures[0][1:3]
     assert not level.mutable and not t_ready.mutable
+
+
+def test_scaling_figures_redraw_from_saved_results(tmp_path):
+    import json
+
+    scaling = _benchmark("bench_scaling")
+    row = {"run_s": 3.5, "run_cpu_s": 3.4, "build_s": 0.8, "peak_rss_mb": 600.0, "cases": 569_460}
+    saved = {"machine": {"nproc": 2, "cpu": "test CPU", "ram_gb": 1.0}, "days": 365,
+             "rows": [{**row, "residents": 10**5}, {**row, "residents": 10**6}],
+             "rate_rows": [{**row, "multiplier": 1.0}, {**row, "multiplier": 5.0}]}
+    path = tmp_path / "scaling.json"
+    path.write_text(json.dumps(saved))
+    by_size, by_rate = tmp_path / "size.png", tmp_path / "rate.png"
+    argv = ["--from-json", str(path), "--png", str(by_size), "--png-rates", str(by_rate)]
+    assert scaling.main(argv) == 0
+    assert by_size.read_bytes()[:4] == b"\x89PNG" and by_rate.read_bytes()[:4] == b"\x89PNG"
+    by_rate.unlink()
+    path.write_text(json.dumps({**saved, "rate_rows": []}))
+    assert scaling.main(argv) == 0
+    assert by_size.exists() and not by_rate.exists()  # no rates saved: no rate figure
